@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point one way: edge-agent -> {MQTT, Spool}; MQTT and Spool know nothing of each other.
+let package = Package(
+    name: "edge-agent",
+    products: [
+        .executable(name: "edge-agent", targets: ["edge-agent"]),
+    ],
+    dependencies: [
+        // Command-line parsing for the user's toolbox (run, pub, sub, spool, bench, ...).
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Model-based property tests of the spool (tests only; never linked into the binary).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // System libraries, wrapped by thin Swift layers in the modules that use them.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        // Sans-I/O MQTT 3.1.1 codec and session state, with TCP/TLS transport and a client on top.
+        .target(name: "MQTT", dependencies: ["COpenSSL"]),
+        // The crash-safe on-disk ring buffer of readings.
+        .target(name: "Spool", dependencies: ["CZlib"]),
+
+        .executableTarget(
+            name: "edge-agent",
+            dependencies: [
+                "MQTT", "Spool",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // Shared by the test targets: a real mosquitto on a free loopback port, certificates, processes.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
+        .testTarget(name: "SpoolTests", dependencies: [
+            "Spool", "TestSupport",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+    ]
+)

@@ -1,0 +1,218 @@
+/// The fixed header of a control packet (section 2.2).
+public struct FixedHeader: Equatable, Sendable {
+    public var type: PacketType
+    public var flags: UInt8
+    public var remainingLength: Int
+    /// Bytes taken by the type byte and the remaining-length field.
+    public var headerLength: Int
+    public var packetLength: Int { headerLength + remainingLength }
+}
+
+/// Decodes MQTT 3.1.1 control packets from raw bytes. Every field is length-checked before it is
+/// read; any violation is a `PacketError`, never a trap. Decoding a packet a client receives does
+/// not allocate: PUBLISH topics and payloads are views into the input.
+public enum PacketDecoder {
+    /// Reads the fixed header, or returns nil when more bytes are needed to know the packet's size.
+    /// Errors come as early as the bytes allow: an unknown type or bad flags on the first byte.
+    public static func fixedHeader(_ bytes: UnsafeRawBufferPointer, maxPacketSize: Int) throws(PacketError) -> FixedHeader? {
+        guard let first = bytes.first else { return nil }
+        guard let type = PacketType(rawValue: first >> 4) else { throw .unknownPacketType(first >> 4) }
+        let flags = first & 0x0F
+        if let required = type.requiredFlags, flags != required { throw .invalidFlags(type, flags) }
+        if type == .publish, (flags >> 1) & 0x03 == 3 { throw .invalidQoS(3) }  // MQTT-3.3.1-4
+        var value = 0
+        var multiplier = 1
+        var index = 1
+        while true {
+            guard index < bytes.count else { return nil }
+            let byte = bytes[index]
+            value += Int(byte & 0x7F) * multiplier
+            index += 1
+            if byte & 0x80 == 0 { break }
+            guard index < 5 else { throw .malformedRemainingLength }  // at most four bytes, section 2.2.3
+            multiplier *= 128
+        }
+        let header = FixedHeader(type: type, flags: flags, remainingLength: value, headerLength: index)
+        if header.packetLength > maxPacketSize { throw .packetTooLarge(size: header.packetLength, limit: maxPacketSize) }
+        return header
+    }
+
+    /// Decodes one packet from the front of `bytes`. Returns nil when the packet is not complete yet,
+    /// else the packet and how many bytes it took.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, maxPacketSize: Int = MQTTLimits.maxRemainingLength + 5)
+        throws(PacketError) -> (packet: Packet, length: Int)?
+    {
+        guard let header = try fixedHeader(bytes, maxPacketSize: maxPacketSize) else { return nil }
+        guard bytes.count >= header.packetLength else { return nil }
+        let body = UnsafeRawBufferPointer(rebasing: bytes[header.headerLength..<header.packetLength])
+        let packet = try decodeBody(header, body)
+        return (packet, header.packetLength)
+    }
+
+    static func decodeBody(_ header: FixedHeader, _ body: UnsafeRawBufferPointer) throws(PacketError) -> Packet {
+        var reader = FieldReader(bytes: body, type: header.type)
+        switch header.type {
+        case .connect:
+            return .connect(try decodeConnect(&reader))
+        case .connack:
+            try expectLength(header, 2)
+            let ackFlags = try reader.byte("acknowledge flags")
+            guard ackFlags & 0xFE == 0 else { throw .invalidFlags(.connack, ackFlags) }  // MQTT-3.2.2: bits 7-1 reserved
+            let code = try reader.byte("return code")
+            guard let returnCode = ConnectReturnCode(rawValue: code) else { throw .invalidReturnCode(.connack, code) }
+            // MQTT-3.2.2-4: a refusal must carry session present 0.
+            if returnCode != .accepted && ackFlags != 0 { throw .invalidFlags(.connack, ackFlags) }
+            return .connack(sessionPresent: ackFlags == 1, returnCode: returnCode)
+        case .publish:
+            let qosBits = (header.flags >> 1) & 0x03
+            guard let qos = QoS(rawValue: qosBits) else { throw .invalidQoS(qosBits) }
+            let dup = header.flags & 0x08 != 0
+            if qos == .atMostOnce && dup { throw .invalidFlags(.publish, header.flags) }  // MQTT-3.3.1-2
+            let topic = try reader.lengthPrefixed("topic name")
+            if let problem = Topic.validateName(topic) { throw problem }
+            var packetID: UInt16 = 0
+            if qos != .atMostOnce {
+                packetID = try reader.uint16("packet identifier")
+                guard packetID != 0 else { throw .zeroPacketID(.publish) }
+            }
+            return .publish(PublishView(topic: topic, payload: reader.rest(), qos: qos,
+                                        retain: header.flags & 0x01 != 0, dup: dup, packetID: packetID))
+        case .puback, .pubrec, .pubrel, .pubcomp, .unsuback:
+            try expectLength(header, 2)
+            let id = try reader.uint16("packet identifier")
+            guard id != 0 else { throw .zeroPacketID(header.type) }
+            switch header.type {
+            case .puback: return .puback(packetID: id)
+            case .pubrec: return .pubrec(packetID: id)
+            case .pubrel: return .pubrel(packetID: id)
+            case .pubcomp: return .pubcomp(packetID: id)
+            default: return .unsuback(packetID: id)
+            }
+        case .subscribe:
+            let id = try reader.uint16("packet identifier")
+            guard id != 0 else { throw .zeroPacketID(.subscribe) }
+            var filters: [TopicSubscription] = []
+            while !reader.isAtEnd {
+                let filter = try reader.string("topic filter")
+                if let problem = Topic.validateFilter(filter) { throw problem }
+                let requested = try reader.byte("requested QoS")
+                guard requested & 0xFC == 0, let qos = QoS(rawValue: requested) else { throw .invalidQoS(requested) }  // MQTT-3.8.3-4
+                filters.append(TopicSubscription(filter, qos: qos))
+            }
+            guard !filters.isEmpty else { throw .emptySubscription(.subscribe) }
+            return .subscribe(packetID: id, filters: filters)
+        case .suback:
+            let id = try reader.uint16("packet identifier")
+            guard id != 0 else { throw .zeroPacketID(.suback) }
+            guard !reader.isAtEnd else { throw .invalidRemainingLength(.suback, header.remainingLength) }
+            var results: [SubscribeResult] = []
+            while !reader.isAtEnd {
+                let code = try reader.byte("return code")
+                switch code {
+                case 0, 1, 2: results.append(.granted(QoS(rawValue: code)!))
+                case 0x80: results.append(.failure)
+                default: throw .invalidReturnCode(.suback, code)  // MQTT-3.9.3-2
+                }
+            }
+            return .suback(packetID: id, results: results)
+        case .unsubscribe:
+            let id = try reader.uint16("packet identifier")
+            guard id != 0 else { throw .zeroPacketID(.unsubscribe) }
+            var filters: [String] = []
+            while !reader.isAtEnd {
+                let filter = try reader.string("topic filter")
+                if let problem = Topic.validateFilter(filter) { throw problem }
+                filters.append(filter)
+            }
+            guard !filters.isEmpty else { throw .emptySubscription(.unsubscribe) }
+            return .unsubscribe(packetID: id, filters: filters)
+        case .pingreq, .pingresp, .disconnect:
+            try expectLength(header, 0)
+            switch header.type {
+            case .pingreq: return .pingreq
+            case .pingresp: return .pingresp
+            default: return .disconnect
+            }
+        }
+    }
+
+    private static func decodeConnect(_ reader: inout FieldReader) throws(PacketError) -> ConnectOptions {
+        let name = try reader.string("protocol name")
+        let level = try reader.byte("protocol level")
+        guard name == "MQTT", level == PacketEncoder.protocolLevel else { throw .invalidProtocol(name: name, level: level) }
+        let flags = try reader.byte("connect flags")
+        let willFlag = flags & 0x04 != 0
+        let willQoS = (flags >> 3) & 0x03
+        let willRetain = flags & 0x20 != 0
+        let hasPassword = flags & 0x40 != 0
+        let hasUsername = flags & 0x80 != 0
+        guard flags & 0x01 == 0,                                            // MQTT-3.1.2-3
+              willQoS != 3,                                                 // MQTT-3.1.2-14
+              willFlag || (willQoS == 0 && !willRetain),                    // MQTT-3.1.2-11, -13, -15
+              hasUsername || !hasPassword                                   // MQTT-3.1.2-22
+        else { throw .invalidConnectFlags(flags) }
+        let keepAlive = try reader.uint16("keep alive")
+        var options = ConnectOptions(clientID: try reader.string("client identifier"),
+                                     cleanSession: flags & 0x02 != 0, keepAlive: keepAlive)
+        if willFlag {
+            let topic = try reader.string("will topic")
+            if let problem = Topic.validateName(topic) { throw problem }
+            let payload = Array(try reader.lengthPrefixed("will message", utf8: false))
+            options.will = Will(topic: topic, payload: payload, qos: QoS(rawValue: willQoS)!, retain: willRetain)
+        }
+        if hasUsername { options.username = try reader.string("user name") }
+        if hasPassword { options.password = Array(try reader.lengthPrefixed("password", utf8: false)) }
+        guard reader.isAtEnd else { throw .trailingBytes(.connect, count: reader.remaining) }
+        return options
+    }
+
+    private static func expectLength(_ header: FixedHeader, _ expected: Int) throws(PacketError) {
+        guard header.remainingLength == expected else { throw .invalidRemainingLength(header.type, header.remainingLength) }
+    }
+}
+
+/// Reads the fields of one packet body, checking every length against what is left.
+struct FieldReader {
+    let bytes: UnsafeRawBufferPointer
+    let type: PacketType
+    var offset = 0
+
+    init(bytes: UnsafeRawBufferPointer, type: PacketType) {
+        self.bytes = bytes
+        self.type = type
+    }
+
+    var isAtEnd: Bool { offset == bytes.count }
+    var remaining: Int { bytes.count - offset }
+
+    mutating func byte(_ field: String) throws(PacketError) -> UInt8 {
+        guard remaining >= 1 else { throw .truncated(type, field: field) }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func uint16(_ field: String) throws(PacketError) -> UInt16 {
+        guard remaining >= 2 else { throw .truncated(type, field: field) }
+        defer { offset += 2 }
+        return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+    }
+
+    /// A two-byte length and that many bytes (section 1.5.3), checked as UTF-8 unless `utf8` is false.
+    mutating func lengthPrefixed(_ field: String, utf8: Bool = true) throws(PacketError) -> UnsafeRawBufferPointer {
+        let length = Int(try uint16(field + " length"))
+        guard remaining >= length else { throw .truncated(type, field: field) }
+        let view = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
+        offset += length
+        if utf8 && !MQTTUTF8.isValid(view) { throw .invalidUTF8(field: field) }
+        return view
+    }
+
+    mutating func string(_ field: String) throws(PacketError) -> String {
+        String(decoding: try lengthPrefixed(field), as: UTF8.self)
+    }
+
+    mutating func rest() -> UnsafeRawBufferPointer {
+        defer { offset = bytes.count }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset...])
+    }
+}

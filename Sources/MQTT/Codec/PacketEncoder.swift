@@ -1,0 +1,174 @@
+/// Encodes MQTT 3.1.1 control packets into a caller-owned `WireBuffer`. Nothing here allocates
+/// unless the buffer has to grow. Requests that would break a protocol rule are refused with a
+/// `PacketError` before a byte is written.
+public enum PacketEncoder {
+    static let protocolName: [UInt8] = Array("MQTT".utf8)
+    static let protocolLevel: UInt8 = 4  // section 3.1.2.2: 3.1.1 is level 4
+
+    // MARK: Client to broker
+
+    /// CONNECT, section 3.1.
+    public static func connect(_ options: ConnectOptions, into buffer: WireBuffer) throws(PacketError) {
+        let clientID = Array(options.clientID.utf8)
+        try checkString(clientID, field: "client identifier")
+        var flags: UInt8 = 0
+        var remaining = 2 + protocolName.count + 1 + 1 + 2 + 2 + clientID.count
+        if options.cleanSession { flags |= 0x02 }
+        if let will = options.will {
+            if let problem = Topic.validateName(will.topic) { throw problem }
+            guard will.payload.count <= MQTTLimits.maxStringLength else {
+                throw .stringTooLong(field: "will payload", length: will.payload.count)
+            }
+            flags |= 0x04 | will.qos.rawValue << 3 | (will.retain ? 0x20 : 0)
+            remaining += 2 + will.topic.utf8.count + 2 + will.payload.count
+        }
+        if let username = options.username {
+            try checkString(Array(username.utf8), field: "user name")
+            flags |= 0x80
+            remaining += 2 + username.utf8.count
+        }
+        if let password = options.password {
+            // MQTT-3.1.2-22: a password without a user name is not allowed.
+            guard options.username != nil else { throw .invalidConnectFlags(flags | 0x40) }
+            guard password.count <= MQTTLimits.maxStringLength else {
+                throw .stringTooLong(field: "password", length: password.count)
+            }
+            flags |= 0x40
+            remaining += 2 + password.count
+        }
+        buffer.writeByte(PacketType.connect.rawValue << 4)
+        buffer.writeRemainingLength(remaining)
+        buffer.writeUInt16(UInt16(protocolName.count))
+        buffer.writeBytes(protocolName)
+        buffer.writeByte(protocolLevel)
+        buffer.writeByte(flags)
+        buffer.writeUInt16(options.keepAlive)
+        writeLengthPrefixed(clientID, into: buffer)
+        if let will = options.will {
+            writeLengthPrefixed(Array(will.topic.utf8), into: buffer)
+            writeLengthPrefixed(will.payload, into: buffer)
+        }
+        if let username = options.username { writeLengthPrefixed(Array(username.utf8), into: buffer) }
+        if let password = options.password { writeLengthPrefixed(password, into: buffer) }
+    }
+
+    /// The size PUBLISH will take on the wire, or an error if it cannot be encoded.
+    public static func publishSize(topicLength: Int, payloadLength: Int, qos: QoS) throws(PacketError) -> Int {
+        let remaining = 2 + topicLength + (qos == .atMostOnce ? 0 : 2) + payloadLength
+        guard remaining <= MQTTLimits.maxRemainingLength else { throw .payloadTooLarge(payloadLength) }
+        return 1 + MQTTLimits.remainingLengthSize(remaining) + remaining
+    }
+
+    /// PUBLISH, section 3.3. `packetID` is ignored for QoS 0 and must be non-zero otherwise.
+    public static func publish(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer,
+                               qos: QoS, retain: Bool, dup: Bool, packetID: UInt16,
+                               into buffer: WireBuffer) throws(PacketError) {
+        if let problem = Topic.validateName(topic) { throw problem }
+        if qos != .atMostOnce && packetID == 0 { throw .zeroPacketID(.publish) }
+        let size = try publishSize(topicLength: topic.count, payloadLength: payload.count, qos: qos)
+        buffer.reserveWritable(size)
+        // MQTT-3.3.1-2: DUP must be 0 for QoS 0.
+        let dupBit: UInt8 = (dup && qos != .atMostOnce) ? 0x08 : 0
+        buffer.writeByte(PacketType.publish.rawValue << 4 | dupBit | qos.rawValue << 1 | (retain ? 1 : 0))
+        buffer.writeRemainingLength(2 + topic.count + (qos == .atMostOnce ? 0 : 2) + payload.count)
+        buffer.writeUInt16(UInt16(topic.count))
+        buffer.writeBytes(topic)
+        if qos != .atMostOnce { buffer.writeUInt16(packetID) }
+        buffer.writeBytes(payload)
+    }
+
+    public static func publish(topic: String, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool,
+                               dup: Bool = false, packetID: UInt16, into buffer: WireBuffer) throws(PacketError) {
+        var topic = topic
+        let result: PacketError? = topic.withUTF8 { utf8 in
+            do throws(PacketError) {
+                try publish(topic: UnsafeRawBufferPointer(utf8), payload: payload, qos: qos, retain: retain,
+                            dup: dup, packetID: packetID, into: buffer)
+                return nil
+            } catch { return error }
+        }
+        if let result { throw result }
+    }
+
+    /// PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a two-byte packet identifier (sections 3.4-3.7, 3.11).
+    public static func acknowledgement(_ type: PacketType, packetID: UInt16, into buffer: WireBuffer) {
+        precondition([.puback, .pubrec, .pubrel, .pubcomp, .unsuback].contains(type))
+        buffer.writeByte(type.rawValue << 4 | (type.requiredFlags ?? 0))
+        buffer.writeByte(2)
+        buffer.writeUInt16(packetID)
+    }
+
+    /// SUBSCRIBE, section 3.8.
+    public static func subscribe(packetID: UInt16, _ subscriptions: [TopicSubscription],
+                                 into buffer: WireBuffer) throws(PacketError) {
+        guard !subscriptions.isEmpty else { throw .emptySubscription(.subscribe) }
+        guard packetID != 0 else { throw .zeroPacketID(.subscribe) }
+        var remaining = 2
+        for s in subscriptions {
+            if let problem = Topic.validateFilter(s.filter) { throw problem }
+            remaining += 2 + s.filter.utf8.count + 1
+        }
+        buffer.writeByte(PacketType.subscribe.rawValue << 4 | 0b0010)
+        buffer.writeRemainingLength(remaining)
+        buffer.writeUInt16(packetID)
+        for s in subscriptions {
+            writeLengthPrefixed(Array(s.filter.utf8), into: buffer)
+            buffer.writeByte(s.qos.rawValue)
+        }
+    }
+
+    /// UNSUBSCRIBE, section 3.10.
+    public static func unsubscribe(packetID: UInt16, _ filters: [String], into buffer: WireBuffer) throws(PacketError) {
+        guard !filters.isEmpty else { throw .emptySubscription(.unsubscribe) }
+        guard packetID != 0 else { throw .zeroPacketID(.unsubscribe) }
+        var remaining = 2
+        for f in filters {
+            if let problem = Topic.validateFilter(f) { throw problem }
+            remaining += 2 + f.utf8.count
+        }
+        buffer.writeByte(PacketType.unsubscribe.rawValue << 4 | 0b0010)
+        buffer.writeRemainingLength(remaining)
+        buffer.writeUInt16(packetID)
+        for f in filters { writeLengthPrefixed(Array(f.utf8), into: buffer) }
+    }
+
+    /// PINGREQ, PINGRESP and DISCONNECT: a fixed header and nothing else.
+    public static func empty(_ type: PacketType, into buffer: WireBuffer) {
+        precondition([.pingreq, .pingresp, .disconnect].contains(type))
+        buffer.writeByte(type.rawValue << 4)
+        buffer.writeByte(0)
+    }
+
+    // MARK: Broker to client (for test brokers)
+
+    public static func connack(sessionPresent: Bool, returnCode: ConnectReturnCode, into buffer: WireBuffer) {
+        buffer.writeByte(PacketType.connack.rawValue << 4)
+        buffer.writeByte(2)
+        buffer.writeByte(sessionPresent ? 1 : 0)
+        buffer.writeByte(returnCode.rawValue)
+    }
+
+    public static func suback(packetID: UInt16, _ results: [SubscribeResult], into buffer: WireBuffer) {
+        buffer.writeByte(PacketType.suback.rawValue << 4)
+        buffer.writeRemainingLength(2 + results.count)
+        buffer.writeUInt16(packetID)
+        for r in results {
+            switch r {
+            case .granted(let qos): buffer.writeByte(qos.rawValue)
+            case .failure: buffer.writeByte(0x80)
+            }
+        }
+    }
+
+    // MARK: Fields
+
+    private static func checkString(_ bytes: [UInt8], field: String) throws(PacketError) {
+        guard bytes.count <= MQTTLimits.maxStringLength else { throw .stringTooLong(field: field, length: bytes.count) }
+        guard !bytes.contains(0) else { throw .invalidUTF8(field: field) }
+    }
+
+    private static func writeLengthPrefixed(_ bytes: [UInt8], into buffer: WireBuffer) {
+        buffer.writeUInt16(UInt16(bytes.count))
+        buffer.writeBytes(bytes)
+    }
+}

@@ -1,0 +1,101 @@
+/// MQTT 3.1.1 section 1.5.3: strings are well-formed UTF-8 (RFC 3629) with no surrogate code points
+/// (MQTT-1.5.3-1) and no U+0000 (MQTT-1.5.3-2). Works on raw bytes so decoding allocates nothing.
+enum MQTTUTF8 {
+    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b0 = bytes[i]
+            if b0 < 0x80 {
+                if b0 == 0 { return false }
+                i += 1
+                continue
+            }
+            let length: Int
+            var scalar: UInt32
+            switch b0 {
+            case 0xC2...0xDF: length = 2; scalar = UInt32(b0 & 0x1F)
+            case 0xE0...0xEF: length = 3; scalar = UInt32(b0 & 0x0F)
+            case 0xF0...0xF4: length = 4; scalar = UInt32(b0 & 0x07)
+            default: return false  // continuation byte, overlong lead (C0, C1) or beyond U+10FFFF
+            }
+            guard i + length <= n else { return false }
+            for k in 1..<length {
+                let b = bytes[i + k]
+                guard b & 0xC0 == 0x80 else { return false }
+                scalar = scalar << 6 | UInt32(b & 0x3F)
+            }
+            switch length {
+            case 3 where scalar < 0x800: return false                      // overlong
+            case 3 where (0xD800...0xDFFF).contains(scalar): return false  // surrogate
+            case 4 where scalar < 0x10000 || scalar > 0x10FFFF: return false
+            default: break
+            }
+            i += length
+        }
+        return true
+    }
+
+    static func isValid(_ string: String) -> Bool {
+        // Swift strings are always well-formed UTF-8 without surrogates; only U+0000 remains.
+        !string.utf8.contains(0)
+    }
+}
+
+/// Topic names and filters, section 4.7.
+public enum Topic {
+    /// A topic name as PUBLISH carries it: at least one byte (MQTT-4.7.3-1), no wildcards
+    /// (MQTT-3.3.2-2), UTF-8 rules of section 1.5.3, at most 65535 bytes.
+    public static func validateName(_ bytes: UnsafeRawBufferPointer) -> PacketError? {
+        if bytes.isEmpty { return .invalidTopicName("empty (MQTT-4.7.3-1)") }
+        if bytes.count > MQTTLimits.maxStringLength { return .stringTooLong(field: "topic name", length: bytes.count) }
+        for b in bytes where b == UInt8(ascii: "+") || b == UInt8(ascii: "#") {
+            return .invalidTopicName("contains a wildcard character (MQTT-3.3.2-2)")
+        }
+        if !MQTTUTF8.isValid(bytes) { return .invalidUTF8(field: "topic name") }
+        return nil
+    }
+
+    public static func validateName(_ name: String) -> PacketError? {
+        var name = name
+        return name.withUTF8 { validateName(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A topic filter as SUBSCRIBE carries it: '#' only as the last level (MQTT-4.7.1-2), '+' only
+    /// as a whole level (MQTT-4.7.1-3), non-empty, UTF-8 rules.
+    public static func validateFilter(_ filter: String) -> PacketError? {
+        if filter.isEmpty { return .invalidTopicFilter("empty (MQTT-4.7.3-1)") }
+        if filter.utf8.count > MQTTLimits.maxStringLength {
+            return .stringTooLong(field: "topic filter", length: filter.utf8.count)
+        }
+        if !MQTTUTF8.isValid(filter) { return .invalidUTF8(field: "topic filter") }
+        let levels = filter.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        for (index, level) in levels.enumerated() {
+            if level.contains(UInt8(ascii: "#")) {
+                if level.count != 1 || index != levels.count - 1 {
+                    return .invalidTopicFilter("'#' must be the whole last level (MQTT-4.7.1-2): \(filter)")
+                }
+            }
+            if level.contains(UInt8(ascii: "+")) && level.count != 1 {
+                return .invalidTopicFilter("'+' must be a whole level (MQTT-4.7.1-3): \(filter)")
+            }
+        }
+        return nil
+    }
+
+    /// Whether a topic name matches a filter (section 4.7). Topics starting with '$' are not
+    /// matched by filters starting with a wildcard (MQTT-4.7.2-1).
+    public static func matches(filter: String, topic: String) -> Bool {
+        let f = filter.split(separator: "/", omittingEmptySubsequences: false)
+        let t = topic.split(separator: "/", omittingEmptySubsequences: false)
+        if topic.hasPrefix("$"), let first = f.first, first == "#" || first == "+" { return false }
+        var i = 0
+        while i < f.count {
+            if f[i] == "#" { return true }
+            guard i < t.count else { return false }
+            if f[i] != "+" && f[i] != t[i] { return false }
+            i += 1
+        }
+        return i == t.count
+    }
+}

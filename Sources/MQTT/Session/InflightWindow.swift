@@ -1,0 +1,157 @@
+/// Outgoing QoS 1 and 2 messages that the broker has not yet acknowledged, kept in send order so
+/// that a reconnect re-sends them in their original order (MQTT-4.4.0-1, MQTT-4.6.0-1).
+///
+/// Memory is fixed at construction, as coreMQTT does it: `capacity` slots in a ring, and one byte
+/// arena holding each message's encoded PUBLISH for re-sending. It is a sliding window, like TCP's:
+/// acknowledgements may arrive out of order, but a slot and its bytes are reclaimed only when every
+/// older message is done too, so one message the broker never acknowledges stalls new ones at
+/// `capacity` (back-pressure) instead of letting them pass it.
+struct InflightWindow {
+    enum Stage: UInt8 {
+        case awaitingPuback     // QoS 1, PUBLISH sent or waiting to be
+        case awaitingPubrec     // QoS 2, PUBLISH sent or waiting to be
+        case awaitingPubcomp    // QoS 2, PUBREL sent
+        case done
+    }
+
+    struct Slot {
+        var packetID: UInt16 = 0
+        var stage: Stage = .done
+        /// Whether the PUBLISH went out on some connection (a re-send then carries DUP, MQTT-3.3.1-1).
+        var sent = false
+        var start = 0
+        var length = 0
+    }
+
+    let capacity: Int
+    private var slots: [Slot]
+    private var first = 0           // index of the oldest slot
+    private(set) var count = 0      // slots in use, done or not, from `first`
+    private(set) var pending = 0    // slots not yet done
+    private var arena: UnsafeMutableRawBufferPointer
+    private var arenaHead = 0       // where the next message goes
+    private var ids = PacketIDSet()
+    private var nextID: UInt16 = 1
+
+    init(capacity: Int, arenaBytes: Int) {
+        precondition(capacity > 0 && capacity < 65_535)
+        self.capacity = capacity
+        self.slots = Array(repeating: Slot(), count: capacity)
+        self.arena = .allocate(byteCount: max(arenaBytes, 1024), alignment: 8)
+    }
+
+    /// The arena is released by the owning session (a struct cannot have a deinit).
+    func deallocate() { arena.deallocate() }
+
+    var isFull: Bool { count == capacity }
+
+    func contains(_ id: UInt16) -> Bool { ids.contains(id) }
+
+    /// Reserves a slot and `length` arena bytes; returns the packet id and the bytes to fill,
+    /// or nil if the window or the arena is full.
+    mutating func reserve(length: Int, qos: QoS) -> (id: UInt16, bytes: UnsafeMutableRawBufferPointer)? {
+        precondition(qos != .atMostOnce)
+        guard count < capacity, let start = arenaPlace(length) else { return nil }
+        var id = nextID
+        while ids.contains(id) || id == 0 { id = id &+ 1 }  // never reuse an id still in flight
+        nextID = id &+ 1 == 0 ? 1 : id &+ 1
+        ids.insert(id)
+        let index = (first + count) % capacity
+        slots[index] = Slot(packetID: id, stage: qos == .atLeastOnce ? .awaitingPuback : .awaitingPubrec,
+                            sent: false, start: start, length: length)
+        count += 1
+        pending += 1
+        arenaHead = start + length
+        return (id, UnsafeMutableRawBufferPointer(rebasing: arena[start..<start + length]))
+    }
+
+    /// The stage a packet id is in, if in flight.
+    func stage(of id: UInt16) -> Stage? {
+        guard ids.contains(id), let index = index(of: id) else { return nil }
+        return slots[index].stage
+    }
+
+    /// Moves a QoS 2 message from PUBREC to PUBCOMP wait. Returns false if not in that stage.
+    mutating func received(pubrec id: UInt16) -> Bool {
+        guard ids.contains(id), let index = index(of: id) else { return false }
+        if slots[index].stage == .awaitingPubrec { slots[index].stage = .awaitingPubcomp; return true }
+        return slots[index].stage == .awaitingPubcomp  // a repeated PUBREC: answer with PUBREL again
+    }
+
+    /// Completes a message on PUBACK (QoS 1) or PUBCOMP (QoS 2). Returns false if `id` was not
+    /// waiting for that acknowledgement.
+    mutating func complete(_ id: UInt16, expecting stage: Stage) -> Bool {
+        guard ids.contains(id), let index = index(of: id), slots[index].stage == stage else { return false }
+        slots[index].stage = .done
+        ids.remove(id)
+        pending -= 1
+        while count > 0 && slots[first].stage == .done {
+            first = (first + 1) % capacity
+            count -= 1
+        }
+        if count == 0 { first = 0; arenaHead = 0 }
+        return true
+    }
+
+    /// Visits every message still pending, oldest first, for (re)sending. The closure gets the
+    /// slot's stage, packet id, whether it was sent before, and the stored PUBLISH bytes.
+    mutating func forEachPending(_ body: (Stage, UInt16, Bool, UnsafeMutableRawBufferPointer) -> Void) {
+        var k = 0
+        while k < count {
+            let index = (first + k) % capacity
+            let slot = slots[index]
+            if slot.stage != .done {
+                body(slot.stage, slot.packetID, slot.sent,
+                     UnsafeMutableRawBufferPointer(rebasing: arena[slot.start..<slot.start + slot.length]))
+                slots[index].sent = true
+            }
+            k += 1
+        }
+    }
+
+    mutating func markSent(_ id: UInt16) {
+        if let index = index(of: id) { slots[index].sent = true }
+    }
+
+    mutating func removeAll() {
+        count = 0
+        pending = 0
+        first = 0
+        arenaHead = 0
+        ids.removeAll()
+    }
+
+    private func index(of id: UInt16) -> Int? {
+        // Acknowledgements come mostly in order, so the scan from the oldest usually stops at once.
+        var k = 0
+        while k < count {
+            let index = (first + k) % capacity
+            if slots[index].packetID == id && slots[index].stage != .done { return index }
+            k += 1
+        }
+        return nil
+    }
+
+    /// Where `length` bytes fit in the arena, or nil. Messages never wrap; a message that does not
+    /// fit at the end goes to the front if the oldest live message starts far enough in.
+    private mutating func arenaPlace(_ length: Int) -> Int? {
+        if count == 0 {
+            if length > arena.count { growArena(to: length) }
+            arenaHead = 0
+            return 0
+        }
+        let tail = slots[first].start
+        if arenaHead > tail {                       // live bytes are [tail, arenaHead)
+            if arena.count - arenaHead >= length { return arenaHead }
+            if tail >= length { return 0 }
+            return nil
+        }
+        return tail - arenaHead >= length ? arenaHead : nil  // wrapped: free space is [arenaHead, tail)
+    }
+
+    /// Only when one message is larger than the whole arena (and the window is empty).
+    private mutating func growArena(to length: Int) {
+        arena.deallocate()
+        arena = .allocate(byteCount: length, alignment: 8)
+    }
+}

@@ -1,0 +1,362 @@
+/// Monotonic time in nanoseconds, passed in by whoever drives the session.
+public typealias Nanoseconds = UInt64
+
+public struct SessionConfiguration: Sendable {
+    public var connect: ConnectOptions
+    /// Outgoing QoS 1/2 messages awaiting acknowledgement at once.
+    public var maxInflight: Int = 32
+    /// Bytes kept for re-sending unacknowledged PUBLISH packets (grows only for one larger message).
+    public var inflightArenaBytes: Int = 256 * 1024
+    /// Larger incoming packets are a protocol error and end the connection.
+    public var maxIncomingPacketSize: Int = 1024 * 1024
+    /// How long to wait for CONNACK after CONNECT was written.
+    public var connackTimeout: Nanoseconds = 10_000_000_000
+    /// How long to wait for PINGRESP; nil means half the keep alive, between 1 and 30 seconds.
+    public var pingTimeout: Nanoseconds?
+
+    public init(connect: ConnectOptions) { self.connect = connect }
+
+    var effectivePingTimeout: Nanoseconds {
+        if let pingTimeout { return pingTimeout }
+        let half = UInt64(connect.keepAlive) * 500_000_000
+        return min(max(half, 1_000_000_000), 30_000_000_000)
+    }
+}
+
+/// What the session tells its driver while it processes incoming bytes.
+public enum SessionEvent {
+    case connected(sessionPresent: Bool)
+    /// An application message from the broker; the view is valid only during the callback.
+    case message(PublishView)
+    /// The broker acknowledged an outgoing message: PUBACK for QoS 1, PUBCOMP for QoS 2.
+    case delivered(packetID: UInt16)
+    case subscribed(packetID: UInt16, results: [SubscribeResult])
+    case unsubscribed(packetID: UInt16)
+    /// Something the broker should not have sent but that does not endanger the session, such as
+    /// an acknowledgement for a packet id not in flight. Reported, then ignored.
+    case warning(SessionWarning)
+}
+
+public enum SessionWarning: Equatable, CustomStringConvertible, Sendable {
+    case unknownPacketID(PacketType, UInt16)
+
+    public var description: String {
+        switch self {
+        case .unknownPacketID(let type, let id):
+            "broker sent \(type) for packet id \(id), which is not in flight; ignored"
+        }
+    }
+}
+
+/// Why the session cannot go on over this connection; the driver closes it and reconnects.
+public enum SessionFailure: Error, Equatable, CustomStringConvertible {
+    case refused(ConnectReturnCode)
+    case protocolViolation(PacketError)
+    case unexpectedPacket(PacketType, whileState: String)
+    case connackTimeout
+    case keepAliveTimeout
+
+    public var description: String {
+        switch self {
+        case .refused(let code): "\(code)"
+        case .protocolViolation(let error): "malformed packet from broker: \(error)"
+        case .unexpectedPacket(let type, let state): "broker sent \(type) while \(state)"
+        case .connackTimeout: "no CONNACK from broker in time"
+        case .keepAliveTimeout: "broker went silent: no PINGRESP in time"
+        }
+    }
+}
+
+public enum PublishRefusal: Error, Equatable, CustomStringConvertible {
+    /// The in-flight window (or its byte arena) is full: wait for acknowledgements.
+    case windowFull
+    /// QoS 0 needs a live connection; QoS 1 and 2 are queued in the window instead.
+    case notConnected
+    case invalid(PacketError)
+
+    public var description: String {
+        switch self {
+        case .windowFull: "in-flight window is full"
+        case .notConnected: "not connected"
+        case .invalid(let error): "\(error)"
+        }
+    }
+}
+
+/// The MQTT 3.1.1 client session as a state machine with no I/O: feed it received bytes, requests
+/// and the time; it writes the bytes to send into `outbound` and reports events. Every protocol rule
+/// lives here, so every rule is a plain unit test and a fuzz target.
+public final class MQTTSession {
+    public enum State: Equatable, Sendable {
+        case disconnected
+        case awaitingConnack
+        case connected
+    }
+
+    public let configuration: SessionConfiguration
+    /// Bytes to write to the network, in order. The driver drains it with `moveReaderIndex`.
+    public let outbound = WireBuffer(capacity: 16 * 1024)
+    public private(set) var state: State = .disconnected
+
+    private var window: InflightWindow
+    /// QoS 2 messages received and answered with PUBREC, until PUBREL (section 4.3.3, method B).
+    private var awaitingRelease = PacketIDSet()
+    private var nextControlID: UInt16 = 0xC000
+    private var connectStartedAt: Nanoseconds = 0
+    private var lastSentAt: Nanoseconds = 0
+    private var lastReceivedAt: Nanoseconds = 0
+    private var pingSentAt: Nanoseconds?
+
+    public init(configuration: SessionConfiguration) {
+        self.configuration = configuration
+        self.window = InflightWindow(capacity: configuration.maxInflight, arenaBytes: configuration.inflightArenaBytes)
+    }
+
+    deinit { window.deallocate() }
+
+    /// Outgoing QoS 1/2 messages not yet acknowledged.
+    public var inflightCount: Int { window.pending }
+    public var canPublishReliably: Bool { !window.isFull }
+
+    // MARK: Connection lifecycle
+
+    /// The transport is open: discard stale bytes and write CONNECT.
+    public func connectionOpened(now: Nanoseconds) throws(PacketError) {
+        outbound.clear()
+        try PacketEncoder.connect(configuration.connect, into: outbound)
+        state = .awaitingConnack
+        connectStartedAt = now
+        lastSentAt = now
+        lastReceivedAt = now
+        pingSentAt = nil
+    }
+
+    /// The transport closed, for whatever reason. Unacknowledged messages stay for the next connection.
+    public func connectionClosed() {
+        state = .disconnected
+        outbound.clear()
+        pingSentAt = nil
+    }
+
+    /// Writes DISCONNECT (section 3.14): the broker then discards the will.
+    public func disconnect() {
+        guard state != .disconnected else { return }
+        PacketEncoder.empty(.disconnect, into: outbound)
+        state = .disconnected
+    }
+
+    // MARK: Requests
+
+    /// Queues a message. QoS 0 is written at once if connected. QoS 1/2 take a slot in the in-flight
+    /// window and are written at once if connected, else when the connection is back. Returns the
+    /// packet id (0 for QoS 0).
+    @discardableResult
+    public func publish(topic: String, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
+                        now: Nanoseconds) throws(PublishRefusal) -> UInt16 {
+        var topic = topic
+        // withUTF8 rethrows untyped; carry the typed error out through a Result (no boxing).
+        let result = topic.withUTF8 { utf8 -> Result<UInt16, PublishRefusal> in
+            do throws(PublishRefusal) {
+                return .success(try publish(topic: UnsafeRawBufferPointer(utf8), payload: payload, qos: qos,
+                                            retain: retain, now: now))
+            } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    public func publish(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
+                        now: Nanoseconds) throws(PublishRefusal) -> UInt16 {
+        let size: Int
+        do throws(PacketError) {
+            if let problem = Topic.validateName(topic) { throw problem }
+            size = try PacketEncoder.publishSize(topicLength: topic.count, payloadLength: payload.count, qos: qos)
+        } catch { throw .invalid(error) }
+        if qos == .atMostOnce {
+            guard state == .connected else { throw .notConnected }
+            try! PacketEncoder.publish(topic: topic, payload: payload, qos: qos, retain: retain, dup: false,
+                                       packetID: 0, into: outbound)  // validated above
+            lastSentAt = now
+            return 0
+        }
+        guard let (id, stored) = window.reserve(length: size, qos: qos) else { throw .windowFull }
+        // Encode once into the outbound buffer, then keep a copy for re-sending.
+        let mark = outbound.writerIndex
+        try! PacketEncoder.publish(topic: topic, payload: payload, qos: qos, retain: retain, dup: false,
+                                   packetID: id, into: outbound)
+        stored.copyMemory(from: UnsafeRawBufferPointer(rebasing: outbound.readableView[(mark - outbound.readerIndex)...]))
+        if state == .connected {
+            window.markSent(id)
+            lastSentAt = now
+        } else {
+            outbound.truncate(toWriterIndex: mark)  // sent after CONNACK, with the rest of the window
+        }
+        return id
+    }
+
+    /// Writes SUBSCRIBE; returns its packet id. The result comes as `.subscribed`.
+    public func subscribe(_ subscriptions: [TopicSubscription], now: Nanoseconds) throws(PublishRefusal) -> UInt16 {
+        guard state == .connected else { throw .notConnected }
+        let id = takeControlID()
+        do throws(PacketError) { try PacketEncoder.subscribe(packetID: id, subscriptions, into: outbound) }
+        catch { throw .invalid(error) }
+        lastSentAt = now
+        return id
+    }
+
+    public func unsubscribe(_ filters: [String], now: Nanoseconds) throws(PublishRefusal) -> UInt16 {
+        guard state == .connected else { throw .notConnected }
+        let id = takeControlID()
+        do throws(PacketError) { try PacketEncoder.unsubscribe(packetID: id, filters, into: outbound) }
+        catch { throw .invalid(error) }
+        lastSentAt = now
+        return id
+    }
+
+    // MARK: Incoming bytes
+
+    /// Processes every complete packet at the front of `bytes`; returns how many bytes it consumed.
+    /// A partial packet is left for the next call.
+    public func receive(_ bytes: UnsafeRawBufferPointer, now: Nanoseconds,
+                        handler: (SessionEvent) -> Void) throws(SessionFailure) -> Int {
+        var consumed = 0
+        while consumed < bytes.count {
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[consumed...])
+            let decoded: (packet: Packet, length: Int)?
+            do throws(PacketError) {
+                decoded = try PacketDecoder.decode(rest, maxPacketSize: configuration.maxIncomingPacketSize)
+            } catch { throw .protocolViolation(error) }
+            guard let (packet, length) = decoded else { break }
+            consumed += length
+            lastReceivedAt = now
+            try handle(packet, now: now, handler: handler)
+        }
+        return consumed
+    }
+
+    private func handle(_ packet: Packet, now: Nanoseconds, handler: (SessionEvent) -> Void) throws(SessionFailure) {
+        if state == .awaitingConnack {
+            guard case .connack(let sessionPresent, let code) = packet else {
+                throw .unexpectedPacket(packet.type, whileState: "waiting for CONNACK")  // MQTT-3.2.0-1
+            }
+            guard code == .accepted else { throw .refused(code) }
+            state = .connected
+            if !sessionPresent && configuration.connect.cleanSession { awaitingRelease.removeAll() }
+            resendPending(now: now)
+            handler(.connected(sessionPresent: sessionPresent))
+            return
+        }
+        guard state == .connected else { throw .unexpectedPacket(packet.type, whileState: "disconnected") }
+        switch packet {
+        case .publish(let view):
+            switch view.qos {
+            case .atMostOnce:
+                handler(.message(view))
+            case .atLeastOnce:
+                handler(.message(view))
+                PacketEncoder.acknowledgement(.puback, packetID: view.packetID, into: outbound)
+                lastSentAt = now
+            case .exactlyOnce:
+                // Deliver once; a re-sent PUBLISH with the same id before PUBREL is not delivered again.
+                if awaitingRelease.insert(view.packetID) { handler(.message(view)) }
+                PacketEncoder.acknowledgement(.pubrec, packetID: view.packetID, into: outbound)
+                lastSentAt = now
+            }
+        case .pubrel(let id):
+            awaitingRelease.remove(id)
+            // MQTT-4.3.3-2 (method B): answer PUBCOMP even if the id is unknown, so the broker can finish.
+            PacketEncoder.acknowledgement(.pubcomp, packetID: id, into: outbound)
+            lastSentAt = now
+        case .puback(let id):
+            if window.complete(id, expecting: .awaitingPuback) { handler(.delivered(packetID: id)) }
+            else { handler(.warning(.unknownPacketID(.puback, id))) }
+        case .pubrec(let id):
+            if window.received(pubrec: id) {
+                PacketEncoder.acknowledgement(.pubrel, packetID: id, into: outbound)
+                lastSentAt = now
+            } else {
+                handler(.warning(.unknownPacketID(.pubrec, id)))
+            }
+        case .pubcomp(let id):
+            if window.complete(id, expecting: .awaitingPubcomp) { handler(.delivered(packetID: id)) }
+            else { handler(.warning(.unknownPacketID(.pubcomp, id))) }
+        case .suback(let id, let results):
+            handler(.subscribed(packetID: id, results: results))
+        case .unsuback(let id):
+            handler(.unsubscribed(packetID: id))
+        case .pingresp:
+            pingSentAt = nil
+        case .connect, .connack, .subscribe, .unsubscribe, .pingreq, .disconnect:
+            throw .unexpectedPacket(packet.type, whileState: "connected")
+        }
+    }
+
+    /// After CONNACK: every unacknowledged PUBLISH and PUBREL again, in original order (MQTT-4.4.0-1).
+    private func resendPending(now: Nanoseconds) {
+        let outbound = self.outbound
+        window.forEachPending { stage, id, wasSent, stored in
+            switch stage {
+            case .awaitingPuback, .awaitingPubrec:
+                if wasSent { stored[0] |= 0x08 }  // DUP, MQTT-3.3.1-1
+                outbound.writeBytes(UnsafeRawBufferPointer(stored))
+            case .awaitingPubcomp:
+                PacketEncoder.acknowledgement(.pubrel, packetID: id, into: outbound)
+            case .done:
+                break
+            }
+        }
+        lastSentAt = now
+    }
+
+    // MARK: Time
+
+    /// Keep alive (section 3.1.2.10): PINGREQ when nothing was sent or received for a keep-alive
+    /// period; failure when the broker does not answer in time.
+    public func tick(now: Nanoseconds) throws(SessionFailure) {
+        switch state {
+        case .disconnected:
+            return
+        case .awaitingConnack:
+            if now &- connectStartedAt >= configuration.connackTimeout { throw .connackTimeout }
+        case .connected:
+            let keepAlive = UInt64(configuration.connect.keepAlive) * 1_000_000_000
+            guard keepAlive > 0 else { return }
+            if let pingSentAt {
+                if now &- pingSentAt >= configuration.effectivePingTimeout { throw .keepAliveTimeout }
+            } else if now &- lastSentAt >= keepAlive || now &- lastReceivedAt >= keepAlive {
+                PacketEncoder.empty(.pingreq, into: outbound)
+                pingSentAt = now
+                lastSentAt = now
+            }
+        }
+    }
+
+    /// When `tick` next has something to do, if anything.
+    public func nextDeadline() -> Nanoseconds? {
+        switch state {
+        case .disconnected:
+            return nil
+        case .awaitingConnack:
+            return connectStartedAt &+ configuration.connackTimeout
+        case .connected:
+            let keepAlive = UInt64(configuration.connect.keepAlive) * 1_000_000_000
+            guard keepAlive > 0 else { return nil }
+            if let pingSentAt { return pingSentAt &+ configuration.effectivePingTimeout }
+            return min(lastSentAt, lastReceivedAt) &+ keepAlive
+        }
+    }
+
+    /// Forgets every unacknowledged message (a user who asked for a clean start).
+    public func discardInflight() {
+        window.removeAll()
+        awaitingRelease.removeAll()
+    }
+
+    private func takeControlID() -> UInt16 {
+        // SUBSCRIBE/UNSUBSCRIBE ids come from the top of the range, publish ids from the bottom, and
+        // both skip ids in flight, so the two never collide while a publish is unacknowledged.
+        var id = nextControlID
+        while window.contains(id) || id == 0 { id = id &+ 1 }
+        nextControlID = id &+ 1
+        return id
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages edge-agent builds, runs and tests with. Idempotent; needs root.
+set -euo pipefail
+packages=(
+  libssl-dev openssl zlib1g-dev libyaml-dev libgpiod-dev libi2c-dev   # linked by edge-agent
+  mosquitto mosquitto-clients                                          # the broker the tests start
+  libmosquitto-dev libpaho-mqtt-dev valgrind                           # benchmarks against other clients
+  gpiod i2c-tools                                                      # hardware tools for users
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# The packaged broker starts itself on port 1883 on some systems; the tests start their own on free ports.
