@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         // Command-line parsing for the user's toolbox (run, pub, sub, spool, bench, ...).
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Errno, FileDescriptor and FilePath: typed faces of the syscalls the spool and sockets make.
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         // Model-based property tests of the spool (tests only; never linked into the binary).
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
@@ -21,9 +23,13 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
 
         // Sans-I/O MQTT 3.1.1 codec and session state, with TCP/TLS transport and a client on top.
-        .target(name: "MQTT", dependencies: ["COpenSSL"]),
+        .target(name: "MQTT", dependencies: [
+            "COpenSSL", .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         // The crash-safe on-disk ring buffer of readings.
-        .target(name: "Spool", dependencies: ["CZlib"]),
+        .target(name: "Spool", dependencies: [
+            "CZlib", .product(name: "SystemPackage", package: "swift-system"),
+        ]),
 
         .executableTarget(
             name: "edge-agent",

@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   libssl-dev openssl zlib1g-dev libyaml-dev libgpiod-dev libi2c-dev   # linked by edge-agent
-  mosquitto mosquitto-clients                                          # the broker the tests start
+  mosquitto mosquitto-clients mosquitto-dev gcc                        # the broker the tests start (and a test plugin)
   libmosquitto-dev libpaho-mqtt-dev valgrind                           # benchmarks against other clients
   gpiod i2c-tools                                                      # hardware tools for users
 )

@@ -1,0 +1,74 @@
+/// Reconnect delays: exponential growth from `minimum` to `maximum`, each delay drawn uniformly
+/// between `minimum` and the current cap ("full jitter" with a floor), so a fleet of agents that
+/// lost the same broker does not come back in lock step.
+public struct ReconnectBackoff: Sendable {
+    public var minimum: Nanoseconds
+    public var maximum: Nanoseconds
+    public private(set) var attempt: Int = 0
+
+    public init(minimum: Nanoseconds = 1_000_000_000, maximum: Nanoseconds = 60_000_000_000) {
+        self.minimum = max(minimum, 1_000_000)
+        self.maximum = max(maximum, self.minimum)
+    }
+
+    /// The cap for the next delay.
+    public var cap: Nanoseconds {
+        let shift = min(attempt, 40)
+        let (grown, overflow) = minimum.multipliedReportingOverflow(by: 1 << UInt64(shift))
+        return overflow ? maximum : min(grown, maximum)
+    }
+
+    public mutating func nextDelay<R: RandomNumberGenerator>(using random: inout R) -> Nanoseconds {
+        let cap = self.cap
+        attempt += 1
+        return cap == minimum ? minimum : UInt64.random(in: minimum...cap, using: &random)
+    }
+
+    public mutating func nextDelay() -> Nanoseconds {
+        var random = SystemRandomNumberGenerator()
+        return nextDelay(using: &random)
+    }
+
+    public mutating func reset() { attempt = 0 }
+}
+
+/// A broker to connect to: `mqtt://host:port` (TCP, default 1883) or `mqtts://host:port` (TLS, 8883).
+public struct BrokerAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: UInt16
+    public var useTLS: Bool
+
+    public init(host: String, port: UInt16, useTLS: Bool) {
+        self.host = host
+        self.port = port
+        self.useTLS = useTLS
+    }
+
+    public init?(url: String) {
+        var rest = Substring(url)
+        var tls = false
+        if rest.hasPrefix("mqtts://") { tls = true; rest = rest.dropFirst(8) }
+        else if rest.hasPrefix("ssl://") { tls = true; rest = rest.dropFirst(6) }
+        else if rest.hasPrefix("mqtt://") { rest = rest.dropFirst(7) }
+        else if rest.hasPrefix("tcp://") { rest = rest.dropFirst(6) }
+        else if rest.contains("://") { return nil }
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        var host = rest
+        var port: UInt16 = tls ? 8883 : 1883
+        if rest.hasPrefix("[") {  // [IPv6]:port
+            guard let close = rest.firstIndex(of: "]") else { return nil }
+            host = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            if after.hasPrefix(":") { guard let p = UInt16(after.dropFirst()) else { return nil }; port = p }
+            else if !after.isEmpty { return nil }
+        } else if let colon = rest.lastIndex(of: ":") {
+            host = rest[..<colon]
+            guard let p = UInt16(rest[rest.index(after: colon)...]), p > 0 else { return nil }
+            port = p
+        }
+        guard !host.isEmpty, !host.contains("/") else { return nil }
+        self.init(host: String(host), port: port, useTLS: tls)
+    }
+
+    public var description: String { "\(useTLS ? "mqtts" : "mqtt")://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+}

@@ -1,0 +1,347 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct ClientConfiguration: Sendable {
+    /// Tried in order; a failed attempt moves on to the next (failover), wrapping around.
+    public var brokers: [BrokerAddress]
+    public var session: SessionConfiguration
+    /// Used for `mqtts://` brokers.
+    public var tls: TLSConfiguration = TLSConfiguration()
+    public var backoff = ReconnectBackoff()
+    /// TCP connect plus TLS handshake.
+    public var connectTimeout: Nanoseconds = 10_000_000_000
+    /// Subscribed after every connect that does not resume a session.
+    public var subscriptions: [TopicSubscription] = []
+
+    public init(brokers: [BrokerAddress], session: SessionConfiguration) {
+        self.brokers = brokers
+        self.session = session
+    }
+}
+
+/// Why a connection ended or could not be made.
+public enum ConnectionError: Error, CustomStringConvertible, Equatable {
+    case transport(TransportError)
+    case session(SessionFailure)
+    case encoding(PacketError)
+
+    public var description: String {
+        switch self {
+        case .transport(let e): "\(e)"
+        case .session(let e): "\(e)"
+        case .encoding(let e): "\(e)"
+        }
+    }
+}
+
+/// What the client reports. Every method has an empty default.
+public protocol MQTTClientDelegate: AnyObject {
+    func mqttClient(_ client: MQTTClient, didConnectTo broker: BrokerAddress, sessionPresent: Bool)
+    func mqttClient(_ client: MQTTClient, didLoseConnectionTo broker: BrokerAddress, error: ConnectionError, retryIn: Nanoseconds)
+    /// The view is valid only during the call.
+    func mqttClient(_ client: MQTTClient, didReceive message: PublishView)
+    func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16)
+    func mqttClient(_ client: MQTTClient, didSubscribe packetID: UInt16, results: [SubscribeResult])
+    func mqttClient(_ client: MQTTClient, warning: SessionWarning)
+}
+
+public extension MQTTClientDelegate {
+    func mqttClient(_ client: MQTTClient, didConnectTo broker: BrokerAddress, sessionPresent: Bool) {}
+    func mqttClient(_ client: MQTTClient, didLoseConnectionTo broker: BrokerAddress, error: ConnectionError, retryIn: Nanoseconds) {}
+    func mqttClient(_ client: MQTTClient, didReceive message: PublishView) {}
+    func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) {}
+    func mqttClient(_ client: MQTTClient, didSubscribe packetID: UInt16, results: [SubscribeResult]) {}
+    func mqttClient(_ client: MQTTClient, warning: SessionWarning) {}
+}
+
+/// The MQTT client: the sans-I/O session driven over a TCP or TLS transport, with reconnect,
+/// backoff and failover. It does not own a loop: it says which descriptor to poll for what
+/// (`pollRequest`) and when it next needs the time (`nextDeadline`), so it fits in any event loop;
+/// `runOnce` is a small poll(2) loop for tools that have nothing else to wait for.
+public final class MQTTClient {
+    enum Phase {
+        case idle
+        case connecting(any Transport, deadline: Nanoseconds, progress: ConnectProgress)
+        case open(any Transport)
+        case waiting(until: Nanoseconds)
+        case stopped
+    }
+
+    public let configuration: ClientConfiguration
+    public let session: MQTTSession
+    public weak var delegate: (any MQTTClientDelegate)?
+
+    private var phase: Phase = .idle
+    private let tlsContext: TLSContext?
+    private let inbound: WireBuffer
+    private var brokerIndex = 0
+    private var backoff: ReconnectBackoff
+    private var transportWantsWrite = false
+    private var subscriptions: [TopicSubscription]
+
+    /// Connections that reached CONNACK, and connections lost after that.
+    public private(set) var connectCount = 0
+    public private(set) var reconnectCount = 0
+
+    public init(configuration: ClientConfiguration) throws(TransportError) {
+        precondition(!configuration.brokers.isEmpty, "at least one broker")
+        self.configuration = configuration
+        self.session = MQTTSession(configuration: configuration.session)
+        self.inbound = WireBuffer(capacity: 16 * 1024)
+        self.backoff = configuration.backoff
+        self.subscriptions = configuration.subscriptions
+        self.tlsContext = configuration.brokers.contains(where: \.useTLS) ? try TLSContext(configuration.tls) : nil
+    }
+
+    public var broker: BrokerAddress { configuration.brokers[brokerIndex] }
+    public var isConnected: Bool { session.state == .connected }
+
+    // MARK: Lifecycle
+
+    public func start(now: Nanoseconds = MonotonicClock.now()) {
+        guard case .idle = phase else { return }
+        beginConnect(now: now)
+    }
+
+    /// Sends DISCONNECT (so the broker discards the will) and closes. The client stays stopped.
+    public func stop() {
+        if case .open(let transport) = phase {
+            session.disconnect()
+            flush()  // best effort: one write attempt, the socket is closed right after
+            transport.close()
+        } else if case .connecting(let transport, _, _) = phase {
+            transport.close()
+        }
+        session.connectionClosed()
+        phase = .stopped
+    }
+
+    /// Closes the connection abruptly, as a cut cable would (the broker then publishes the will).
+    public func dropConnection(now: Nanoseconds = MonotonicClock.now()) {
+        connectionLost(.transport(.closedByPeer), now: now)
+    }
+
+    // MARK: Requests
+
+    @discardableResult
+    public func publish(topic: String, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
+                        now: Nanoseconds = MonotonicClock.now()) throws(PublishRefusal) -> UInt16 {
+        try session.publish(topic: topic, payload: payload, qos: qos, retain: retain, now: now)
+    }
+
+    @discardableResult
+    public func publish(topic: String, payload: [UInt8], qos: QoS, retain: Bool = false) throws(PublishRefusal) -> UInt16 {
+        let result = payload.withUnsafeBytes { raw -> Result<UInt16, PublishRefusal> in
+            do throws(PublishRefusal) { return .success(try publish(topic: topic, payload: raw, qos: qos, retain: retain)) }
+            catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Adds subscriptions, kept across reconnects. Sent now if connected.
+    public func subscribe(_ new: [TopicSubscription]) throws(PublishRefusal) {
+        for s in new { if let problem = Topic.validateFilter(s.filter) { throw .invalid(problem) } }
+        subscriptions.append(contentsOf: new)
+        if isConnected { _ = try session.subscribe(new, now: MonotonicClock.now()) }
+    }
+
+    // MARK: Driving
+
+    /// The descriptor to poll and for what, or nil when nothing is open.
+    public var pollRequest: (fd: Int32, events: Int16)? {
+        switch phase {
+        case .connecting(let transport, _, let progress):
+            guard transport.fileDescriptor >= 0 else { return nil }
+            return (transport.fileDescriptor, Int16(progress == .wantWrite ? POLLOUT : POLLIN))
+        case .open(let transport):
+            let write = !session.outbound.isEmpty || transportWantsWrite
+            return (transport.fileDescriptor, Int16(POLLIN) | (write ? Int16(POLLOUT) : 0))
+        default:
+            return nil
+        }
+    }
+
+    /// When `tick` must run next.
+    public func nextDeadline() -> Nanoseconds? {
+        switch phase {
+        case .connecting(_, let deadline, _): return deadline
+        case .open: return session.nextDeadline()
+        case .waiting(let until): return until
+        default: return nil
+        }
+    }
+
+    /// Handles what poll reported for `pollRequest`'s descriptor.
+    public func handle(events: Int16, now: Nanoseconds = MonotonicClock.now()) {
+        switch phase {
+        case .connecting:
+            advanceConnect(now: now)
+        case .open:
+            if events & Int16(POLLIN | POLLHUP | POLLERR) != 0 || transportWantsWrite { readAvailable(now: now) }
+            if case .open = phase, events & Int16(POLLOUT) != 0 { flush(now: now) }
+        default:
+            break
+        }
+    }
+
+    /// Timers: connect timeout, keep alive, reconnect.
+    public func tick(now: Nanoseconds = MonotonicClock.now()) {
+        switch phase {
+        case .connecting(_, let deadline, _):
+            if now >= deadline { connectionLost(.transport(.connectTimeout), now: now) }
+        case .open:
+            do throws(SessionFailure) { try session.tick(now: now) }
+            catch { connectionLost(.session(error), now: now) }
+        case .waiting(let until):
+            if now >= until { beginConnect(now: now) }
+        default:
+            break
+        }
+    }
+
+    /// Writes as much of the pending output as the socket takes, in as few syscalls as it takes:
+    /// every packet queued since the last flush goes out together.
+    public func flush(now: Nanoseconds = MonotonicClock.now()) {
+        guard case .open(let transport) = phase else { return }
+        transportWantsWrite = false
+        let outbound = session.outbound
+        while !outbound.isEmpty {
+            let status: IOStatus
+            do throws(TransportError) { status = try transport.write(outbound.readableView) }
+            catch { connectionLost(.transport(error), now: now); return }
+            switch status {
+            case .transferred(let n): outbound.moveReaderIndex(forwardBy: n)
+            case .wouldBlock(let wantWrite): transportWantsWrite = wantWrite; return
+            case .closed: connectionLost(.transport(.closedByPeer), now: now); return
+            }
+        }
+    }
+
+    /// One turn of a poll(2) loop on this client alone: flush, wait for the socket or the next
+    /// deadline (at most `maxWait`), handle what happened.
+    public func runOnce(maxWait: Nanoseconds = 1_000_000_000) {
+        flush()
+        let now = MonotonicClock.now()
+        var wait = maxWait
+        if let deadline = nextDeadline() { wait = deadline > now ? min(wait, deadline - now) : 0 }
+        let timeoutMs = Int32(clamping: (wait + 999_999) / 1_000_000)
+        if let request = pollRequest {
+            var fd = pollfd(fd: request.fd, events: request.events, revents: 0)
+            let ready = poll(&fd, 1, timeoutMs)
+            if ready > 0 { handle(events: fd.revents) }
+        } else if timeoutMs > 0 {
+            var ts = timespec(tv_sec: Int(timeoutMs / 1000), tv_nsec: Int(timeoutMs % 1000) * 1_000_000)
+            nanosleep(&ts, nil)
+        }
+        tick()
+    }
+
+    // MARK: Internals
+
+    private func beginConnect(now: Nanoseconds) {
+        let broker = self.broker
+        let transport: any Transport = if broker.useTLS, let tlsContext {
+            TLSTransport(host: broker.host, port: broker.port, context: tlsContext)
+        } else {
+            TCPTransport(host: broker.host, port: broker.port)
+        }
+        phase = .connecting(transport, deadline: now &+ configuration.connectTimeout, progress: .wantWrite)
+        advanceConnect(now: now)
+    }
+
+    private func advanceConnect(now: Nanoseconds) {
+        guard case .connecting(let transport, let deadline, _) = phase else { return }
+        let progress: ConnectProgress
+        do throws(TransportError) { progress = try transport.advanceConnect() }
+        catch { connectionLost(.transport(error), now: now); return }
+        guard progress == .ready else {
+            phase = .connecting(transport, deadline: deadline, progress: progress)
+            return
+        }
+        do throws(PacketError) { try session.connectionOpened(now: now) }
+        catch { connectionLost(.encoding(error), now: now); return }
+        inbound.clear()
+        phase = .open(transport)
+        flush(now: now)
+    }
+
+    private func readAvailable(now: Nanoseconds) {
+        guard case .open(let transport) = phase else { return }
+        // A bounded number of reads per wake-up keeps one chatty broker from starving the loop.
+        for _ in 0..<16 {
+            let tail = inbound.writableTail(minimum: 4096)
+            let status: IOStatus
+            do throws(TransportError) { status = try transport.read(into: tail) }
+            catch { connectionLost(.transport(error), now: now); return }
+            switch status {
+            case .transferred(let n):
+                inbound.didWrite(n)
+                guard process(now: now) else { return }
+            case .wouldBlock(let wantWrite):
+                if wantWrite { transportWantsWrite = true }
+                return
+            case .closed:
+                connectionLost(.transport(.closedByPeer), now: now)
+                return
+            }
+        }
+    }
+
+    /// Feeds the session; false if the connection was lost while doing so.
+    private func process(now: Nanoseconds) -> Bool {
+        let consumed: Int
+        do throws(SessionFailure) {
+            consumed = try session.receive(inbound.readableView, now: now) { event in dispatch(event, now: now) }
+        } catch {
+            connectionLost(.session(error), now: now)
+            return false
+        }
+        guard case .open = phase else { return false }
+        inbound.moveReaderIndex(forwardBy: consumed)
+        return true
+    }
+
+    private func dispatch(_ event: SessionEvent, now: Nanoseconds) {
+        switch event {
+        case .connected(let sessionPresent):
+            backoff.reset()
+            connectCount += 1
+            if !sessionPresent && !subscriptions.isEmpty {
+                _ = try? session.subscribe(subscriptions, now: now)
+            }
+            delegate?.mqttClient(self, didConnectTo: broker, sessionPresent: sessionPresent)
+        case .message(let view):
+            delegate?.mqttClient(self, didReceive: view)
+        case .delivered(let id):
+            delegate?.mqttClient(self, didDeliver: id)
+        case .subscribed(let id, let results):
+            delegate?.mqttClient(self, didSubscribe: id, results: results)
+        case .unsubscribed:
+            break
+        case .warning(let warning):
+            delegate?.mqttClient(self, warning: warning)
+        }
+    }
+
+    private func connectionLost(_ error: ConnectionError, now: Nanoseconds) {
+        let wasConnected = session.state == .connected
+        switch phase {
+        case .connecting(let transport, _, _), .open(let transport): transport.close()
+        case .stopped: return
+        default: break
+        }
+        session.connectionClosed()
+        inbound.clear()
+        transportWantsWrite = false
+        let lostBroker = broker
+        if wasConnected {
+            reconnectCount += 1
+        } else {
+            brokerIndex = (brokerIndex + 1) % configuration.brokers.count  // failover
+        }
+        let delay = backoff.nextDelay()
+        phase = .waiting(until: now &+ delay)
+        delegate?.mqttClient(self, didLoseConnectionTo: lostBroker, error: error, retryIn: delay)
+    }
+}
