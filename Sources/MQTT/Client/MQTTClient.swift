@@ -278,6 +278,8 @@ public final class MQTTClient {
             case .transferred(let n):
                 inbound.didWrite(n)
                 guard process(now: now) else { return }
+                // A short read drained the socket: no need for a read that only says EAGAIN.
+                if n < tail.count && !transport.hasBufferedInput { return }
             case .wouldBlock(let wantWrite):
                 if wantWrite { transportWantsWrite = true }
                 return

@@ -83,6 +83,8 @@ public final class TCPTransport: Transport {
         }
     }
 
+    public var hasBufferedInput: Bool { false }
+
     public func close() {
         closeSocket()
         connecting = false

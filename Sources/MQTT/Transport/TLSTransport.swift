@@ -176,6 +176,8 @@ public final class TLSTransport: Transport {
         }
     }
 
+    public var hasBufferedInput: Bool { ssl.map { SSL_has_pending($0) == 1 } ?? false }
+
     public func close() {
         if let ssl {
             SSL_free(ssl)  // no close_notify wait: the MQTT DISCONNECT already said goodbye

@@ -47,4 +47,7 @@ public protocol Transport: AnyObject {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> IOStatus
     func write(_ bytes: UnsafeRawBufferPointer) throws(TransportError) -> IOStatus
     func close()
+    /// Whether bytes are already buffered in user space (TLS records read but not yet returned),
+    /// which poll(2) cannot see.
+    var hasBufferedInput: Bool { get }
 }

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct EdgeAgent: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "edge-agent",
+        abstract: "Sensor readings to MQTT, buffered on disk while the network is down.",
+        version: "0.1.0",
+        subcommands: [PubCommand.self, SubCommand.self, SpoolCommand.self, BenchCommand.self])
+}
