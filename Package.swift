@@ -41,8 +41,10 @@ let package = Package(
         // Shared by the test targets: a real mosquitto on a free loopback port, certificates, processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
+        // A child process for the spool's crash tests: appends until SIGKILLed.
+        .executableTarget(name: "spool-crash-writer", dependencies: ["Spool"], path: "Tests/SpoolCrashWriter"),
         .testTarget(name: "SpoolTests", dependencies: [
-            "Spool", "TestSupport",
+            "Spool", "TestSupport", "spool-crash-writer",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
     ]

@@ -1,0 +1,21 @@
+import SystemPackage
+
+/// Why the spool could not do what was asked. Descriptions name the file and the operation.
+public enum SpoolError: Error, CustomStringConvertible, Equatable {
+    case system(operation: String, path: String, errno: Errno)
+    /// The disk (or the file-size limit) is full; the record was not stored.
+    case noSpace(path: String)
+    case recordTooLarge(Int)
+    case capacityTooSmall(capacity: Int, segmentBytes: Int)
+    case inUse(path: String)
+
+    public var description: String {
+        switch self {
+        case .system(let operation, let path, let errno): "spool \(path): \(operation): \(errno)"
+        case .noSpace(let path): "spool \(path): no space left on the device; the reading was not stored"
+        case .recordTooLarge(let n): "spool record of \(n) bytes exceeds the 65535-byte limit"
+        case .capacityTooSmall(let c, let s): "spool capacity \(c) bytes must hold at least two segments of \(s) bytes"
+        case .inUse(let path): "spool \(path) is in use by another process"
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Testing
+import PropertyBased
+@testable import Spool
+import TestSupport
+
+/// Random sequences of append, read, ack, rewind, reopen and capacity overflow, checked against a
+/// plain in-memory model of what the spool promises.
+@Suite("Spool against a model")
+struct SpoolModelTests {
+    /// The model: every record not yet dropped, the delivery cursor, the read position.
+    struct Model {
+        var records: [UInt64: ReadRecord] = [:]
+        var nextSeq: UInt64 = 0
+        var acked: UInt64 = 0
+        var readPosition: UInt64 = 0
+        var dropped: UInt64 = 0
+    }
+
+    @Test func randomOperationsMatchTheModel() async {
+        await propertyCheck(count: 60, input: Gen.int(in: 0...1_000_000).array(of: 1...250)) { operations in
+            let dir = TemporaryDirectory("spool-model")
+            let config = SpoolConfiguration(capacityBytes: 3 * 70_000, segmentBytes: 70_000, durability: .interval(1_000_000_000))
+            var spool: Spool? = try? Spool(directory: dir.path, configuration: config)
+            var model = Model()
+            for operation in operations {
+                if operation % 8 == 6 {
+                    // Close and reopen: the cursor and every record survive; reading restarts at the cursor.
+                    spool = nil
+                    do { spool = try Spool(directory: dir.path, configuration: config) }
+                    catch { Issue.record("reopen failed: \(error)"); return }
+                    #expect(spool?.drainEvents() == [])
+                    #expect(spool?.nextSeq == model.nextSeq)
+                    #expect(spool?.nextUnacknowledged == model.acked)
+                    model.readPosition = model.acked
+                    continue
+                }
+                guard let current = spool else { Issue.record("spool failed to open"); return }
+                let argument = operation / 8
+                switch operation % 8 {
+                case 0, 1, 2:  // append a record of 0 to 6,000 bytes
+                    let size = argument % 6_001
+                    let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &+ Int(model.nextSeq)) }
+                    let before = (used: current.bytesUsed, dropped: current.dropped, acked: current.nextUnacknowledged)
+                    let seq = try! current.append(bytes, timestamp: Int64(model.nextSeq) * 1000)
+                    #expect(seq == model.nextSeq)
+                    model.records[seq] = ReadRecord(seq: seq, timestamp: Int64(seq) * 1000, payload: bytes)
+                    model.nextSeq += 1
+                    #expect(current.bytesUsed <= config.capacityBytes)
+                    if current.nextUnacknowledged > before.acked {
+                        // The spool dropped its oldest records: only when it had to, only a prefix,
+                        // and it counted exactly the unacknowledged ones it lost.
+                        #expect(before.used + 14 + size > config.capacityBytes - 32)
+                        let lost = (before.acked..<current.nextUnacknowledged).filter { model.records[$0] != nil }.count
+                        #expect(current.dropped - before.dropped == UInt64(lost))
+                        for s in before.acked..<current.nextUnacknowledged { model.records[s] = nil }
+                        model.dropped += UInt64(lost)
+                        model.acked = current.nextUnacknowledged
+                        model.readPosition = max(model.readPosition, model.acked)
+                    }
+                case 3:  // read up to 20
+                    let want = argument % 21
+                    let got = try! current.readAll(max: want)
+                    let expected = (model.readPosition..<model.nextSeq).prefix(want).compactMap { model.records[$0] }
+                    #expect(got == expected)
+                    if let last = got.last { model.readPosition = last.seq + 1 }
+                case 4:  // acknowledge some of what was read
+                    guard model.readPosition > model.acked else { continue }
+                    let through = model.acked + UInt64(argument) % (model.readPosition - model.acked)
+                    try! current.ack(through: through)
+                    for s in model.acked...through { model.records[s] = nil }
+                    model.acked = through + 1
+                case 5:  // rewind to the cursor
+                    current.rewind()
+                    model.readPosition = model.acked
+                default:  // a burst of large appends to force overflow
+                    for _ in 0..<(argument % 8) {
+                        let before = current.nextUnacknowledged
+                        let beforeDropped = current.dropped
+                        let seq = try! current.append([UInt8](repeating: 7, count: 30_000), timestamp: Int64(model.nextSeq) * 1000)
+                        model.records[seq] = ReadRecord(seq: seq, timestamp: Int64(seq) * 1000, payload: [UInt8](repeating: 7, count: 30_000))
+                        model.nextSeq += 1
+                        if current.nextUnacknowledged > before {
+                            let lost = (before..<current.nextUnacknowledged).filter { model.records[$0] != nil }.count
+                            #expect(current.dropped - beforeDropped == UInt64(lost))
+                            for s in before..<current.nextUnacknowledged { model.records[s] = nil }
+                            model.dropped += UInt64(lost)
+                            model.acked = current.nextUnacknowledged
+                            model.readPosition = max(model.readPosition, model.acked)
+                        }
+                    }
+                }
+                #expect(spool?.dropped == model.dropped)
+            }
+            // Finally everything the model still holds is delivered, in order.
+            spool?.rewind()
+            let rest = try! spool!.readAll()
+            #expect(rest == (model.acked..<model.nextSeq).compactMap { model.records[$0] })
+        }
+    }
+}

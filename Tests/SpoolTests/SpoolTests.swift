@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import Spool
+import TestSupport
+
+@Suite("Spool")
+struct SpoolTests {
+    @Test func appendReadAckReopen() throws {
+        let dir = TemporaryDirectory("spool")
+        do {
+            let spool = try Spool(directory: dir.path)
+            #expect(try spool.appendExpected(5) == [0, 1, 2, 3, 4])
+            let first = try spool.readAll(max: 3)
+            #expect(first.map(\.seq) == [0, 1, 2])
+            #expect(first[1] == ReadRecord(seq: 1, timestamp: timestamp(for: 1), payload: payload(for: 1)))
+            try spool.ack(through: 1)
+            #expect(spool.unacknowledgedCount == 3)
+        }
+        let reopened = try Spool(directory: dir.path)
+        #expect(reopened.drainEvents().isEmpty)
+        #expect(reopened.nextSeq == 5)
+        // At-least-once: record 2 was read but not acknowledged, so it comes again.
+        #expect(try reopened.readAll().map(\.seq) == [2, 3, 4])
+    }
+
+    @Test func rewindResendsTheUnacknowledged() throws {
+        let dir = TemporaryDirectory("spool")
+        let spool = try Spool(directory: dir.path)
+        try spool.appendExpected(4)
+        _ = try spool.readAll()
+        try spool.ack(through: 0)
+        spool.rewind()
+        #expect(try spool.readAll().map(\.seq) == [1, 2, 3])
+    }
+
+    @Test func readsInterleaveWithAppendsFromTheWriteBuffer() throws {
+        let dir = TemporaryDirectory("spool")
+        let spool = try Spool(directory: dir.path, configuration: SpoolConfiguration(durability: .interval(60_000_000_000)))
+        for i in 0..<100 {
+            try spool.appendExpected(1)
+            #expect(try spool.readAll().map(\.seq) == [UInt64(i)])
+        }
+    }
+
+    @Test func fullSpoolDropsTheOldestSegmentAndCountsIt() throws {
+        let dir = TemporaryDirectory("spool")
+        let spool = try Spool(directory: dir.path, configuration: smallSegments)
+        var events: [SpoolEvent] = []
+        spool.onEvent = { events.append($0) }
+        try spool.appendExpected(3000)  // about 320 KB into 280 KB
+        #expect(spool.bytesUsed <= 4 * 70_000)
+        #expect(spool.dropped > 0)
+        guard case .droppedOldest(let records, _)? = events.first else { Issue.record("no drop reported"); return }
+        #expect(UInt64(events.count) >= 1 && records > 0)
+        let remaining = try spool.readAll()
+        #expect(remaining.first?.seq == spool.dropped)  // exactly the oldest were dropped
+        #expect(UInt64(remaining.count) + spool.dropped == 3000)
+        #expect(remaining.map(\.seq) == Array(spool.dropped..<3000))
+    }
+
+    @Test func droppingAcknowledgedSegmentsLosesNothing() throws {
+        let dir = TemporaryDirectory("spool")
+        let spool = try Spool(directory: dir.path, configuration: smallSegments)
+        for _ in 0..<30 {
+            try spool.appendExpected(100)
+            let read = try spool.readAll()
+            try spool.ack(through: read.last!.seq)
+        }
+        #expect(spool.dropped == 0)
+        #expect(segmentFiles(dir.path).count <= 2)  // delivered segments are deleted
+    }
+
+    @Test func statusReportsTheBacklog() throws {
+        let dir = TemporaryDirectory("spool")
+        let spool = try Spool(directory: dir.path)
+        try spool.appendExpected(10)
+        try spool.ack(through: 3)
+        let status = try spool.status()
+        #expect(status.records == 6)
+        #expect(status.nextUnacknowledged == 4)
+        #expect(status.oldestTimestamp == timestamp(for: 4))
+        #expect(status.newestTimestamp == timestamp(for: 9))
+        #expect(try spool.readAll().first?.seq == 4)  // status does not move the read position
+    }
+
+    @Test func sequenceNumbersContinueAfterEverythingWasDelivered() throws {
+        let dir = TemporaryDirectory("spool")
+        do {
+            let spool = try Spool(directory: dir.path, configuration: smallSegments)
+            try spool.appendExpected(1000)
+            try spool.ack(through: 999)
+        }
+        let spool = try Spool(directory: dir.path, configuration: smallSegments)
+        #expect(try spool.append([1], timestamp: 0) == 1000)
+    }
+
+    @Test func oneProcessPerSpool() throws {
+        let dir = TemporaryDirectory("spool")
+        let first = try Spool(directory: dir.path)
+        #expect(throws: SpoolError.inUse(path: dir.path + "/cursor")) { try Spool(directory: dir.path) }
+        _ = first
+    }
+
+    @Test func refusesOversizedRecordsAndTinyCapacities() throws {
+        let dir = TemporaryDirectory("spool")
+        let spool = try Spool(directory: dir.path)
+        #expect(throws: SpoolError.recordTooLarge(70_000)) { try spool.append([UInt8](repeating: 0, count: 70_000), timestamp: 0) }
+        #expect(throws: SpoolError.self) { try Spool(directory: dir.path + "/x", configuration: SpoolConfiguration(capacityBytes: 100_000, segmentBytes: 70_000)) }
+    }
+}
