@@ -188,8 +188,13 @@ extension Spool {
         }
         let oldest = segments.first?.baseSeq ?? nextSeq
         if cursor == nil {
-            if !segments.isEmpty { report(.cursorLost) }
-            cursorDirty = true  // write one at the next sync point
+            if segments.isEmpty {
+                // A new spool: write the cursor now, so that no crash can leave records without one.
+                try cursorFile.store(.init(nextUnacknowledged: nextSeq, dropped: 0), sync: configuration.durability != .never)
+            } else {
+                report(.cursorLost)
+                cursorDirty = true  // write one at the next sync point
+            }
         }
         nextUnacknowledged = Swift.min(Swift.max(cursor?.nextUnacknowledged ?? oldest, oldest), nextSeq)
         dropped = cursor?.dropped ?? 0
