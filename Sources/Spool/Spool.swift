@@ -209,6 +209,9 @@ public final class Spool {
         return try result.get()
     }
 
+    /// Bytes in the newest segment, the one appends go to and the one a reopen scans.
+    public var newestSegmentBytes: Int { segments.isEmpty ? 0 : activeFlushedSize + buffered }
+
     /// Total bytes the spool holds, on disk and buffered.
     public var bytesUsed: Int { segments.reduce(0) { $0 + $1.size } + buffered }
 

@@ -3,7 +3,7 @@ import MQTT
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure throughput.",
-                                                    subcommands: [BenchPublish.self])
+                                                    subcommands: [BenchPublish.self, BenchSpool.self])
 }
 
 /// `edge-agent bench publish`: N messages as fast as the in-flight window allows.
