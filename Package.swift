@@ -21,6 +21,8 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1",
+                       providers: [.apt(["libyaml-dev"])]),
 
         // Sans-I/O MQTT 3.1.1 codec and session state, with TCP/TLS transport and a client on top.
         .target(name: "MQTT", dependencies: [
@@ -31,16 +33,20 @@ let package = Package(
             "CZlib", .product(name: "SystemPackage", package: "swift-system"),
         ]),
 
+        // The daemon: configuration, event loop, pipeline, commands, status.
+        .target(name: "Agent", dependencies: ["MQTT", "Spool", "CYAML"]),
+
         .executableTarget(
             name: "edge-agent",
             dependencies: [
-                "MQTT", "Spool",
+                "Agent", "MQTT", "Spool",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // Shared by the test targets: a real mosquitto on a free loopback port, certificates, processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "TestSupport"]),
         // A child process for the spool's crash tests: appends until SIGKILLed.
         .executableTarget(name: "spool-crash-writer", dependencies: ["Spool"], path: "Tests/SpoolCrashWriter"),
         .testTarget(name: "SpoolTests", dependencies: [

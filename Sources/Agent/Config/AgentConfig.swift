@@ -1,0 +1,229 @@
+/// The whole configuration file. Every key is documented in `boards/example.yaml`; anything not
+/// known here is an error with its line, so a typo never silently falls back to a default.
+public struct AgentConfig: Decodable, Equatable, Sendable {
+    public var deviceID: String
+    /// A board name under `boards/` (e.g. `raspberry-pi-4b`, `simulated`) or a path to a board file.
+    public var board: String
+    public var mqtt: MQTTSettings
+    public var spool: SpoolSettings
+    public var backfill: BackfillSettings
+    public var sensors: [SensorSettings]
+    public var gpio: [GPIOSettings]
+    public var metricsInterval: ConfigDuration
+
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id", board, mqtt, spool, backfill, sensors, gpio, metricsInterval = "metrics_interval"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        deviceID = try c.decode(String.self, forKey: .deviceID)
+        board = try c.decodeIfPresent(String.self, forKey: .board) ?? "simulated"
+        mqtt = try c.decode(MQTTSettings.self, forKey: .mqtt)
+        spool = try c.decodeIfPresent(SpoolSettings.self, forKey: .spool) ?? SpoolSettings()
+        backfill = try c.decodeIfPresent(BackfillSettings.self, forKey: .backfill) ?? BackfillSettings()
+        sensors = try c.decodeIfPresent([SensorSettings].self, forKey: .sensors) ?? []
+        gpio = try c.decodeIfPresent([GPIOSettings].self, forKey: .gpio) ?? []
+        metricsInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .metricsInterval) ?? ConfigDuration(seconds: 60)
+    }
+}
+
+public struct MQTTSettings: Decodable, Equatable, Sendable {
+    /// `mqtt://host:port` or `mqtts://host:port`; several for failover.
+    public var brokers: [String]
+    public var clientID: String?
+    /// Topics are `<prefix>/<device>/...`.
+    public var topicPrefix: String
+    public var keepAlive: ConfigDuration
+    public var username: String?
+    /// Secrets come from a file or an environment variable, never inline.
+    public var passwordFile: String?
+    public var passwordEnv: String?
+    public var tls: TLSSettings?
+    public var inflight: Int
+    public var reconnectMin: ConfigDuration
+    public var reconnectMax: ConfigDuration
+
+    enum CodingKeys: String, CodingKey {
+        case brokers, clientID = "client_id", topicPrefix = "topic_prefix", keepAlive = "keep_alive", username
+        case passwordFile = "password_file", passwordEnv = "password_env", password, tls, inflight
+        case reconnectMin = "reconnect_min", reconnectMax = "reconnect_max"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if c.contains(.password) {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.password],
+                debugDescription: "passwords are not kept in the config file; use password_file or password_env"))
+        }
+        brokers = try c.decode([String].self, forKey: .brokers)
+        guard !brokers.isEmpty else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.brokers], debugDescription: "at least one broker is needed"))
+        }
+        clientID = try c.decodeIfPresent(String.self, forKey: .clientID)
+        topicPrefix = try c.decodeIfPresent(String.self, forKey: .topicPrefix) ?? "edge"
+        keepAlive = try c.decodeIfPresent(ConfigDuration.self, forKey: .keepAlive) ?? ConfigDuration(seconds: 30)
+        username = try c.decodeIfPresent(String.self, forKey: .username)
+        passwordFile = try c.decodeIfPresent(String.self, forKey: .passwordFile)
+        passwordEnv = try c.decodeIfPresent(String.self, forKey: .passwordEnv)
+        tls = try c.decodeIfPresent(TLSSettings.self, forKey: .tls)
+        inflight = try c.decodeIfPresent(Int.self, forKey: .inflight) ?? 32
+        reconnectMin = try c.decodeIfPresent(ConfigDuration.self, forKey: .reconnectMin) ?? ConfigDuration(seconds: 1)
+        reconnectMax = try c.decodeIfPresent(ConfigDuration.self, forKey: .reconnectMax) ?? ConfigDuration(seconds: 60)
+        guard (1...65_534).contains(inflight) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.inflight], debugDescription: "must be between 1 and 65534"))
+        }
+    }
+}
+
+public struct TLSSettings: Decodable, Equatable, Sendable {
+    public var caFile: String?
+    public var certFile: String?
+    public var keyFile: String?
+    /// Verify the broker's certificate and host name. Off is for lab use only.
+    public var verify: Bool
+    public var serverName: String?
+    public var alpn: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case caFile = "ca_file", certFile = "cert_file", keyFile = "key_file", verify, serverName = "server_name", alpn
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
+        certFile = try c.decodeIfPresent(String.self, forKey: .certFile)
+        keyFile = try c.decodeIfPresent(String.self, forKey: .keyFile)
+        verify = try c.decodeIfPresent(Bool.self, forKey: .verify) ?? true
+        serverName = try c.decodeIfPresent(String.self, forKey: .serverName)
+        alpn = try c.decodeIfPresent([String].self, forKey: .alpn) ?? []
+        if (certFile == nil) != (keyFile == nil) {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.keyFile], debugDescription: "cert_file and key_file go together"))
+        }
+    }
+}
+
+public struct SpoolSettings: Decodable, Equatable, Sendable {
+    public enum Durability: String, Decodable, Sendable { case always, interval, never }
+    /// `write-ahead`: every reading goes to disk first. `spill`: readings are published from memory
+    /// and reach the disk only when not acknowledged in time or while offline.
+    public enum Mode: String, Decodable, Sendable { case writeAhead = "write-ahead", spill }
+
+    public var dir: String = "/var/lib/edge-agent/spool"
+    public var capacity = ByteSize(bytes: 64 << 20)
+    public var durability = Durability.interval
+    public var syncInterval = ConfigDuration(seconds: 1)
+    public var mode = Mode.writeAhead
+
+    enum CodingKeys: String, CodingKey { case dir, capacity, durability, syncInterval = "sync_interval", mode }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        dir = try c.decodeIfPresent(String.self, forKey: .dir) ?? dir
+        capacity = try c.decodeIfPresent(ByteSize.self, forKey: .capacity) ?? capacity
+        durability = try c.decodeIfPresent(Durability.self, forKey: .durability) ?? durability
+        syncInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .syncInterval) ?? syncInterval
+        mode = try c.decodeIfPresent(Mode.self, forKey: .mode) ?? mode
+        guard capacity.bytes >= 1 << 20 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.capacity], debugDescription: "must be at least 1MiB"))
+        }
+    }
+}
+
+public struct BackfillSettings: Decodable, Equatable, Sendable {
+    /// Buffered readings sent per second after an outage, alongside live ones.
+    public var rate: Int = 100
+    /// Buffered readings per message while draining (1: one reading per message).
+    public var batch: Int = 1
+
+    enum CodingKeys: String, CodingKey { case rate, batch }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        rate = try c.decodeIfPresent(Int.self, forKey: .rate) ?? rate
+        batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? batch
+        guard rate > 0, (1...1000).contains(batch) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "rate must be positive and batch between 1 and 1000"))
+        }
+    }
+}
+
+public struct SensorSettings: Decodable, Equatable, Sendable {
+    public static let drivers = ["bme280", "bmp280", "sht3x", "sht4x", "aht20", "bh1750", "veml7700", "ads1115", "ads1015",
+                                 "ina219", "tmp102", "lm75", "mcp9808", "ds18b20", "simulated"]
+    public var name: String
+    public var driver: String
+    public var bus: Int?
+    public var address: I2CAddress?
+    public var interval: ConfigDuration
+    /// Driver-specific settings (gain, channels, shunt resistance, ...), validated by the driver.
+    public var options: [String: String]
+
+    enum CodingKeys: String, CodingKey { case name, driver, bus, address, interval, options }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        driver = try c.decode(String.self, forKey: .driver)
+        bus = try c.decodeIfPresent(Int.self, forKey: .bus)
+        address = try c.decodeIfPresent(I2CAddress.self, forKey: .address)
+        interval = try c.decodeIfPresent(ConfigDuration.self, forKey: .interval) ?? ConfigDuration(seconds: 10)
+        options = try c.decodeIfPresent([String: String].self, forKey: .options) ?? [:]
+        guard SensorSettings.drivers.contains(driver) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.driver],
+                debugDescription: "unknown driver '\(driver)'; known: \(SensorSettings.drivers.joined(separator: ", "))"))
+        }
+        guard !name.isEmpty, !name.contains("/"), !name.contains("+"), !name.contains("#") else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.name], debugDescription: "a sensor name becomes a topic level: no '/', '+' or '#'"))
+        }
+        guard interval.nanoseconds >= 10_000_000 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.interval], debugDescription: "must be at least 10ms"))
+        }
+    }
+}
+
+public struct GPIOSettings: Decodable, Equatable, Sendable {
+    public enum Direction: String, Decodable, Sendable { case input, output, counter }
+    public enum Edge: String, Decodable, Sendable { case rising, falling, both }
+    public enum Bias: String, Decodable, Sendable { case pullUp = "pull-up", pullDown = "pull-down", disabled = "disabled", asIs = "as-is" }
+
+    public var name: String
+    /// A header pin (`pin 11`), a BCM name (`GPIO17`) or a line offset, resolved through the board file.
+    public var line: String
+    public var direction: Direction
+    public var edge: Edge
+    public var bias: Bias
+    public var debounce: ConfigDuration
+    public var initial: Bool
+    /// The state outputs return to on shutdown.
+    public var safeState: Bool?
+    /// Whether commands may drive this output.
+    public var commandable: Bool
+    public var activeLow: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case name, line, direction, edge, bias, debounce, initial, safeState = "safe_state", commandable, activeLow = "active_low"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        line = try c.decode(String.self, forKey: .line)
+        direction = try c.decodeIfPresent(Direction.self, forKey: .direction) ?? .input
+        edge = try c.decodeIfPresent(Edge.self, forKey: .edge) ?? .both
+        bias = try c.decodeIfPresent(Bias.self, forKey: .bias) ?? .asIs
+        debounce = try c.decodeIfPresent(ConfigDuration.self, forKey: .debounce) ?? ConfigDuration(nanoseconds: 0)
+        initial = try c.decodeIfPresent(Bool.self, forKey: .initial) ?? false
+        safeState = try c.decodeIfPresent(Bool.self, forKey: .safeState)
+        commandable = try c.decodeIfPresent(Bool.self, forKey: .commandable) ?? false
+        activeLow = try c.decodeIfPresent(Bool.self, forKey: .activeLow) ?? false
+        if direction != .output && (commandable || safeState != nil || c.contains(.initial)) {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.direction],
+                debugDescription: "initial, safe_state and commandable apply to outputs only"))
+        }
+    }
+}

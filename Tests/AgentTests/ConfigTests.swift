@@ -1,0 +1,146 @@
+import Testing
+@testable import Agent
+import TestSupport
+
+func decodeConfig(_ text: String) throws(ConfigError) -> AgentConfig {
+    let config = try YAMLDecoder.decode(AgentConfig.self, from: text, file: "test.yaml")
+    try config.check(file: "test.yaml")
+    return config
+}
+
+func configError(_ text: String) -> ConfigError? {
+    do { _ = try decodeConfig(text); return nil } catch { return error }
+}
+
+let minimal = """
+    device_id: pi-1
+    mqtt:
+      brokers: [mqtt://localhost:1883]
+    """
+
+@Suite("Config")
+struct ConfigTests {
+    @Test func minimalConfigGetsDefaults() throws {
+        let config = try decodeConfig(minimal)
+        #expect(config.deviceID == "pi-1")
+        #expect(config.board == "simulated")
+        #expect(config.mqtt.topicPrefix == "edge")
+        #expect(config.mqtt.keepAlive == ConfigDuration(seconds: 30))
+        #expect(config.spool.capacity.bytes == 64 << 20)
+        #expect(config.spool.durability == .interval)
+        #expect(config.spool.mode == .writeAhead)
+        #expect(config.sensors.isEmpty)
+    }
+
+    @Test func fullConfig() throws {
+        let config = try decodeConfig("""
+            device_id: kitchen
+            board: raspberry-pi-4b
+            mqtt:
+              brokers:
+                - mqtts://broker-a:8883
+                - mqtts://broker-b:8883
+              topic_prefix: home
+              keep_alive: 45s
+              username: agent
+              password_env: EDGE_AGENT_PASSWORD
+              tls:
+                ca_file: /etc/ssl/ca.pem
+                alpn: [x-amzn-mqtt-ca]
+            spool:
+              dir: /tmp/spool
+              capacity: 16MiB
+              durability: always
+              mode: spill
+            backfill:
+              rate: 20
+              batch: 10
+            sensors:
+              - name: air
+                driver: bme280
+                bus: 1
+                address: 0x76
+                interval: 500ms
+            gpio:
+              - name: door
+                line: GPIO17
+                edge: both
+                bias: pull-up
+                debounce: 20ms
+              - name: relay
+                line: pin 11
+                direction: output
+                initial: false
+                safe_state: false
+                commandable: true
+            metrics_interval: 2m
+            """)
+        #expect(config.mqtt.brokers.count == 2)
+        #expect(config.mqtt.tls?.verify == true)
+        #expect(config.mqtt.tls?.alpn == ["x-amzn-mqtt-ca"])
+        #expect(config.spool.capacity.bytes == 16 << 20)
+        #expect(config.spool.mode == .spill)
+        #expect(config.sensors[0].address == I2CAddress(0x76))
+        #expect(config.sensors[0].interval.nanoseconds == 500_000_000)
+        #expect(config.gpio[0].bias == .pullUp)
+        #expect(config.gpio[1].commandable)
+        #expect(config.metricsInterval.nanoseconds == 120_000_000_000)
+    }
+
+    @Test func unknownKeyNamesFileLineAndKey() {
+        let error = configError(minimal + "\n  keepalive: 30s\n")
+        #expect(error == ConfigError(file: "test.yaml", line: 4, key: "mqtt.keepalive", message: "unknown key"))
+        #expect(error?.description == "test.yaml:4: mqtt.keepalive: unknown key")
+    }
+
+    @Test func wrongTypesAndBadValuesNameTheLine() {
+        #expect(configError(minimal + "\n  inflight: lots\n")?.line == 4)
+        #expect(configError(minimal + "\n  inflight: lots\n")?.message.contains("whole number") == true)
+        #expect(configError(minimal + "\nspool:\n  capacity: huge\n")?.key == "spool.capacity")
+        #expect(configError(minimal + "\nspool:\n  durability: sometimes\n")?.line == 5)
+        #expect(configError("device_id: x\nmqtt:\n  brokers: mqtt://a\n")?.message.contains("list") == true)
+        #expect(configError(minimal + "\nsensors:\n  - name: a\n    driver: bme999\n")?.message.contains("unknown driver") == true)
+        #expect(configError(minimal + "\nsensors:\n  - name: a\n    driver: bme280\n    bus: 1\n    address: 0x99\n")?.key == "sensors.0.address")
+    }
+
+    @Test func missingRequiredKeys() {
+        #expect(configError("mqtt:\n  brokers: [mqtt://a]\n")?.key == "device_id")
+        #expect(configError("device_id: x\n")?.key == "mqtt")
+    }
+
+    @Test func inlinePasswordsAreRefused() {
+        #expect(configError(minimal + "\n  password: hunter2\n")?.message.contains("password_file") == true)
+    }
+
+    @Test func syntaxErrorsHaveALine() {
+        let error = configError("device_id: x\nmqtt:\n  brokers: [mqtt://a\n")
+        #expect(error?.line == 4)
+        #expect(error?.message.hasPrefix("YAML syntax") == true)
+    }
+
+    @Test func duplicateNamesAndKeys() {
+        #expect(configError(minimal + "\nsensors:\n  - {name: a, driver: simulated}\n  - {name: a, driver: simulated}\n")?.message.contains("twice") == true)
+        #expect(configError("device_id: x\ndevice_id: y\nmqtt:\n  brokers: [mqtt://a]\n")?.message.contains("twice") == true)
+    }
+
+    @Test func i2cSensorsNeedBusAndAddress() {
+        #expect(configError(minimal + "\nsensors:\n  - {name: a, driver: sht3x}\n")?.message.contains("needs bus and address") == true)
+    }
+
+    @Test func exampleFilesInTheRepositoryAreValid() throws {
+        for name in ["example.yaml", "simulated.yaml"] {
+            let path = repositoryRoot() + "/boards/" + name
+            // The reference example names secret files of a real deployment; everything else is checked.
+            #expect(throws: Never.self) {
+                let config = try YAMLDecoder.decode(AgentConfig.self, from: readFile(path)!, file: path)
+                try config.check(file: path, checkFiles: false)
+            }
+        }
+    }
+}
+
+func repositoryRoot() -> String {
+    var path = #filePath
+    for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
+    return path
+}
