@@ -23,6 +23,8 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1",
                        providers: [.apt(["libyaml-dev"])]),
+        // epoll, signalfd and adjtimex headers (libc itself, nothing to link).
+        .systemLibrary(name: "CLinux"),
 
         // Sans-I/O MQTT 3.1.1 codec and session state, with TCP/TLS transport and a client on top.
         .target(name: "MQTT", dependencies: [
@@ -34,7 +36,8 @@ let package = Package(
         ]),
 
         // The daemon: configuration, event loop, pipeline, commands, status.
-        .target(name: "Agent", dependencies: ["MQTT", "Spool", "CYAML"]),
+        .target(name: "Agent", dependencies: ["MQTT", "Spool", "CYAML", "CLinux",
+                                              .product(name: "SystemPackage", package: "swift-system")]),
 
         .executableTarget(
             name: "edge-agent",
@@ -46,7 +49,7 @@ let package = Package(
         // Shared by the test targets: a real mosquitto on a free loopback port, certificates, processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "edge-agent"]),
         // A child process for the spool's crash tests: appends until SIGKILLed.
         .executableTarget(name: "spool-crash-writer", dependencies: ["Spool"], path: "Tests/SpoolCrashWriter"),
         .testTarget(name: "SpoolTests", dependencies: [

@@ -130,6 +130,13 @@ public final class MQTTClient {
         try session.publish(topic: topic, payload: payload, qos: qos, retain: retain, now: now)
     }
 
+    /// Publishes with the topic as raw UTF-8 bytes (no String needed on the hot path).
+    @discardableResult
+    public func publish(topicBytes: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
+                        now: Nanoseconds = MonotonicClock.now()) throws(PublishRefusal) -> UInt16 {
+        try session.publish(topic: topicBytes, payload: payload, qos: qos, retain: retain, now: now)
+    }
+
     @discardableResult
     public func publish(topic: String, payload: [UInt8], qos: QoS, retain: Bool = false) throws(PublishRefusal) -> UInt16 {
         let result = payload.withUnsafeBytes { raw -> Result<UInt16, PublishRefusal> in

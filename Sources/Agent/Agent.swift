@@ -1,0 +1,311 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+import MQTT
+import Spool
+
+/// The daemon: samples sensors on their schedules, writes each reading to the spool, publishes from
+/// the spool with QoS 1 and advances the spool's cursor as the broker acknowledges, keeps a retained
+/// status with a last will, and shuts down cleanly on SIGTERM/SIGINT.
+public final class Agent: MQTTClientDelegate {
+    struct ScheduledSensor {
+        let settings: SensorSettings
+        let simulated: SimulatedSensor
+        var nextDue: UInt64
+    }
+
+    let config: AgentConfig
+    let client: MQTTClient
+    let spool: Spool
+    let loop: EventLoop
+    let signals: SignalDescriptor
+    let startedAt = MonotonicClock.now()
+    var sensors: [ScheduledSensor]
+    var json = JSONWriter()
+    let topics: Topics
+    /// Spool records published and not yet acknowledged, in publish order.
+    var inflight: [(packetID: UInt16, seq: UInt64, done: Bool)] = []
+    /// A record read from the spool that the client could not take yet (its arena was full).
+    var held: (seq: UInt64, bytes: [UInt8])?
+    var statusPacketID: UInt16?
+    var stopping = false
+    var watchedFD: Int32 = -1
+
+    public init(config: AgentConfig) throws {
+        self.config = config
+        topics = Topics(prefix: config.mqtt.topicPrefix, device: config.deviceID)
+        var spoolConfig = SpoolConfiguration(capacityBytes: config.spool.capacity.bytes)
+        switch config.spool.durability {
+        case .always: spoolConfig.durability = .always
+        case .interval: spoolConfig.durability = .interval(config.spool.syncInterval.nanoseconds)
+        case .never: spoolConfig.durability = .never
+        }
+        spool = try Spool(directory: config.spool.dir, configuration: spoolConfig)
+        for event in spool.drainEvents() { Log.warning("spool: \(event)") }
+        client = try MQTTClient(configuration: try Agent.clientConfiguration(config, topics: topics))
+        loop = try EventLoop()
+        signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
+        let now = MonotonicClock.now()
+        sensors = config.sensors.map { ScheduledSensor(settings: $0, simulated: SimulatedSensor(name: $0.name), nextDue: now) }
+        client.delegate = self
+        spool.onEvent = { Log.warning("spool: \($0)") }
+    }
+
+    static func clientConfiguration(_ config: AgentConfig, topics: Topics) throws -> ClientConfiguration {
+        var password: [UInt8]?
+        if let file = config.mqtt.passwordFile {
+            guard let text = readFile(file) else { throw AgentError.config("cannot read mqtt.password_file \(file)") }
+            password = Array((text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "").utf8)
+        } else if let name = config.mqtt.passwordEnv {
+            guard let value = getenv(name) else { throw AgentError.config("environment variable \(name) (mqtt.password_env) is not set") }
+            password = Array(String(cString: value).utf8)
+        }
+        let will = Will(topic: topics.status, payload: Array(#"{"state":"offline"}"#.utf8), qos: .atLeastOnce, retain: true)
+        var session = SessionConfiguration(connect: ConnectOptions(
+            clientID: config.mqtt.clientID ?? config.deviceID, cleanSession: false,
+            keepAlive: UInt16(clamping: config.mqtt.keepAlive.nanoseconds / 1_000_000_000),
+            will: will, username: config.mqtt.username, password: password))
+        session.maxInflight = config.mqtt.inflight
+        let brokers = try config.mqtt.brokers.map { url in
+            guard let address = BrokerAddress(url: url) else { throw AgentError.config("bad broker URL \(url)") }
+            return address
+        }
+        var client = ClientConfiguration(brokers: brokers, session: session)
+        client.backoff = ReconnectBackoff(minimum: config.mqtt.reconnectMin.nanoseconds, maximum: config.mqtt.reconnectMax.nanoseconds)
+        if let tls = config.mqtt.tls {
+            client.tls.caFile = tls.caFile
+            client.tls.certificateFile = tls.certFile
+            client.tls.keyFile = tls.keyFile
+            client.tls.verifyPeer = tls.verify
+            client.tls.verifyHostname = tls.verify
+            client.tls.serverName = tls.serverName
+            client.tls.alpn = tls.alpn
+        }
+        return client
+    }
+
+    // MARK: The loop
+
+    /// Runs until SIGTERM or SIGINT. Returns the process exit code.
+    public func run() -> Int32 {
+        Log.notice("edge-agent \(AgentVersion.string) starting: device \(config.deviceID), \(sensors.count) sensor(s), spool \(config.spool.dir) with \(spool.unacknowledgedCount) reading(s) waiting")
+        loop.watch(signals.fd, events: UInt32(EPOLLIN.rawValue))
+        client.start()
+        while !stopping {
+            let now = MonotonicClock.now()
+            sampleDueSensors(now: now)
+            publishFromSpool()
+            client.flush()
+            updateWatchedDescriptor()
+            var deadline = now + 1_000_000_000
+            for s in sensors { deadline = min(deadline, s.nextDue) }
+            if let d = client.nextDeadline() { deadline = min(deadline, d) }
+            if let d = spool.nextSyncDeadline { deadline = min(deadline, d) }
+            loop.wait(until: deadline, now: MonotonicClock.now()) { fd, events in
+                if fd == signals.fd { handleSignals() }
+                else if fd == watchedFD { client.handle(events: Int16(truncatingIfNeeded: events)) }
+            }
+            client.tick()
+            do { try spool.syncIfDue() } catch { Log.error("\(error)") }
+        }
+        shutDown()
+        return 0
+    }
+
+    private func updateWatchedDescriptor() {
+        let request = client.pollRequest
+        let fd = request?.fd ?? -1
+        if fd != watchedFD {
+            if watchedFD >= 0 { loop.forget(watchedFD) }
+            watchedFD = fd
+        }
+        if let request {
+            var events: UInt32 = 0
+            if request.events & Int16(POLLIN) != 0 { events |= UInt32(EPOLLIN.rawValue) }
+            if request.events & Int16(POLLOUT) != 0 { events |= UInt32(EPOLLOUT.rawValue) }
+            loop.watch(fd, events: events)
+        }
+    }
+
+    private func handleSignals() {
+        while let signal = signals.next() {
+            switch signal {
+            case SIGTERM, SIGINT:
+                Log.notice("signal \(signal): shutting down")
+                stopping = true
+            case SIGHUP:
+                Log.notice("SIGHUP: configuration reload is not supported yet; restart the service to apply changes")
+            default:
+                break
+            }
+        }
+    }
+
+    // MARK: Sampling
+
+    private func sampleDueSensors(now: UInt64) {
+        for i in sensors.indices where sensors[i].nextDue <= now {
+            let interval = sensors[i].settings.interval.nanoseconds
+            // The next slot on the fixed grid start + k x interval: late wake-ups do not drift.
+            let late = (now - sensors[i].nextDue) / interval
+            sensors[i].nextDue += (late + 1) * interval
+            record(sensor: i)
+        }
+    }
+
+    private func record(sensor index: Int) {
+        let timestamp = wallClockMilliseconds()
+        let seq = spool.nextSeq
+        json.reset()
+        // Spool record: name length, sensor name, then the JSON payload.
+        var name = sensors[index].settings.name
+        name.withUTF8 { utf8 in
+            json.rawByte(UInt8(utf8.count))
+            for b in utf8 { json.rawByte(b) }
+        }
+        json.beginObject()
+        json.key("seq"); json.integer(seq)
+        json.key("ts"); json.integer(timestamp)
+        sensors[index].simulated.sample(atMilliseconds: timestamp, into: &json)
+        json.endObject()
+        do { try spool.append(json.view, timestamp: timestamp) }
+        catch { Log.error("reading of \(sensors[index].settings.name) not stored: \(error)") }
+    }
+
+    // MARK: Publishing
+
+    private func publishFromSpool() {
+        guard client.isConnected else { return }
+        if let pending = held {
+            held = nil
+            let taken = pending.bytes.withUnsafeBytes { publishRecord(seq: pending.seq, bytes: $0) }
+            guard taken else { held = pending; return }
+        }
+        while client.session.canPublishReliably && spool.unreadCount > 0 {
+            var accepted = true
+            do {
+                try spool.read(max: 1) { record in
+                    if !publishRecord(seq: record.seq, bytes: record.payload) {
+                        held = (record.seq, Array(record.payload))
+                        accepted = false
+                    }
+                }
+            } catch { Log.error("\(error)"); return }
+            if !accepted { return }
+        }
+    }
+
+    /// Publishes one spool record; false if the client could not take it now.
+    private func publishRecord(seq: UInt64, bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let nameLength = bytes.first.map(Int.init), bytes.count > 1 + nameLength else {
+            Log.error("spool record \(seq) is malformed; skipped")
+            markDelivered(seq: seq)
+            return true
+        }
+        let name = UnsafeRawBufferPointer(rebasing: bytes[1..<(1 + nameLength)])
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[(1 + nameLength)...])
+        let topic = topics.telemetry(sensorName: name)
+        do {
+            let id = try client.publish(topicBytes: topic, payload: payload, qos: .atLeastOnce)
+            inflight.append((id, seq, false))
+            return true
+        } catch {
+            if error != .windowFull { Log.error("reading \(seq) cannot be published: \(error); skipped"); markDelivered(seq: seq); return true }
+            return false
+        }
+    }
+
+    private func markDelivered(seq: UInt64) {
+        inflight.append((0, seq, true))
+        acknowledgeDonePrefix()
+    }
+
+    private func acknowledgeDonePrefix() {
+        var through: UInt64?
+        while let first = inflight.first, first.done {
+            through = first.seq
+            inflight.removeFirst()
+        }
+        if let through {
+            do { try spool.ack(through: through) } catch { Log.error("\(error)") }
+        }
+    }
+
+    private func publishStatus(online: Bool) {
+        json.reset()
+        json.beginObject()
+        json.key("state"); json.string(online ? "online" : "offline")
+        if online {
+            json.key("version"); json.string(AgentVersion.string)
+            json.key("uptime_s"); json.integer((MonotonicClock.now() - startedAt) / 1_000_000_000)
+            json.key("spool_records"); json.integer(spool.unacknowledgedCount)
+        }
+        json.endObject()
+        var topic = topics.status
+        statusPacketID = topic.withUTF8 { t in
+            try? client.publish(topicBytes: UnsafeRawBufferPointer(t), payload: json.view, qos: .atLeastOnce, retain: true)
+        }
+    }
+
+    // MARK: Shutdown
+
+    private func shutDown() {
+        if client.isConnected {
+            publishStatus(online: false)
+            // Give the broker up to two seconds to take the offline status and pending readings.
+            let deadline = MonotonicClock.now() + 2_000_000_000
+            while client.isConnected && client.session.inflightCount > 0 && MonotonicClock.now() < deadline {
+                client.runOnce(maxWait: 100_000_000)
+            }
+        }
+        client.stop()
+        do { try spool.sync() } catch { Log.error("\(error)") }
+        Log.notice("stopped; \(spool.unacknowledgedCount) reading(s) wait in the spool")
+    }
+
+    // MARK: MQTTClientDelegate
+
+    public func mqttClient(_ client: MQTTClient, didConnectTo broker: BrokerAddress, sessionPresent: Bool) {
+        Log.notice("connected to \(broker)\(sessionPresent ? " (session resumed)" : "")")
+        publishStatus(online: true)
+    }
+
+    public func mqttClient(_ client: MQTTClient, didLoseConnectionTo broker: BrokerAddress, error: ConnectionError, retryIn: Nanoseconds) {
+        Log.warning("\(broker): \(error); retrying in \(retryIn / 1_000_000) ms")
+    }
+
+    public func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) {
+        if let i = inflight.firstIndex(where: { $0.packetID == packetID && !$0.done }) {
+            inflight[i].done = true
+            acknowledgeDonePrefix()
+        }
+    }
+
+    public func mqttClient(_ client: MQTTClient, warning: SessionWarning) {
+        Log.warning("\(warning)")
+    }
+}
+
+/// The topic names of one device, with the telemetry topic built into a reused buffer.
+final class Topics {
+    let status: String
+    private let telemetryPrefix: [UInt8]
+    private var buffer: UnsafeMutableRawBufferPointer
+
+    init(prefix: String, device: String) {
+        status = "\(prefix)/\(device)/status"
+        telemetryPrefix = Array("\(prefix)/\(device)/telemetry/".utf8)
+        buffer = .allocate(byteCount: telemetryPrefix.count + 256, alignment: 8)
+        telemetryPrefix.withUnsafeBytes { buffer.copyMemory(from: $0) }
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// `<prefix>/<device>/telemetry/<name>`, valid until the next call.
+    func telemetry(sensorName name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let end = telemetryPrefix.count + name.count
+        UnsafeMutableRawBufferPointer(rebasing: buffer[telemetryPrefix.count..<end]).copyMemory(from: name)
+        return UnsafeRawBufferPointer(rebasing: buffer[0..<end])
+    }
+}

@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemPackage
+import CLinux
+
+/// One epoll set for everything the daemon waits on: the broker socket, signals (signalfd) and,
+/// later, GPIO event descriptors. Timers need no descriptor of their own: every periodic job keeps
+/// its next deadline on the monotonic clock, and `wait` sleeps until the earliest one, so sampling
+/// at start + k x interval never drifts however late a wake-up is.
+final class EventLoop {
+    private let epoll: Int32
+    private var registered: [Int32: UInt32] = [:]
+
+    init() throws(AgentError) {
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else { throw .system("epoll_create1", Errno(rawValue: errno)) }
+    }
+
+    deinit { close(epoll) }
+
+    /// Watches `fd` for `events` (EPOLLIN, EPOLLOUT), replacing what was watched before.
+    func watch(_ fd: Int32, events: UInt32) {
+        var event = epoll_event()
+        event.events = events
+        event.data.fd = fd
+        if let current = registered[fd] {
+            if current == events { return }
+            epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event)
+        } else {
+            epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event)
+        }
+        registered[fd] = events
+    }
+
+    func unwatch(_ fd: Int32) {
+        guard registered.removeValue(forKey: fd) != nil else { return }
+        epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
+    }
+
+    /// Forgets descriptors that were closed elsewhere (a closed fd leaves epoll by itself).
+    func forget(_ fd: Int32) { registered.removeValue(forKey: fd) }
+
+    /// Waits until a descriptor is ready or `deadline` (monotonic ns) passes; calls `ready` per event.
+    func wait(until deadline: UInt64, now: UInt64, _ ready: (Int32, UInt32) -> Void) {
+        var events = (epoll_event(), epoll_event(), epoll_event(), epoll_event(), epoll_event(), epoll_event(), epoll_event(), epoll_event())
+        let timeoutMs = deadline > now ? Int32(clamping: (deadline - now + 999_999) / 1_000_000) : 0
+        let count = withUnsafeMutableBytes(of: &events) { raw in
+            epoll_wait(epoll, raw.baseAddress!.assumingMemoryBound(to: epoll_event.self), 8, timeoutMs)
+        }
+        guard count > 0 else { return }
+        withUnsafeBytes(of: &events) { raw in
+            let list = raw.bindMemory(to: epoll_event.self)
+            for i in 0..<Int(count) { ready(list[i].data.fd, list[i].events) }
+        }
+    }
+}
+
+/// SIGTERM, SIGINT and SIGHUP as a readable descriptor instead of asynchronous handlers.
+final class SignalDescriptor {
+    let fd: Int32
+
+    init(_ signals: [Int32]) throws(AgentError) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in signals { sigaddset(&set, s) }
+        // Blocked, so they are only ever read from the descriptor.
+        sigprocmask(SIG_BLOCK, &set, nil)
+        fd = signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
+        guard fd >= 0 else { throw .system("signalfd", Errno(rawValue: errno)) }
+    }
+
+    deinit { close(fd) }
+
+    /// The next pending signal, if any.
+    func next() -> Int32? {
+        var info = signalfd_siginfo()
+        let n = read(fd, &info, MemoryLayout<signalfd_siginfo>.size)
+        return n == MemoryLayout<signalfd_siginfo>.size ? Int32(info.ssi_signo) : nil
+    }
+}
+
+public enum AgentError: Error, CustomStringConvertible {
+    case system(String, Errno)
+    case config(String)
+
+    public var description: String {
+        switch self {
+        case .system(let call, let errno): "\(call): \(errno)"
+        case .config(let message): message
+        }
+    }
+}
