@@ -10,7 +10,7 @@ import Spool
 /// status with a last will, and shuts down cleanly on SIGTERM/SIGINT.
 public final class Agent: MQTTClientDelegate {
     struct ScheduledSensor {
-        let settings: SensorSettings
+        var settings: SensorSettings
         let simulated: SimulatedSensor
         var nextDue: UInt64
     }
@@ -30,10 +30,14 @@ public final class Agent: MQTTClientDelegate {
     var held: (seq: UInt64, bytes: [UInt8])?
     var statusPacketID: UInt16?
     var stopping = false
+    var reloadRequested = false
     var watchedFD: Int32 = -1
+    /// The file the configuration came from, for reload.
+    let configPath: String?
 
-    public init(config: AgentConfig) throws {
+    public init(config: AgentConfig, configPath: String? = nil) throws {
         self.config = config
+        self.configPath = configPath
         topics = Topics(prefix: config.mqtt.topicPrefix, device: config.deviceID)
         var spoolConfig = SpoolConfiguration(capacityBytes: config.spool.capacity.bytes)
         switch config.spool.durability {
@@ -43,7 +47,10 @@ public final class Agent: MQTTClientDelegate {
         }
         spool = try Spool(directory: config.spool.dir, configuration: spoolConfig)
         for event in spool.drainEvents() { Log.warning("spool: \(event)") }
-        client = try MQTTClient(configuration: try Agent.clientConfiguration(config, topics: topics))
+        var clientConfig = try Agent.clientConfiguration(config, topics: topics)
+        clientConfig.subscriptions = [TopicSubscription(topics.commandFilter, qos: .atLeastOnce)]
+        clientConfig.session.maxIncomingPacketSize = 64 * 1024
+        client = try MQTTClient(configuration: clientConfig)
         loop = try EventLoop()
         signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
         let now = MonotonicClock.now()
@@ -93,6 +100,7 @@ public final class Agent: MQTTClientDelegate {
         loop.watch(signals.fd, events: UInt32(EPOLLIN.rawValue))
         client.start()
         while !stopping {
+            if reloadRequested { break }
             let now = MonotonicClock.now()
             sampleDueSensors(now: now)
             publishFromSpool()
@@ -109,8 +117,19 @@ public final class Agent: MQTTClientDelegate {
             client.tick()
             do { try spool.syncIfDue() } catch { Log.error("\(error)") }
         }
-        shutDown()
+        shutDown(reloading: reloadRequested)
+        if reloadRequested { reexec() }
         return 0
+    }
+
+    /// Reload: start this same program again with the same arguments. Every setting takes effect,
+    /// brokers included; the spool was synced and its lock goes with the old image (CLOEXEC).
+    private func reexec() -> Never {
+        Log.notice("reloading the configuration")
+        let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", arguments)
+        Log.error("reload failed: execv: \(String(cString: strerror(errno))); exiting so the service manager restarts it")
+        exit(1)
     }
 
     private func updateWatchedDescriptor() {
@@ -135,7 +154,8 @@ public final class Agent: MQTTClientDelegate {
                 Log.notice("signal \(signal): shutting down")
                 stopping = true
             case SIGHUP:
-                Log.notice("SIGHUP: configuration reload is not supported yet; restart the service to apply changes")
+                do { try validateReload(); reloadRequested = true }
+                catch { Log.error("SIGHUP: \((error as? CommandFailure)?.message ?? "\(error)"); keeping the running configuration") }
             default:
                 break
             }
@@ -154,7 +174,8 @@ public final class Agent: MQTTClientDelegate {
         }
     }
 
-    private func record(sensor index: Int) {
+    @discardableResult
+    func record(sensor index: Int) -> Int64 {
         let timestamp = wallClockMilliseconds()
         let seq = spool.nextSeq
         json.reset()
@@ -171,6 +192,7 @@ public final class Agent: MQTTClientDelegate {
         json.endObject()
         do { try spool.append(json.view, timestamp: timestamp) }
         catch { Log.error("reading of \(sensors[index].settings.name) not stored: \(error)") }
+        return timestamp
     }
 
     // MARK: Publishing
@@ -250,9 +272,9 @@ public final class Agent: MQTTClientDelegate {
 
     // MARK: Shutdown
 
-    private func shutDown() {
+    private func shutDown(reloading: Bool = false) {
         if client.isConnected {
-            publishStatus(online: false)
+            if !reloading { publishStatus(online: false) }
             // Give the broker up to two seconds to take the offline status and pending readings.
             let deadline = MonotonicClock.now() + 2_000_000_000
             while client.isConnected && client.session.inflightCount > 0 && MonotonicClock.now() < deadline {
@@ -275,6 +297,12 @@ public final class Agent: MQTTClientDelegate {
         Log.warning("\(broker): \(error); retrying in \(retryIn / 1_000_000) ms")
     }
 
+    public func mqttClient(_ client: MQTTClient, didReceive message: PublishView) {
+        guard message.topic.starts(with: topics.commandPrefix) else { return }
+        let command = String(decoding: message.topic[topics.commandPrefix.count...], as: UTF8.self)
+        handleCommand(command, payload: message.payload)
+    }
+
     public func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) {
         if let i = inflight.firstIndex(where: { $0.packetID == packetID && !$0.done }) {
             inflight[i].done = true
@@ -290,17 +318,25 @@ public final class Agent: MQTTClientDelegate {
 /// The topic names of one device, with the telemetry topic built into a reused buffer.
 final class Topics {
     let status: String
+    let commandFilter: String
+    let commandPrefix: [UInt8]
+    private let replyPrefix: String
     private let telemetryPrefix: [UInt8]
     private var buffer: UnsafeMutableRawBufferPointer
 
     init(prefix: String, device: String) {
         status = "\(prefix)/\(device)/status"
+        commandFilter = "\(prefix)/\(device)/cmd/#"
+        commandPrefix = Array("\(prefix)/\(device)/cmd/".utf8)
+        replyPrefix = "\(prefix)/\(device)/reply/"
         telemetryPrefix = Array("\(prefix)/\(device)/telemetry/".utf8)
         buffer = .allocate(byteCount: telemetryPrefix.count + 256, alignment: 8)
         telemetryPrefix.withUnsafeBytes { buffer.copyMemory(from: $0) }
     }
 
     deinit { buffer.deallocate() }
+
+    func reply(_ command: String) -> String { replyPrefix + (command.isEmpty ? "unknown" : command) }
 
     /// `<prefix>/<device>/telemetry/<name>`, valid until the next call.
     func telemetry(sensorName name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {

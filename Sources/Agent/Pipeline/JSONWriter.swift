@@ -92,6 +92,37 @@ struct JSONWriter {
         needsComma = true
     }
 
+    mutating func beginArray() { separator(); byte(UInt8(ascii: "[")); needsComma = false }
+    mutating func endArray() { byte(UInt8(ascii: "]")); needsComma = true }
+
+    /// `true`, `false` or `null`.
+    mutating func literal(_ text: StaticString) {
+        separator()
+        text.withUTF8Buffer { for b in $0 { byte(b) } }
+        needsComma = true
+    }
+
+    /// Already-encoded JSON (a nested writer's output).
+    mutating func raw(_ json: UnsafeRawBufferPointer) {
+        separator()
+        for b in json { byte(b) }
+        needsComma = true
+    }
+
+    mutating func value(_ v: JSONValue) {
+        switch v {
+        case .null: literal("null")
+        case .bool(let b): if b { literal("true") } else { literal("false") }
+        case .number(let n): if n == n.rounded() && abs(n) < 1e15 { integer(Int64(n)) } else { number(n, decimals: 6) }
+        case .string(let s): string(s)
+        case .array(let items): beginArray(); for item in items { value(item) }; endArray()
+        case .object(let members):
+            beginObject()
+            for (k, item) in members.sorted(by: { $0.key < $1.key }) { key(k); value(item) }
+            endObject()
+        }
+    }
+
     /// A byte outside the JSON grammar (the spool record's header).
     mutating func rawByte(_ b: UInt8) { byte(b) }
 

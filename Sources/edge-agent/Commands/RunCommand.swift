@@ -33,7 +33,7 @@ struct RunCommand: ParsableCommand {
         if let spoolDir { loaded.spool.dir = spoolDir }
         if verbose { Log.minimum = .debug }
         let agent: Agent
-        do { agent = try Agent(config: loaded) }
+        do { agent = try Agent(config: loaded, configPath: config) }
         catch { printError("\(error)"); throw ExitCode(1) }
         let code = agent.run()
         if code != 0 { throw ExitCode(code) }
