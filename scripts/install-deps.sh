@@ -6,6 +6,7 @@ packages=(
   mosquitto mosquitto-clients mosquitto-dev gcc                        # the broker the tests start (and a test plugin)
   libmosquitto-dev libpaho-mqtt-dev valgrind                           # benchmarks against other clients
   gpiod i2c-tools                                                      # hardware tools for users
+  systemd                                                              # systemd-analyze rates the unit in the tests
 )
 missing=()
 for p in "${packages[@]}"; do

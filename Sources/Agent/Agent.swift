@@ -20,6 +20,7 @@ public final class Agent: MQTTClientDelegate {
     let spool: Spool
     let loop: EventLoop
     let signals: SignalDescriptor
+    let systemd = SystemdNotifier()
     let startedAt = MonotonicClock.now()
     var sensors: [ScheduledSensor]
     var json = JSONWriter()
@@ -99,6 +100,7 @@ public final class Agent: MQTTClientDelegate {
         Log.notice("edge-agent \(AgentVersion.string) starting: device \(config.deviceID), \(sensors.count) sensor(s), spool \(config.spool.dir) with \(spool.unacknowledgedCount) reading(s) waiting")
         loop.watch(signals.fd, events: UInt32(EPOLLIN.rawValue))
         client.start()
+        systemd.send("READY=1\nSTATUS=connecting to \(client.broker)")
         while !stopping {
             if reloadRequested { break }
             let now = MonotonicClock.now()
@@ -110,6 +112,7 @@ public final class Agent: MQTTClientDelegate {
             for s in sensors { deadline = min(deadline, s.nextDue) }
             if let d = client.nextDeadline() { deadline = min(deadline, d) }
             if let d = spool.nextSyncDeadline { deadline = min(deadline, d) }
+            if let d = systemd.watchdog(now: now) { deadline = min(deadline, d) }
             loop.wait(until: deadline, now: MonotonicClock.now()) { fd, events in
                 if fd == signals.fd { handleSignals() }
                 else if fd == watchedFD { client.handle(events: Int16(truncatingIfNeeded: events)) }
@@ -273,6 +276,7 @@ public final class Agent: MQTTClientDelegate {
     // MARK: Shutdown
 
     private func shutDown(reloading: Bool = false) {
+        systemd.send(reloading ? "RELOADING=1" : "STOPPING=1")
         if client.isConnected {
             if !reloading { publishStatus(online: false) }
             // Give the broker up to two seconds to take the offline status and pending readings.
@@ -290,11 +294,13 @@ public final class Agent: MQTTClientDelegate {
 
     public func mqttClient(_ client: MQTTClient, didConnectTo broker: BrokerAddress, sessionPresent: Bool) {
         Log.notice("connected to \(broker)\(sessionPresent ? " (session resumed)" : "")")
+        systemd.send("STATUS=connected to \(broker); \(spool.unacknowledgedCount) reading(s) to send")
         publishStatus(online: true)
     }
 
     public func mqttClient(_ client: MQTTClient, didLoseConnectionTo broker: BrokerAddress, error: ConnectionError, retryIn: Nanoseconds) {
         Log.warning("\(broker): \(error); retrying in \(retryIn / 1_000_000) ms")
+        systemd.send("STATUS=offline (\(error)); buffering to the spool")
     }
 
     public func mqttClient(_ client: MQTTClient, didReceive message: PublishView) {

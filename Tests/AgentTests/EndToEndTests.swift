@@ -74,9 +74,9 @@ final class AgentProcess {
             """.write(toFile: directory.file("config.yaml"), atomically: true, encoding: .utf8)
     }
 
-    func start() throws {
+    func start(environment: [String: String] = [:]) throws {
         process = try ChildProcess(Self.binary, ["run", "--config", directory.file("config.yaml")],
-                                   stderr: directory.file("agent-\(UInt32.random(in: 0...UInt32.max)).log"))
+                                   stderr: directory.file("agent-\(UInt32.random(in: 0...UInt32.max)).log"), environment: environment)
     }
 
     func stop(_ signal: Int32) {
