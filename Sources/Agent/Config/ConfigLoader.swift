@@ -41,7 +41,7 @@ extension AgentConfig {
 }
 
 /// A whole small file as text, or nil.
-func readFile(_ path: String) -> String? {
+public func readFile(_ path: String) -> String? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }

@@ -1,3 +1,4 @@
+import Agent
 import ArgumentParser
 import MQTT
 import Spool
@@ -85,7 +86,7 @@ struct IOCounters {
 
     static func read() -> IOCounters {
         var counters = IOCounters()
-        guard let text = readTextFile("/proc/self/io") else { return counters }
+        guard let text = readFile("/proc/self/io") else { return counters }
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: " ")
             guard parts.count == 2, let value = Int64(parts[1]) else { continue }

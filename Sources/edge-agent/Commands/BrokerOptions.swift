@@ -1,3 +1,4 @@
+import Agent
 import ArgumentParser
 import MQTT
 #if canImport(Glibc)
@@ -73,7 +74,7 @@ struct BrokerOptions: ParsableArguments {
 
     func password() throws -> [UInt8]? {
         if let passwordFile {
-            guard let text = readTextFile(passwordFile) else { throw ValidationError("cannot read password file \(passwordFile)") }
+            guard let text = readFile(passwordFile) else { throw ValidationError("cannot read password file \(passwordFile)") }
             return Array((text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "").utf8)
         }
         if let env = getenv("EDGE_AGENT_PASSWORD") { return Array(String(cString: env).utf8) }
@@ -100,20 +101,6 @@ struct BrokerOptions: ParsableArguments {
         config.tls.verifyHostname = !insecure
         return config
     }
-}
-
-/// Reads a small text file whole, or nil.
-func readTextFile(_ path: String) -> String? {
-    guard let file = fopen(path, "r") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, file)
-        if n <= 0 { break }
-        bytes.append(contentsOf: chunk[..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }
 
 func printError(_ message: String) {

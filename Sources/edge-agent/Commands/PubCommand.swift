@@ -1,3 +1,4 @@
+import Agent
 import ArgumentParser
 import MQTT
 #if canImport(Glibc)
@@ -41,7 +42,7 @@ struct PubCommand: ParsableCommand {
     func run() throws {
         let payload: [UInt8]
         if let file {
-            guard let text = readTextFile(file) else { throw ValidationError("cannot read \(file)") }
+            guard let text = readFile(file) else { throw ValidationError("cannot read \(file)") }
             payload = Array(text.utf8)
         } else if stdin {
             var bytes: [UInt8] = []
