@@ -13,6 +13,16 @@ public final class Agent: MQTTClientDelegate {
         var settings: SensorSettings
         let simulated: SimulatedSensor
         var nextDue: UInt64
+        var readings: UInt64 = 0
+        var errors: UInt64 = 0
+    }
+
+    /// Publish-to-PUBACK latency since the last metrics message.
+    struct LatencyStats {
+        var count: UInt64 = 0
+        var total: UInt64 = 0
+        var maximum: UInt64 = 0
+        mutating func add(_ ns: UInt64) { count += 1; total += ns; maximum = max(maximum, ns) }
     }
 
     let config: AgentConfig
@@ -21,12 +31,15 @@ public final class Agent: MQTTClientDelegate {
     let loop: EventLoop
     let signals: SignalDescriptor
     let systemd = SystemdNotifier()
+    let clock: ClockSync?
     let startedAt = MonotonicClock.now()
     var sensors: [ScheduledSensor]
     var json = JSONWriter()
     let topics: Topics
     /// Spool records published and not yet acknowledged, in publish order.
-    var inflight: [(packetID: UInt16, seq: UInt64, done: Bool)] = []
+    var inflight: [(packetID: UInt16, seq: UInt64, done: Bool, sentAt: UInt64)] = []
+    var latency = LatencyStats()
+    var nextMetricsAt: UInt64 = 0
     /// A record read from the spool that the client could not take yet (its arena was full).
     var held: (seq: UInt64, bytes: [UInt8])?
     var statusPacketID: UInt16?
@@ -56,6 +69,7 @@ public final class Agent: MQTTClientDelegate {
         signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
         let now = MonotonicClock.now()
         sensors = config.sensors.map { ScheduledSensor(settings: $0, simulated: SimulatedSensor(name: $0.name), nextDue: now) }
+        clock = config.clockCheck ? ClockSync() : nil
         client.delegate = self
         spool.onEvent = { Log.warning("spool: \($0)") }
     }
@@ -100,10 +114,12 @@ public final class Agent: MQTTClientDelegate {
         Log.notice("edge-agent \(AgentVersion.string) starting: device \(config.deviceID), \(sensors.count) sensor(s), spool \(config.spool.dir) with \(spool.unacknowledgedCount) reading(s) waiting")
         loop.watch(signals.fd, events: UInt32(EPOLLIN.rawValue))
         client.start()
+        nextMetricsAt = MonotonicClock.now() + config.metricsInterval.nanoseconds
         systemd.send("READY=1\nSTATUS=connecting to \(client.broker)")
         while !stopping {
             if reloadRequested { break }
             let now = MonotonicClock.now()
+            clock?.refresh(now: now)
             sampleDueSensors(now: now)
             publishFromSpool()
             client.flush()
@@ -113,6 +129,11 @@ public final class Agent: MQTTClientDelegate {
             if let d = client.nextDeadline() { deadline = min(deadline, d) }
             if let d = spool.nextSyncDeadline { deadline = min(deadline, d) }
             if let d = systemd.watchdog(now: now) { deadline = min(deadline, d) }
+            if now >= nextMetricsAt {
+                publishMetrics()
+                nextMetricsAt += config.metricsInterval.nanoseconds * ((now - nextMetricsAt) / config.metricsInterval.nanoseconds + 1)
+            }
+            deadline = min(deadline, nextMetricsAt)
             loop.wait(until: deadline, now: MonotonicClock.now()) { fd, events in
                 if fd == signals.fd { handleSignals() }
                 else if fd == watchedFD { client.handle(events: Int16(truncatingIfNeeded: events)) }
@@ -192,85 +213,16 @@ public final class Agent: MQTTClientDelegate {
         json.key("seq"); json.integer(seq)
         json.key("ts"); json.integer(timestamp)
         sensors[index].simulated.sample(atMilliseconds: timestamp, into: &json)
+        if let clock, !clock.synced { json.key("clock_synced"); json.literal("false") }
         json.endObject()
-        do { try spool.append(json.view, timestamp: timestamp) }
-        catch { Log.error("reading of \(sensors[index].settings.name) not stored: \(error)") }
-        return timestamp
-    }
-
-    // MARK: Publishing
-
-    private func publishFromSpool() {
-        guard client.isConnected else { return }
-        if let pending = held {
-            held = nil
-            let taken = pending.bytes.withUnsafeBytes { publishRecord(seq: pending.seq, bytes: $0) }
-            guard taken else { held = pending; return }
-        }
-        while client.session.canPublishReliably && spool.unreadCount > 0 {
-            var accepted = true
-            do {
-                try spool.read(max: 1) { record in
-                    if !publishRecord(seq: record.seq, bytes: record.payload) {
-                        held = (record.seq, Array(record.payload))
-                        accepted = false
-                    }
-                }
-            } catch { Log.error("\(error)"); return }
-            if !accepted { return }
-        }
-    }
-
-    /// Publishes one spool record; false if the client could not take it now.
-    private func publishRecord(seq: UInt64, bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let nameLength = bytes.first.map(Int.init), bytes.count > 1 + nameLength else {
-            Log.error("spool record \(seq) is malformed; skipped")
-            markDelivered(seq: seq)
-            return true
-        }
-        let name = UnsafeRawBufferPointer(rebasing: bytes[1..<(1 + nameLength)])
-        let payload = UnsafeRawBufferPointer(rebasing: bytes[(1 + nameLength)...])
-        let topic = topics.telemetry(sensorName: name)
         do {
-            let id = try client.publish(topicBytes: topic, payload: payload, qos: .atLeastOnce)
-            inflight.append((id, seq, false))
-            return true
+            try spool.append(json.view, timestamp: timestamp)
+            sensors[index].readings += 1
         } catch {
-            if error != .windowFull { Log.error("reading \(seq) cannot be published: \(error); skipped"); markDelivered(seq: seq); return true }
-            return false
+            sensors[index].errors += 1
+            Log.error("reading of \(sensors[index].settings.name) not stored: \(error)")
         }
-    }
-
-    private func markDelivered(seq: UInt64) {
-        inflight.append((0, seq, true))
-        acknowledgeDonePrefix()
-    }
-
-    private func acknowledgeDonePrefix() {
-        var through: UInt64?
-        while let first = inflight.first, first.done {
-            through = first.seq
-            inflight.removeFirst()
-        }
-        if let through {
-            do { try spool.ack(through: through) } catch { Log.error("\(error)") }
-        }
-    }
-
-    private func publishStatus(online: Bool) {
-        json.reset()
-        json.beginObject()
-        json.key("state"); json.string(online ? "online" : "offline")
-        if online {
-            json.key("version"); json.string(AgentVersion.string)
-            json.key("uptime_s"); json.integer((MonotonicClock.now() - startedAt) / 1_000_000_000)
-            json.key("spool_records"); json.integer(spool.unacknowledgedCount)
-        }
-        json.endObject()
-        var topic = topics.status
-        statusPacketID = topic.withUTF8 { t in
-            try? client.publish(topicBytes: UnsafeRawBufferPointer(t), payload: json.view, qos: .atLeastOnce, retain: true)
-        }
+        return timestamp
     }
 
     // MARK: Shutdown
@@ -312,6 +264,7 @@ public final class Agent: MQTTClientDelegate {
     public func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) {
         if let i = inflight.firstIndex(where: { $0.packetID == packetID && !$0.done }) {
             inflight[i].done = true
+            latency.add(MonotonicClock.now() - inflight[i].sentAt)
             acknowledgeDonePrefix()
         }
     }
@@ -324,6 +277,7 @@ public final class Agent: MQTTClientDelegate {
 /// The topic names of one device, with the telemetry topic built into a reused buffer.
 final class Topics {
     let status: String
+    let metrics: String
     let commandFilter: String
     let commandPrefix: [UInt8]
     private let replyPrefix: String
@@ -332,6 +286,7 @@ final class Topics {
 
     init(prefix: String, device: String) {
         status = "\(prefix)/\(device)/status"
+        metrics = "\(prefix)/\(device)/metrics"
         commandFilter = "\(prefix)/\(device)/cmd/#"
         commandPrefix = Array("\(prefix)/\(device)/cmd/".utf8)
         replyPrefix = "\(prefix)/\(device)/reply/"

@@ -68,6 +68,7 @@ final class AgentProcess {
               capacity: 4MiB
               durability: \(durability)
               sync_interval: 100ms
+            metrics_interval: 500ms
             sensors:
               - {name: air, driver: simulated, interval: \(interval)}
               - {name: soil, driver: simulated, interval: \(interval)}
@@ -115,6 +116,25 @@ struct EndToEndTests {
         let late = try Observer(url: broker.url)
         #expect(late.wait { late.statuses == ["offline"] })
         #expect(late.messages.first { $0.topic == "edge/e2e/status" }?.retain == true)
+    }
+
+    @Test func metricsArePublishedPeriodically() throws {
+        let broker = try Mosquitto()
+        defer { broker.stop() }
+        let observer = try Observer(url: broker.url)
+        let agent = try AgentProcess(brokerPort: broker.port)
+        try agent.start()
+        let metrics = { observer.messages.filter { $0.topic == "edge/e2e/metrics" } }
+        #expect(observer.wait { metrics().count >= 2 })
+        let last = try #require(try JSONSerialization.jsonObject(with: Data(metrics().last!.payload.utf8)) as? [String: Any])
+        for key in ["ts", "uptime_s", "spool_records", "spool_bytes", "dropped", "discarded_bytes", "corrupt_records", "reconnects"] {
+            #expect(last[key] is Int, "\(key) in \(last)")
+        }
+        let latency = try #require(last["publish_latency_ms"] as? [String: Any])
+        #expect((latency["count"] as? Int ?? 0) > 0)
+        let sensors = try #require(last["sensors"] as? [String: [String: Int]])
+        #expect((sensors["air"]?["readings"] ?? 0) > 0 && sensors["air"]?["errors"] == 0)
+        agent.stop(SIGTERM)
     }
 
     @Test func lastWillSaysOfflineAfterSIGKILL() throws {

@@ -10,9 +10,12 @@ public struct AgentConfig: Decodable, Equatable, Sendable {
     public var sensors: [SensorSettings]
     public var gpio: [GPIOSettings]
     public var metricsInterval: ConfigDuration
+    /// Mark readings taken while the kernel says the clock is not synchronised.
+    public var clockCheck: Bool
 
     enum CodingKeys: String, CodingKey {
         case deviceID = "device_id", board, mqtt, spool, backfill, sensors, gpio, metricsInterval = "metrics_interval"
+        case clockCheck = "clock_check"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -25,6 +28,7 @@ public struct AgentConfig: Decodable, Equatable, Sendable {
         sensors = try c.decodeIfPresent([SensorSettings].self, forKey: .sensors) ?? []
         gpio = try c.decodeIfPresent([GPIOSettings].self, forKey: .gpio) ?? []
         metricsInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .metricsInterval) ?? ConfigDuration(seconds: 60)
+        clockCheck = try c.decodeIfPresent(Bool.self, forKey: .clockCheck) ?? true
     }
 }
 
