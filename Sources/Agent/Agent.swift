@@ -239,7 +239,7 @@ public final class Agent: MQTTClientDelegate {
         }
         client.stop()
         do { try spool.sync() } catch { Log.error("\(error)") }
-        Log.notice("stopped; \(spool.unacknowledgedCount) reading(s) wait in the spool")
+        Log.notice("stopped after \(sensors.reduce(0) { $0 + $1.readings }) reading(s); \(spool.unacknowledgedCount) wait in the spool")
     }
 
     // MARK: MQTTClientDelegate
