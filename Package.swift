@@ -25,6 +25,9 @@ let package = Package(
                        providers: [.apt(["libyaml-dev"])]),
         // epoll, signalfd and adjtimex headers (libc itself, nothing to link).
         .systemLibrary(name: "CLinux"),
+        // I2C: i2c-dev ioctls and libi2c's SMBus calls. GPIO: libgpiod 1.6 (Raspberry Pi OS bookworm).
+        .systemLibrary(name: "CI2C", providers: [.apt(["libi2c-dev"])]),
+        .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
 
         // Sans-I/O MQTT 3.1.1 codec and session state, with TCP/TLS transport and a client on top.
         .target(name: "MQTT", dependencies: [
@@ -35,20 +38,26 @@ let package = Package(
             "CZlib", .product(name: "SystemPackage", package: "swift-system"),
         ]),
 
+        // I2C buses and GPIO chips: Linux (libi2c, libgpiod) and simulated.
+        .target(name: "Hardware", dependencies: ["CI2C", "CGPIOD"]),
+        // Sensor drivers and IO expanders on top of Hardware, with chip models for the simulated bus.
+        .target(name: "Sensors", dependencies: ["Hardware"]),
+
         // The daemon: configuration, event loop, pipeline, commands, status.
-        .target(name: "Agent", dependencies: ["MQTT", "Spool", "CYAML", "CLinux",
+        .target(name: "Agent", dependencies: ["MQTT", "Spool", "Hardware", "Sensors", "CYAML", "CLinux",
                                               .product(name: "SystemPackage", package: "swift-system")]),
 
         .executableTarget(
             name: "edge-agent",
             dependencies: [
-                "Agent", "MQTT", "Spool",
+                "Agent", "MQTT", "Spool", "Hardware", "Sensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // Shared by the test targets: a real mosquitto on a free loopback port, certificates, processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
+        .testTarget(name: "SensorsTests", dependencies: ["Sensors", "Hardware"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "edge-agent"]),
         // A child process for the spool's crash tests: appends until SIGKILLed.
         .executableTarget(name: "spool-crash-writer", dependencies: ["Spool"], path: "Tests/SpoolCrashWriter"),

@@ -1,0 +1,94 @@
+import Hardware
+
+/// ROHM BH1750FVI (datasheet): one-time high-resolution mode (0x20, 1 lx resolution, 180 ms max),
+/// the chip powering down after each measurement. lux = count / 1.2 x (69 / MTreg) (page 11).
+public final class BH1750: SensorDriver {
+    let bus: any I2CBus
+    let address: UInt8
+    private var buffer = [UInt8](repeating: 0, count: 2)
+
+    public init(bus: any I2CBus, address: UInt8, options: DriverOptions) throws {
+        self.bus = bus; self.address = address
+        try options.finish()
+    }
+
+    public func configure() throws {
+        try bus.command(address, 0x01)                    // power on
+    }
+
+    public func start() throws -> UInt64 {
+        try bus.command(address, 0x20)
+        return 180_000_000
+    }
+
+    public func collect(into m: inout Measurement) throws -> UInt64? {
+        try bus.read(address, into: &buffer, count: 2)
+        m.add("illuminance_lux", BH1750.lux(high: buffer[0], low: buffer[1]), decimals: 1)
+        return nil
+    }
+
+    static func lux(high: UInt8, low: UInt8) -> Double { Double(UInt16(high) << 8 | UInt16(low)) / 1.2 }
+}
+
+/// Vishay VEML7700 (datasheet rev. 1.x and application note 84323): 16-bit little-endian
+/// registers; continuous mode with the configured gain and integration time. Resolution is
+/// 0.0036 lx/count at gain 2 and 800 ms, scaling with both; above 1000 lx the application note's
+/// polynomial corrects the non-linearity.
+public final class VEML7700: SensorDriver {
+    let bus: any I2CBus
+    let address: UInt8
+    let gain: Double
+    let gainBits: UInt16
+    let integrationMilliseconds: Int
+    let integrationBits: UInt16
+    private var readyAt: UInt64 = 0
+
+    public init(bus: any I2CBus, address: UInt8, options: DriverOptions) throws {
+        self.bus = bus; self.address = address
+        var options = options
+        (gain, gainBits) = try options.choice("gain", default: (1.0, 0b00), [("1", (1.0, 0b00)), ("2", (2.0, 0b01)), ("1/8", (0.125, 0b10)), ("1/4", (0.25, 0b11))])
+        (integrationMilliseconds, integrationBits) = try options.choice("integration_ms", default: (100, 0b0000),
+            [("25", (25, 0b1100)), ("50", (50, 0b1000)), ("100", (100, 0b0000)), ("200", (200, 0b0001)), ("400", (400, 0b0010)), ("800", (800, 0b0011))])
+        try options.finish()
+    }
+
+    public func configure() throws {
+        // Register 0x07: device id, low byte 0x81.
+        let id = try onBus { () throws(I2CError) in try bus.readWordData(address: address, register: 0x07) }
+        guard id & 0xFF == 0x81 else { throw SensorError.wrongChip(expected: "VEML7700 (id 0x81)", found: "id \(hex(UInt8(id & 0xFF)))") }
+        // ALS_CONF_0: gain bits 12:11, integration time bits 9:6, ALS_SD (bit 0) = 0: power on.
+        let config = gainBits << 11 | integrationBits << 6
+        try onBus { () throws(I2CError) in try bus.writeWordData(address: address, register: 0x00, config) }
+        // The first result is ready one integration time (plus margin) after power-on.
+        readyAt = monotonicNanoseconds() + UInt64(integrationMilliseconds + 5) * 1_000_000
+    }
+
+    public func start() throws -> UInt64 {
+        let now = monotonicNanoseconds()
+        return readyAt > now ? readyAt - now : 0
+    }
+
+    public func collect(into m: inout Measurement) throws -> UInt64? {
+        let counts = try onBus { () throws(I2CError) in try bus.readWordData(address: address, register: 0x04) }
+        m.add("illuminance_lux", VEML7700.lux(counts: counts, gain: gain, integrationMilliseconds: integrationMilliseconds), decimals: 2)
+        return nil
+    }
+
+    static func lux(counts: UInt16, gain: Double, integrationMilliseconds: Int) -> Double {
+        let resolution = 0.0036 * (2 / gain) * (800 / Double(integrationMilliseconds))
+        let x = Double(counts) * resolution
+        guard x > 1000 else { return x }
+        // Application note 84323, "Calculating the lux level": correction for high illuminance.
+        return 6.0135e-13 * x * x * x * x - 9.3924e-9 * x * x * x + 8.1488e-5 * x * x + 1.0023 * x
+    }
+}
+
+func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
