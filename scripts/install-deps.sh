@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages edge-agent builds, runs and tests with. Idempotent; needs root.
+# With --test, also what the hardware test needs: a kernel source to build the small qemu test
+# kernel (gpio-sim, i2c-stub), qemu and a static busybox for the guest.
 set -euo pipefail
 packages=(
   libssl-dev openssl zlib1g-dev libyaml-dev libgpiod-dev libi2c-dev   # linked by edge-agent
@@ -8,6 +10,10 @@ packages=(
   gpiod i2c-tools                                                      # hardware tools for users
   systemd                                                              # systemd-analyze rates the unit in the tests
 )
+if [ "${1:-}" = "--test" ]; then
+  packages+=(linux-source-6.1 bc flex bison libelf-dev make cpio xz-utils binutils  # the test kernel
+             qemu-system-x86 busybox-static)                                        # the guest
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -9,14 +9,6 @@ import Spool
 /// the spool with QoS 1 and advances the spool's cursor as the broker acknowledges, keeps a retained
 /// status with a last will, and shuts down cleanly on SIGTERM/SIGINT.
 public final class Agent: MQTTClientDelegate {
-    struct ScheduledSensor {
-        var settings: SensorSettings
-        let simulated: SimulatedSensor
-        var nextDue: UInt64
-        var readings: UInt64 = 0
-        var errors: UInt64 = 0
-    }
-
     /// Publish-to-PUBACK latency since the last metrics message.
     struct LatencyStats {
         var count: UInt64 = 0
@@ -33,7 +25,7 @@ public final class Agent: MQTTClientDelegate {
     let systemd = SystemdNotifier()
     let clock: ClockSync?
     let startedAt = MonotonicClock.now()
-    var sensors: [ScheduledSensor]
+    let devices: Devices
     var json = JSONWriter()
     let topics: Topics
     /// Spool records published and not yet acknowledged, in publish order.
@@ -67,8 +59,8 @@ public final class Agent: MQTTClientDelegate {
         client = try MQTTClient(configuration: clientConfig)
         loop = try EventLoop()
         signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
-        let now = MonotonicClock.now()
-        sensors = config.sensors.map { ScheduledSensor(settings: $0, simulated: SimulatedSensor(name: $0.name), nextDue: now) }
+        let board = try Board.load(config.board, configPath: configPath)
+        devices = Devices(config: config, board: board, now: MonotonicClock.now())
         clock = config.clockCheck ? ClockSync() : nil
         client.delegate = self
         spool.onEvent = { Log.warning("spool: \($0)") }
@@ -111,8 +103,9 @@ public final class Agent: MQTTClientDelegate {
 
     /// Runs until SIGTERM or SIGINT. Returns the process exit code.
     public func run() -> Int32 {
-        Log.notice("edge-agent \(AgentVersion.string) starting: device \(config.deviceID), \(sensors.count) sensor(s), spool \(config.spool.dir) with \(spool.unacknowledgedCount) reading(s) waiting")
+        Log.notice("edge-agent \(AgentVersion.string) starting: device \(config.deviceID) on \(devices.board.model), \(sensors.count) sensor(s), \(devices.inputs.count + devices.outputs.count) GPIO line(s), spool \(config.spool.dir) with \(spool.unacknowledgedCount) reading(s) waiting")
         loop.watch(signals.fd, events: UInt32(EPOLLIN.rawValue))
+        watchGPIO()
         client.start()
         nextMetricsAt = MonotonicClock.now() + config.metricsInterval.nanoseconds
         systemd.send("READY=1\nSTATUS=connecting to \(client.broker)")
@@ -120,12 +113,14 @@ public final class Agent: MQTTClientDelegate {
             if reloadRequested { break }
             let now = MonotonicClock.now()
             clock?.refresh(now: now)
-            sampleDueSensors(now: now)
+            runDueSensors(now: now)
+            runGPIOTimers(now: now)
             publishFromSpool()
             client.flush()
             updateWatchedDescriptor()
             var deadline = now + 1_000_000_000
-            for s in sensors { deadline = min(deadline, s.nextDue) }
+            for s in sensors { deadline = min(deadline, s.deadline) }
+            if let d = gpioDeadline { deadline = min(deadline, d) }
             if let d = client.nextDeadline() { deadline = min(deadline, d) }
             if let d = spool.nextSyncDeadline { deadline = min(deadline, d) }
             if let d = systemd.watchdog(now: now) { deadline = min(deadline, d) }
@@ -137,6 +132,7 @@ public final class Agent: MQTTClientDelegate {
             loop.wait(until: deadline, now: MonotonicClock.now()) { fd, events in
                 if fd == signals.fd { handleSignals() }
                 else if fd == watchedFD { client.handle(events: Int16(truncatingIfNeeded: events)) }
+                else if let input = gpioInput(fd: fd) { handleGPIOEvents(input, now: MonotonicClock.now()) }
             }
             client.tick()
             do { try spool.syncIfDue() } catch { Log.error("\(error)") }
@@ -186,49 +182,11 @@ public final class Agent: MQTTClientDelegate {
         }
     }
 
-    // MARK: Sampling
-
-    private func sampleDueSensors(now: UInt64) {
-        for i in sensors.indices where sensors[i].nextDue <= now {
-            let interval = sensors[i].settings.interval.nanoseconds
-            // The next slot on the fixed grid start + k x interval: late wake-ups do not drift.
-            let late = (now - sensors[i].nextDue) / interval
-            sensors[i].nextDue += (late + 1) * interval
-            record(sensor: i)
-        }
-    }
-
-    @discardableResult
-    func record(sensor index: Int) -> Int64 {
-        let timestamp = wallClockMilliseconds()
-        let seq = spool.nextSeq
-        json.reset()
-        // Spool record: name length, sensor name, then the JSON payload.
-        var name = sensors[index].settings.name
-        name.withUTF8 { utf8 in
-            json.rawByte(UInt8(utf8.count))
-            for b in utf8 { json.rawByte(b) }
-        }
-        json.beginObject()
-        json.key("seq"); json.integer(seq)
-        json.key("ts"); json.integer(timestamp)
-        sensors[index].simulated.sample(atMilliseconds: timestamp, into: &json)
-        if let clock, !clock.synced { json.key("clock_synced"); json.literal("false") }
-        json.endObject()
-        do {
-            try spool.append(json.view, timestamp: timestamp)
-            sensors[index].readings += 1
-        } catch {
-            sensors[index].errors += 1
-            Log.error("reading of \(sensors[index].settings.name) not stored: \(error)")
-        }
-        return timestamp
-    }
-
     // MARK: Shutdown
 
     private func shutDown(reloading: Bool = false) {
         systemd.send(reloading ? "RELOADING=1" : "STOPPING=1")
+        if !reloading { setOutputsToSafeState() }
         if client.isConnected {
             if !reloading { publishStatus(online: false) }
             // Give the broker up to two seconds to take the offline status and pending readings.
@@ -274,15 +232,15 @@ public final class Agent: MQTTClientDelegate {
     }
 }
 
-/// The topic names of one device, with the telemetry topic built into a reused buffer.
+/// The topic names of one device, with telemetry and event topics built into reused buffers.
 final class Topics {
     let status: String
     let metrics: String
     let commandFilter: String
     let commandPrefix: [UInt8]
     private let replyPrefix: String
-    private let telemetryPrefix: [UInt8]
-    private var buffer: UnsafeMutableRawBufferPointer
+    private let telemetry: TopicBuilder
+    private let events: TopicBuilder
 
     init(prefix: String, device: String) {
         status = "\(prefix)/\(device)/status"
@@ -290,19 +248,36 @@ final class Topics {
         commandFilter = "\(prefix)/\(device)/cmd/#"
         commandPrefix = Array("\(prefix)/\(device)/cmd/".utf8)
         replyPrefix = "\(prefix)/\(device)/reply/"
-        telemetryPrefix = Array("\(prefix)/\(device)/telemetry/".utf8)
-        buffer = .allocate(byteCount: telemetryPrefix.count + 256, alignment: 8)
-        telemetryPrefix.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        telemetry = TopicBuilder(prefix: "\(prefix)/\(device)/telemetry/")
+        events = TopicBuilder(prefix: "\(prefix)/\(device)/events/")
     }
-
-    deinit { buffer.deallocate() }
 
     func reply(_ command: String) -> String { replyPrefix + (command.isEmpty ? "unknown" : command) }
 
     /// `<prefix>/<device>/telemetry/<name>`, valid until the next call.
-    func telemetry(sensorName name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        let end = telemetryPrefix.count + name.count
-        UnsafeMutableRawBufferPointer(rebasing: buffer[telemetryPrefix.count..<end]).copyMemory(from: name)
+    func telemetry(sensorName name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer { telemetry.topic(name) }
+
+    /// `<prefix>/<device>/events/<name>`, valid until the next call.
+    func events(lineName name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer { events.topic(name) }
+}
+
+/// A topic prefix followed by a name, written into one buffer allocated once.
+final class TopicBuilder {
+    private let prefixCount: Int
+    private let buffer: UnsafeMutableRawBufferPointer
+
+    init(prefix: String) {
+        let bytes = Array(prefix.utf8)
+        prefixCount = bytes.count
+        buffer = .allocate(byteCount: bytes.count + 256, alignment: 8)
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+    }
+
+    deinit { buffer.deallocate() }
+
+    func topic(_ name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let end = prefixCount + min(name.count, 255)
+        UnsafeMutableRawBufferPointer(rebasing: buffer[prefixCount..<end]).copyMemory(from: UnsafeRawBufferPointer(rebasing: name[0..<(end - prefixCount)]))
         return UnsafeRawBufferPointer(rebasing: buffer[0..<end])
     }
 }

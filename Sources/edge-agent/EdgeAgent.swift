@@ -6,5 +6,5 @@ struct EdgeAgent: ParsableCommand {
         commandName: "edge-agent",
         abstract: "Sensor readings to MQTT, buffered on disk while the network is down.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, CheckConfigCommand.self, PubCommand.self, SubCommand.self, SpoolCommand.self, BenchCommand.self])
+        subcommands: [RunCommand.self, CheckConfigCommand.self, ReadCommand.self, ScanI2CCommand.self, PubCommand.self, SubCommand.self, SpoolCommand.self, BenchCommand.self])
 }

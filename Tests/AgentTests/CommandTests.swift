@@ -18,11 +18,12 @@ extension Observer {
 @Suite("Commands against a running agent", .serialized)
 struct CommandTests {
     /// Sends each request and returns its one reply.
-    func exchange(_ requests: [(command: String, payload: String)], check: ([String: Any]?, Int) -> Void) throws {
+    func exchange(_ requests: [(command: String, payload: String)], extraConfig: String = "", afterwards: (Observer) -> Void = { _ in },
+                  check: ([String: Any]?, Int) -> Void) throws {
         let broker = try Mosquitto()
         defer { broker.stop() }
         let observer = try Observer(url: broker.url)
-        let agent = try AgentProcess(brokerPort: broker.port, interval: "1s")
+        let agent = try AgentProcess(brokerPort: broker.port, interval: "1s", extraConfig: extraConfig)
         try agent.start()
         #expect(observer.wait { observer.statuses == ["online"] })
         for (i, request) in requests.enumerated() {
@@ -35,7 +36,49 @@ struct CommandTests {
         #expect(observer.messages.filter { $0.topic.contains("/reply/") }.count == requests.count)
         try observer.send("ping", "{}")
         #expect(observer.wait { observer.replies("ping").count == requests.filter { $0.command == "ping" }.count + 1 })
+        afterwards(observer)
         agent.stop(SIGTERM)
+    }
+
+    /// On the simulated board GPIO20 is wired to GPIO21: driving the output produces an input event.
+    @Test func gpioCommandsDriveOutputsAndInputEventsArrive() throws {
+        let extra = """
+              - {name: climate, driver: bme280, address: 0x76, interval: 1s}
+            gpio:
+              - {name: relay, line: GPIO20, direction: output, initial: false, safe_state: false, commandable: true}
+              - {name: door, line: pin 40, direction: input, edge: both, debounce: 20ms}
+              - {name: lamp, line: GPIO5, direction: output}
+            """
+        func events(_ o: Observer, _ line: String) -> [Bool] {
+            o.messages.filter { $0.topic == "edge/e2e/events/\(line)" }.compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.payload.utf8)) as? [String: Any])?["state"] as? Bool
+            }
+        }
+        try exchange([
+            ("gpio-set", #"{"id": 1, "line": "relay", "value": true}"#),
+            ("gpio-toggle", #"{"id": 2, "line": "relay"}"#),
+            ("gpio-pulse", #"{"id": 3, "line": "relay", "duration_ms": 100}"#),
+            ("gpio-set", #"{"id": 4, "line": "relay", "value": "on"}"#),
+            ("gpio-set", #"{"id": 5, "line": "lamp", "value": true}"#),
+            ("read", #"{"id": 6, "sensor": "climate"}"#),
+        ], extraConfig: extra, afterwards: { o in
+            // set true, toggle false, pulse true then back false: the wired input follows.
+            #expect(o.wait { events(o, "relay") == [true, false, true, false] }, "\(events(o, "relay"))")
+            #expect(o.wait { events(o, "door") == [true, false, true, false] }, "\(events(o, "door"))")
+        }) { reply, i in
+            let result = reply?["result"] as? [String: Any]
+            let error: String = (reply?["error"] as? String) ?? ""
+            switch i {
+            case 0: #expect(result?["value"] as? Bool == true)
+            case 1: #expect(result?["value"] as? Bool == false)
+            case 2: #expect(reply?["ok"] as? Bool == true)
+            case 3: #expect(error.contains("'value' must be true, false, 0 or 1"), "\(error)")
+            case 4: #expect(error.contains("not an output marked commandable"), "\(error)")
+            default:
+                #expect(result?["temperature_c"] as? Double == 25.08)     // the BME280 chip model on the simulated bus
+                #expect(result?["pressure_hpa"] as? Double == 1006.53)
+            }
+        }
     }
 
     @Test func validCommands() throws {

@@ -123,8 +123,33 @@ struct ConfigTests {
         #expect(configError("device_id: x\ndevice_id: y\nmqtt:\n  brokers: [mqtt://a]\n")?.message.contains("twice") == true)
     }
 
-    @Test func i2cSensorsNeedBusAndAddress() {
-        #expect(configError(minimal + "\nsensors:\n  - {name: a, driver: sht3x}\n")?.message.contains("needs bus and address") == true)
+    @Test func driverOptionsAreCheckedWithoutHardware() {
+        #expect(configError(minimal + "\nsensors:\n  - {name: a, driver: sht3x}\n") == nil)   // bus and address default
+        let error = configError(minimal + "\nsensors:\n  - {name: a, driver: ina219, options: {shunt_ohm: '0.1'}}\n")
+        #expect(error?.key == "sensors.0.options")
+        #expect(error?.message == "option: ina219: unknown option 'shunt_ohm'")
+        #expect(configError(minimal + "\nsensors:\n  - {name: a, driver: ads1115, options: {channels: '5'}}\n")?.message.contains("channels") == true)
+        #expect(configError(minimal + "\ngpio:\n  - {name: b, line: '3', chip: nope}\n")?.message.contains("no expander named 'nope'") == true)
+    }
+
+    @Test func boardFilesMapPinsAndNamesToLines() throws {
+        let configPath = repositoryRoot() + "/boards/example.yaml"
+        for name in ["raspberry-pi-3b", "raspberry-pi-4b", "raspberry-pi-5", "raspberry-pi-zero-2w", "raspberry-pi-cm4", "simulated"] {
+            let board = try Board.load(name, configPath: configPath)
+            #expect(board.lineOffset("pin 11") == 17, "\(name)")
+            #expect(board.lineOffset("GPIO17") == 17, "\(name)")
+            #expect(board.lineOffset("pin 3") == 2, "\(name)")
+            #expect(board.lineOffset("pin 1") == nil, "\(name): pin 1 is 3.3 V")
+            #expect(board.i2cBus == 1)
+        }
+        #expect(try Board.load("raspberry-pi-5", configPath: configPath).gpioChip == "pinctrl-rp1")
+        #expect(try Board.load("raspberry-pi-4b", configPath: configPath).gpioChip == "pinctrl-bcm2711")
+        #expect(throws: ConfigError.self) { try Board.load("commodore-64", configPath: configPath) }
+        let config = try decodeConfig(minimal + "\ngpio:\n  - {name: a, line: GPIO99}\n")
+        let board = try Board.load("raspberry-pi-4b", configPath: configPath)
+        #expect { try config.check(file: "c.yaml", against: board) } throws: { "\($0)".contains("'GPIO99' is not a line of Raspberry Pi 4 Model B") }
+        let twice = try decodeConfig(minimal + "\ngpio:\n  - {name: a, line: GPIO17}\n  - {name: b, line: pin 11}\n")
+        #expect { try twice.check(file: "c.yaml", against: board) } throws: { "\($0)".contains("same line as a") }
     }
 
     @Test func exampleFilesInTheRepositoryAreValid() throws {

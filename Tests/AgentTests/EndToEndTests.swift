@@ -55,7 +55,7 @@ final class AgentProcess {
     let directory = TemporaryDirectory("agent-e2e")
     var process: ChildProcess?
 
-    init(brokerPort: UInt16, durability: String = "interval", interval: String = "200ms") throws {
+    init(brokerPort: UInt16, durability: String = "interval", interval: String = "200ms", extraConfig: String = "") throws {
         try """
             device_id: e2e
             mqtt:
@@ -72,6 +72,7 @@ final class AgentProcess {
             sensors:
               - {name: air, driver: simulated, interval: \(interval)}
               - {name: soil, driver: simulated, interval: \(interval)}
+            \(extraConfig)
             """.write(toFile: directory.file("config.yaml"), atomically: true, encoding: .utf8)
     }
 

@@ -65,12 +65,12 @@ extension Agent {
             guard case .string(let s) = value else { throw CommandFailure(message: "'\(key)' must be a string, not \(value.typeName)") }
             return s
         }
-        func sensorIndex() throws -> Int {
+        func sensorNamed() throws -> SensorRunner {
             let name = try string("sensor")
-            guard let index = sensors.firstIndex(where: { $0.settings.name == name }) else {
+            guard let sensor = sensors.first(where: { $0.settings.name == name }) else {
                 throw CommandFailure(message: "no sensor named '\(name)'; sensors: \(sensors.map(\.settings.name).joined(separator: ", "))")
             }
-            return index
+            return sensor
         }
         result.beginObject()
         switch command {
@@ -92,19 +92,26 @@ extension Agent {
                 result.key("name"); result.string(s.settings.name)
                 result.key("driver"); result.string(s.settings.driver)
                 result.key("interval_ms"); result.integer(s.settings.interval.nanoseconds / 1_000_000)
+                result.key("readings"); result.integer(s.readings)
+                result.key("errors"); result.integer(s.errors)
+                if let error = s.lastError { result.key("last_error"); result.string(error) }
                 result.endObject()
             }
             result.endArray()
         case "read":
             try allow(["sensor"])
-            let index = try sensorIndex()
-            let timestamp = record(sensor: index)
-            result.key("sensor"); result.string(sensors[index].settings.name)
-            result.key("ts"); result.integer(timestamp)
-            sensors[index].simulated.sample(atMilliseconds: timestamp, into: &result)
+            let sensor = try sensorNamed()
+            do { try readNow(sensor) } catch {
+                let message = sensor.failed(error, now: MonotonicClock.now())
+                if let message { Log.warning(message) }
+                throw CommandFailure(message: "\(sensor.settings.name): \(error)")
+            }
+            result.key("sensor"); result.string(sensor.settings.name)
+            result.key("ts"); result.integer(sensor.takenAt)
+            for field in sensor.measurement.fields { result.key(field.key); result.number(field.value, decimals: field.decimals) }
         case "set-interval":
             try allow(["sensor", "interval"])
-            let index = try sensorIndex()
+            let sensor = try sensorNamed()
             let interval: ConfigDuration
             switch fields["interval"] {
             case .string(let text)?:
@@ -121,17 +128,31 @@ extension Agent {
             guard interval.nanoseconds >= 10_000_000, interval.nanoseconds <= 86_400_000_000_000 else {
                 throw CommandFailure(message: "interval must be between 10ms and 24h")
             }
-            sensors[index].settings.interval = interval
-            sensors[index].nextDue = MonotonicClock.now() + interval.nanoseconds
-            result.key("sensor"); result.string(sensors[index].settings.name)
+            sensor.settings.interval = interval
+            sensor.nextDue = MonotonicClock.now() + interval.nanoseconds
+            result.key("sensor"); result.string(sensor.settings.name)
             result.key("interval_ms"); result.integer(interval.nanoseconds / 1_000_000)
         case "gpio-set", "gpio-toggle", "gpio-pulse":
             try allow(command == "gpio-set" ? ["line", "value"] : command == "gpio-pulse" ? ["line", "duration_ms"] : ["line"])
-            let name = try string("line")
-            guard config.gpio.contains(where: { $0.name == name && $0.direction == .output && $0.commandable }) else {
-                throw CommandFailure(message: "'\(name)' is not an output marked commandable in the configuration")
+            let output = try commandableOutput(try string("line"))
+            var value = !output.line.value
+            if command == "gpio-set" {
+                switch fields["value"] {
+                case .bool(let b)?: value = b
+                case .number(let n)? where n == 0 || n == 1: value = n == 1
+                case let other?: throw CommandFailure(message: "'value' must be true, false, 0 or 1, not \(other.typeName == "number" ? "that number" : other.typeName)")
+                case nil: throw CommandFailure(message: "gpio-set needs 'value'")
+                }
             }
-            throw CommandFailure(message: "GPIO outputs are not driven by this version of edge-agent yet")
+            if command == "gpio-pulse" {
+                guard case .number(let ms)? = fields["duration_ms"] else { throw CommandFailure(message: "gpio-pulse needs 'duration_ms' (a number)") }
+                guard ms >= 1, ms <= 60_000 else { throw CommandFailure(message: "duration_ms must be between 1 and 60000") }
+                guard output.pulseEndsAt == nil else { throw CommandFailure(message: "'\(output.settings.name)' is already pulsing") }
+                output.pulseEndsAt = MonotonicClock.now() + UInt64(ms * 1_000_000)
+            }
+            guard setOutput(output, to: value, source: "command") else { output.pulseEndsAt = nil; throw CommandFailure(message: "'\(output.settings.name)' could not be set; see the log") }
+            result.key("line"); result.string(output.settings.name)
+            result.key("value"); result.literal(value ? "true" : "false")
         case "reload":
             try allow([])
             try validateReload()

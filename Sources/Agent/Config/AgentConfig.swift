@@ -9,12 +9,14 @@ public struct AgentConfig: Decodable, Equatable, Sendable {
     public var backfill: BackfillSettings
     public var sensors: [SensorSettings]
     public var gpio: [GPIOSettings]
+    /// I2C IO expanders whose lines `gpio:` entries can use (`chip: <name>`).
+    public var expanders: [ExpanderSettings]
     public var metricsInterval: ConfigDuration
     /// Mark readings taken while the kernel says the clock is not synchronised.
     public var clockCheck: Bool
 
     enum CodingKeys: String, CodingKey {
-        case deviceID = "device_id", board, mqtt, spool, backfill, sensors, gpio, metricsInterval = "metrics_interval"
+        case deviceID = "device_id", board, mqtt, spool, backfill, sensors, gpio, expanders, metricsInterval = "metrics_interval"
         case clockCheck = "clock_check"
     }
 
@@ -27,6 +29,7 @@ public struct AgentConfig: Decodable, Equatable, Sendable {
         backfill = try c.decodeIfPresent(BackfillSettings.self, forKey: .backfill) ?? BackfillSettings()
         sensors = try c.decodeIfPresent([SensorSettings].self, forKey: .sensors) ?? []
         gpio = try c.decodeIfPresent([GPIOSettings].self, forKey: .gpio) ?? []
+        expanders = try c.decodeIfPresent([ExpanderSettings].self, forKey: .expanders) ?? []
         metricsInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .metricsInterval) ?? ConfigDuration(seconds: 60)
         clockCheck = try c.decodeIfPresent(Bool.self, forKey: .clockCheck) ?? true
     }
@@ -208,9 +211,14 @@ public struct GPIOSettings: Decodable, Equatable, Sendable {
     /// Whether commands may drive this output.
     public var commandable: Bool
     public var activeLow: Bool
+    /// An expander's name from `expanders:`; default: the board's GPIO chip.
+    public var chip: String?
+    /// Counters: how often the count and frequency are published.
+    public var interval: ConfigDuration
 
     enum CodingKeys: String, CodingKey {
         case name, line, direction, edge, bias, debounce, initial, safeState = "safe_state", commandable, activeLow = "active_low"
+        case chip, interval
     }
 
     public init(from decoder: any Decoder) throws {
@@ -225,9 +233,38 @@ public struct GPIOSettings: Decodable, Equatable, Sendable {
         safeState = try c.decodeIfPresent(Bool.self, forKey: .safeState)
         commandable = try c.decodeIfPresent(Bool.self, forKey: .commandable) ?? false
         activeLow = try c.decodeIfPresent(Bool.self, forKey: .activeLow) ?? false
+        chip = try c.decodeIfPresent(String.self, forKey: .chip)
+        interval = try c.decodeIfPresent(ConfigDuration.self, forKey: .interval) ?? ConfigDuration(seconds: 60)
+        guard !name.isEmpty, !name.contains("/"), !name.contains("+"), !name.contains("#") else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.name], debugDescription: "a line name becomes a topic level: no '/', '+' or '#'"))
+        }
+        if direction != .counter && c.contains(.interval) {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.interval], debugDescription: "interval applies to counters only"))
+        }
         if direction != .output && (commandable || safeState != nil || c.contains(.initial)) {
             throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.direction],
                 debugDescription: "initial, safe_state and commandable apply to outputs only"))
+        }
+    }
+}
+
+public struct ExpanderSettings: Decodable, Equatable, Sendable {
+    public var name: String
+    /// pcf8574 or mcp23017.
+    public var driver: String
+    public var bus: Int?
+    public var address: I2CAddress?
+
+    enum CodingKeys: String, CodingKey { case name, driver, bus, address }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        driver = try c.decode(String.self, forKey: .driver)
+        bus = try c.decodeIfPresent(Int.self, forKey: .bus)
+        address = try c.decodeIfPresent(I2CAddress.self, forKey: .address)
+        guard ["pcf8574", "mcp23017"].contains(driver) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.driver], debugDescription: "unknown expander '\(driver)'; known: pcf8574, mcp23017"))
         }
     }
 }

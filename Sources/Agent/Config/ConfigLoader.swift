@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Hardware
+import Sensors
 
 extension AgentConfig {
     /// Reads, decodes and checks a config file. Checks that need no hardware and no network:
@@ -11,6 +13,8 @@ extension AgentConfig {
         }
         let config = try YAMLDecoder.decode(AgentConfig.self, from: text, file: path)
         try config.check(file: path)
+        let board = try Board.load(config.board, configPath: path)
+        try config.check(file: path, against: board)
         return config
     }
 
@@ -20,9 +24,10 @@ extension AgentConfig {
             guard names.insert(sensor.name).inserted else {
                 throw ConfigError(file: file, line: 0, key: "sensors.\(i).name", message: "'\(sensor.name)' is used twice")
             }
-            let i2c = !["ds18b20", "simulated"].contains(sensor.driver)
-            if i2c && (sensor.bus == nil || sensor.address == nil) {
-                throw ConfigError(file: file, line: 0, key: "sensors.\(i)", message: "driver \(sensor.driver) needs bus and address")
+            // Build the driver on a throwaway simulated bus: this checks its options without hardware.
+            if sensor.driver != "simulated" {
+                do { _ = try SensorCatalog.makeDriver(sensor.driver, bus: SimulatedI2CBus(number: 0), address: sensor.address?.value, options: sensor.options) }
+                catch { throw ConfigError(file: file, line: 0, key: "sensors.\(i).options", message: "\(error)") }
             }
         }
         var lines: Set<String> = []
@@ -31,11 +36,37 @@ extension AgentConfig {
                 throw ConfigError(file: file, line: 0, key: "gpio.\(i).name", message: "'\(line.name)' is used twice")
             }
         }
+        var expanderNames: Set<String> = []
+        for (i, expander) in expanders.enumerated() where !expanderNames.insert(expander.name).inserted {
+            throw ConfigError(file: file, line: 0, key: "expanders.\(i).name", message: "'\(expander.name)' is used twice")
+        }
+        for (i, line) in gpio.enumerated() {
+            if let chip = line.chip, !expanderNames.contains(chip) {
+                throw ConfigError(file: file, line: 0, key: "gpio.\(i).chip", message: "no expander named '\(chip)' under expanders:")
+            }
+        }
         if checkFiles, let passwordFile = mqtt.passwordFile, access(passwordFile, R_OK) != 0 {
             throw ConfigError(file: file, line: 0, key: "mqtt.password_file", message: "cannot read \(passwordFile)")
         }
         for broker in mqtt.brokers where !(broker.hasPrefix("mqtt://") || broker.hasPrefix("mqtts://")) {
             throw ConfigError(file: file, line: 0, key: "mqtt.brokers", message: "'\(broker)' must start with mqtt:// or mqtts://")
+        }
+    }
+}
+
+extension AgentConfig {
+    /// Checks that need the board file: every GPIO line resolves to a line offset.
+    func check(file: String, against board: Board) throws(ConfigError) {
+        var used: [Int: String] = [:]
+        for (i, line) in gpio.enumerated() where line.chip == nil {
+            guard let offset = board.lineOffset(line.line) else {
+                throw ConfigError(file: file, line: 0, key: "gpio.\(i).line",
+                                  message: "'\(line.line)' is not a line of \(board.model) (use 'pin N', a name like GPIO17, or an offset)")
+            }
+            if let other = used[offset] {
+                throw ConfigError(file: file, line: 0, key: "gpio.\(i).line", message: "'\(line.line)' is the same line as \(other)")
+            }
+            used[offset] = line.name
         }
     }
 }

@@ -30,14 +30,15 @@ extension Agent {
 
     /// Publishes one spool record; false if the client could not take it now.
     func publishRecord(seq: UInt64, bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let nameLength = bytes.first.map(Int.init), bytes.count > 1 + nameLength else {
+        guard let first = bytes.first, bytes.count > 1 + Int(first & 0x7F) else {
             Log.error("spool record \(seq) is malformed; skipped")
             markDelivered(seq: seq)
             return true
         }
+        let nameLength = Int(first & 0x7F)
         let name = UnsafeRawBufferPointer(rebasing: bytes[1..<(1 + nameLength)])
         let payload = UnsafeRawBufferPointer(rebasing: bytes[(1 + nameLength)...])
-        let topic = topics.telemetry(sensorName: name)
+        let topic = first & 0x80 != 0 ? topics.events(lineName: name) : topics.telemetry(sensorName: name)
         do {
             let id = try client.publish(topicBytes: topic, payload: payload, qos: .atLeastOnce)
             inflight.append((id, seq, false, MonotonicClock.now()))
@@ -103,6 +104,7 @@ extension Agent {
             json.key(s.settings.name); json.beginObject()
             json.key("readings"); json.integer(s.readings)
             json.key("errors"); json.integer(s.errors)
+            json.key("failing"); json.literal(s.consecutiveFailures > 0 ? "true" : "false")
             json.endObject()
         }
         json.endObject()

@@ -1,10 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Sensors
 
-/// A sensor for the simulated board: temperature, humidity and pressure that drift slowly and
-/// smoothly, each sensor with its own phase, so dashboards show something plausible.
-struct SimulatedSensor {
+/// The `simulated` driver: temperature, humidity and pressure that drift slowly and smoothly,
+/// each sensor with its own phase, so dashboards show something plausible with no chip at all.
+/// (On the simulated board, real drivers such as `bme280` talk to chip models instead.)
+final class SimulatedSensorDriver: SensorDriver {
     let phase: Double
 
     init(name: String) {
@@ -13,15 +15,15 @@ struct SimulatedSensor {
         phase = Double(hash % 10_000) / 10_000 * 2 * Double.pi
     }
 
-    /// Writes the reading's fields (units in the key names).
-    func sample(atMilliseconds ms: Int64, into json: inout JSONWriter) {
-        let t = Double(ms) / 1000
-        json.key("temperature_c")
-        json.number(21 + 3 * sin(t / 600 + phase) + 0.1 * sin(t / 7), decimals: 2)
-        json.key("humidity_pct")
-        json.number(45 + 10 * sin(t / 900 + phase * 2), decimals: 1)
-        json.key("pressure_hpa")
-        json.number(1013.25 + 4 * sin(t / 3600 + phase), decimals: 2)
+    func configure() throws {}
+    func start() throws -> UInt64 { 0 }
+
+    func collect(into m: inout Measurement) throws -> UInt64? {
+        let t = Double(wallClockMilliseconds()) / 1000
+        m.add("temperature_c", 21 + 3 * sin(t / 600 + phase) + 0.1 * sin(t / 7), decimals: 2)
+        m.add("humidity_pct", 45 + 10 * sin(t / 900 + phase * 2), decimals: 1)
+        m.add("pressure_hpa", 1013.25 + 4 * sin(t / 3600 + phase), decimals: 2)
+        return nil
     }
 }
 

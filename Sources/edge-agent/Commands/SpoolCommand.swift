@@ -67,8 +67,17 @@ struct SpoolDumpCommand: ParsableCommand {
     }
 }
 
-/// Text payloads as they are; anything else as hex.
+/// Text payloads as they are; the agent's records as `telemetry/<name> {json}` or
+/// `events/<name> {json}` (its [name length | event bit][name][JSON] layout); anything else as hex.
 func printable(_ bytes: UnsafeRawBufferPointer) -> String {
+    if let first = bytes.first, first >= 1, first & 0x7F < 0x20 || first & 0x80 != 0, bytes.count > 1 + Int(first & 0x7F) {
+        let nameEnd = 1 + Int(first & 0x7F)
+        let rest = UnsafeRawBufferPointer(rebasing: bytes[1...])
+        if rest.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }), bytes[nameEnd] == UInt8(ascii: "{") {
+            let name = String(decoding: bytes[1..<nameEnd], as: UTF8.self)
+            return (first & 0x80 != 0 ? "events/" : "telemetry/") + name + " " + String(decoding: bytes[nameEnd...], as: UTF8.self)
+        }
+    }
     if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return String(decoding: bytes, as: UTF8.self) }
     let digits: [Character] = Array("0123456789abcdef")
     var text = "0x"

@@ -1,0 +1,123 @@
+import Hardware
+import MQTT
+
+/// GPIO: input changes (debounced) published at once as events, pulse counters reported on their
+/// interval, outputs driven by commands and set to their safe state on shutdown.
+extension Agent {
+    func watchGPIO() {
+        for input in devices.inputs {
+            if let fd = input.line.eventDescriptor { loop.watch(fd, events: UInt32(EPOLLIN.rawValue)) }
+        }
+    }
+
+    /// The input whose event descriptor is `fd`, if any.
+    func gpioInput(fd: Int32) -> InputLine? {
+        devices.inputs.first { $0.line.eventDescriptor == fd }
+    }
+
+    func handleGPIOEvents(_ input: InputLine, now: UInt64) {
+        do {
+            try input.line.readEvents { event in edge(input, rising: event.rising, now: now) }
+        } catch { Log.error("\(error)") }
+    }
+
+    private func edge(_ input: InputLine, rising: Bool, now: UInt64) {
+        if input.settings.direction == .counter { input.counter.pulse(); return }
+        if input.settings.debounce.nanoseconds == 0 {
+            // No debounce: every edge is a change, reported with the level it went to.
+            if rising != input.debouncer.reported {
+                input.debouncer = Debouncer(interval: 0, initial: rising)
+                publishLineEvent(input.settings.name, level: rising, source: "input")
+            }
+        } else {
+            input.debouncer.edge(at: now)
+        }
+    }
+
+    /// Debounce settling, polling of expander inputs, counter reports, pulse ends.
+    func runGPIOTimers(now: UInt64) {
+        for input in devices.inputs {
+            if input.line.eventDescriptor == nil, now >= input.nextPoll {
+                input.nextPoll = now + InputLine.pollInterval
+                if let level = try? input.line.value(), level != input.lastPolled {
+                    input.lastPolled = level
+                    edge(input, rising: level, now: now)
+                }
+            }
+            if let due = input.debouncer.settlesAt, now >= due {
+                do {
+                    let level = try input.line.value()
+                    if let change = input.debouncer.settle(level: level, now: now) {
+                        publishLineEvent(input.settings.name, level: change.level, source: "input")
+                    }
+                } catch { Log.error("\(error)") }
+            }
+            if input.settings.direction == .counter, now >= input.nextCount {
+                input.nextCount += input.settings.interval.nanoseconds
+                let report = input.counter.report(now: now)
+                record(name: input.settings.name, event: false, timestamp: wallClockMilliseconds()) { json in
+                    json.key("count"); json.integer(report.total)
+                    json.key("frequency_hz"); json.number(report.hertz, decimals: 3)
+                }
+            }
+        }
+        for output in devices.outputs {
+            if let end = output.pulseEndsAt, now >= end {
+                output.pulseEndsAt = nil
+                setOutput(output, to: !output.line.value, source: "pulse end")
+            }
+        }
+    }
+
+    var gpioDeadline: UInt64? {
+        var deadline: UInt64?
+        func consider(_ d: UInt64?) { if let d { deadline = min(deadline ?? d, d) } }
+        for input in devices.inputs {
+            consider(input.debouncer.settlesAt)
+            if input.line.eventDescriptor == nil { consider(input.nextPoll) }
+            if input.settings.direction == .counter { consider(input.nextCount) }
+        }
+        for output in devices.outputs { consider(output.pulseEndsAt) }
+        return deadline
+    }
+
+    /// `{"seq":..,"ts":..,"state":true,"source":"input"}` on `<prefix>/<device>/events/<line>`,
+    /// through the spool like readings, so an event during an outage is not lost.
+    func publishLineEvent(_ name: String, level: Bool, source: StaticString) {
+        record(name: name, event: true, timestamp: wallClockMilliseconds()) { json in
+            json.key("state"); json.literal(level ? "true" : "false")
+            json.key("source"); json.string("\(source)")
+        }
+    }
+
+    @discardableResult
+    func setOutput(_ output: OutputLine, to value: Bool, source: StaticString) -> Bool {
+        do {
+            try output.line.set(value)
+            publishLineEvent(output.settings.name, level: value, source: source)
+            return true
+        } catch {
+            Log.error("\(error)")
+            return false
+        }
+    }
+
+    func commandableOutput(_ name: String) throws -> OutputLine {
+        guard let output = devices.outputs.first(where: { $0.settings.name == name }), output.settings.commandable else {
+            let names = devices.outputs.filter(\.settings.commandable).map(\.settings.name)
+            throw CommandFailure(message: "'\(name)' is not an output marked commandable in the configuration; commandable: \(names.isEmpty ? "none" : names.joined(separator: ", "))")
+        }
+        return output
+    }
+
+    /// Outputs with a `safe_state` go to it on shutdown (a relay opens, a heater turns off).
+    func setOutputsToSafeState() {
+        for output in devices.outputs {
+            guard let safe = output.settings.safeState else { continue }
+            do { try output.line.set(safe); Log.notice("GPIO \(output.settings.name): set to its safe state \(safe ? 1 : 0)") }
+            catch { Log.error("GPIO \(output.settings.name): safe state not set: \(error)") }
+        }
+    }
+}
+
+import CLinux

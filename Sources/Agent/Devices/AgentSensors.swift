@@ -1,0 +1,81 @@
+import Hardware
+import MQTT
+import Sensors
+
+/// Sampling: sensors on their grids, readings into the spool.
+extension Agent {
+    var sensors: [SensorRunner] { devices.sensors }
+
+    func runDueSensors(now: UInt64) {
+        for sensor in devices.sensors {
+            do {
+                if let at = sensor.collectAt {
+                    if at <= now, try sensor.collect(now: now) { finish(sensor) }
+                } else if sensor.nextDue <= now {
+                    if try sensor.begin(now: now, wallClock: wallClockMilliseconds()), try sensor.collect(now: now) { finish(sensor) }
+                }
+            } catch {
+                if let message = sensor.failed(error, now: now) { Log.warning(message) }
+            }
+        }
+    }
+
+    private func finish(_ sensor: SensorRunner) {
+        if let message = sensor.succeeded() { Log.notice(message) }
+        record(sensor: sensor)
+    }
+
+    /// One reading now, for the `read` command: blocks for the conversion time (at most 750 ms,
+    /// a DS18B20) because the reply carries the values.
+    func readNow(_ sensor: SensorRunner) throws {
+        sensor.collectAt = nil
+        var done = try sensor.begin(now: MonotonicClock.now(), wallClock: wallClockMilliseconds())
+        while !done {
+            let now = MonotonicClock.now()
+            if let at = sensor.collectAt, at > now { usleep(UInt32(min((at - now) / 1000, 1_000_000))) }
+            done = try sensor.collect(now: MonotonicClock.now())
+        }
+        if let message = sensor.succeeded() { Log.notice(message) }
+        record(sensor: sensor)
+    }
+
+    func record(sensor: SensorRunner) {
+        let stored = record(name: sensor.settings.name, event: false, timestamp: sensor.takenAt) { json in
+            for field in sensor.measurement.fields {
+                json.key(field.key)
+                json.number(field.value, decimals: field.decimals)
+            }
+        }
+        if !stored { sensor.errors += 1 }
+    }
+
+    /// Writes one record to the spool: [name length, with bit 7 set for events][name][JSON], the
+    /// JSON being `{"seq":..,"ts":..,<fields>}`. Returns false if the spool refused it.
+    @discardableResult
+    func record(name: String, event: Bool, timestamp: Int64, fields: (inout JSONWriter) -> Void) -> Bool {
+        let seq = spool.nextSeq
+        json.reset()
+        var name = name
+        name.withUTF8 { utf8 in
+            json.rawByte(UInt8(utf8.count) | (event ? 0x80 : 0))
+            for b in utf8 { json.rawByte(b) }
+        }
+        json.beginObject()
+        json.key("seq"); json.integer(seq)
+        json.key("ts"); json.integer(timestamp)
+        fields(&json)
+        if let clock, !clock.synced { json.key("clock_synced"); json.literal("false") }
+        json.endObject()
+        do {
+            try spool.append(json.view, timestamp: timestamp)
+            return true
+        } catch {
+            Log.error("\(event ? "event" : "reading") of \(name) not stored: \(error)")
+            return false
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,119 @@
+import Hardware
+import Sensors
+
+/// One sensor's schedule and health. A reading is two steps (start, then collect after the
+/// chip's conversion time), so the loop keeps two deadlines per sensor: the next slot on its
+/// fixed grid, and the pending collect. A failure marks the chip for reconfiguration and backs
+/// off (1 s, 2 s, 4 s ... 5 min, always on the grid) while other sensors keep their schedule.
+final class SensorRunner {
+    var settings: SensorSettings
+    let driver: Result<any SensorDriver, any Error>
+    var nextDue: UInt64
+    /// Set while a conversion runs: when to collect.
+    var collectAt: UInt64?
+    /// Wall-clock time of the reading under way (its start).
+    var takenAt: Int64 = 0
+    var configured = false
+    var consecutiveFailures = 0
+    var readings: UInt64 = 0
+    var errors: UInt64 = 0
+    var lastError: String?
+    var measurement = Measurement()
+
+    static let maximumBackoff: UInt64 = 300_000_000_000
+
+    init(settings: SensorSettings, driver: Result<any SensorDriver, any Error>, now: UInt64) {
+        self.settings = settings
+        self.driver = driver
+        nextDue = now
+    }
+
+    var deadline: UInt64 { collectAt ?? nextDue }
+
+    /// Advances the schedule to the next slot on the grid start + k x interval.
+    func scheduleNext(now: UInt64) {
+        let interval = settings.interval.nanoseconds
+        if nextDue <= now { nextDue += ((now - nextDue) / interval + 1) * interval }
+    }
+
+    /// Starts a reading. Returns true if the result can be collected now.
+    func begin(now: UInt64, wallClock: Int64) throws -> Bool {
+        scheduleNext(now: now)
+        let driver = try driver.get()
+        takenAt = wallClock
+        if !configured { try driver.configure(); configured = true }
+        let wait = try driver.start()
+        collectAt = now + wait
+        return wait == 0
+    }
+
+    /// Collects; true when the measurement is complete.
+    func collect(now: UInt64) throws -> Bool {
+        measurement.reset()
+        if let more = try driver.get().collect(into: &measurement) {
+            collectAt = now + more
+            return false
+        }
+        collectAt = nil
+        return true
+    }
+
+    /// Records a failure and pushes the next attempt out by the backoff. Returns the message to
+    /// log, or nil when it repeats the last one (a dead sensor does not flood the journal).
+    func failed(_ error: any Error, now: UInt64) -> String? {
+        collectAt = nil
+        configured = false
+        errors += 1
+        consecutiveFailures += 1
+        let backoff = min(1_000_000_000 << UInt64(min(consecutiveFailures - 1, 20)), SensorRunner.maximumBackoff)
+        let interval = settings.interval.nanoseconds
+        if nextDue < now + backoff { nextDue += ((now + backoff - nextDue) + interval - 1) / interval * interval }
+        let message = "\(error)"
+        defer { lastError = message }
+        return message == lastError ? nil : "sensor \(settings.name): \(message); retrying in \(max(backoff, interval) / 1_000_000_000) s"
+    }
+
+    /// A success; returns a message if it ends a run of failures.
+    func succeeded() -> String? {
+        readings += 1
+        defer { consecutiveFailures = 0; lastError = nil }
+        return consecutiveFailures > 0 ? "sensor \(settings.name): recovered after \(consecutiveFailures) failed attempt(s)" : nil
+    }
+}
+
+/// An input or counter line with its debounce state.
+final class InputLine {
+    let settings: GPIOSettings
+    let line: any GPIOInput
+    var debouncer: Debouncer
+    var counter: PulseCounter
+    /// Lines without an event descriptor (expanders) are polled.
+    var nextPoll: UInt64
+    var lastPolled: Bool
+    var nextCount: UInt64
+
+    static let pollInterval: UInt64 = 50_000_000
+
+    init(settings: GPIOSettings, line: any GPIOInput, now: UInt64) {
+        self.settings = settings
+        self.line = line
+        let level = (try? line.value()) ?? false
+        debouncer = Debouncer(interval: settings.debounce.nanoseconds, initial: level)
+        counter = PulseCounter(now: now)
+        lastPolled = level
+        nextPoll = now + InputLine.pollInterval
+        nextCount = now + settings.interval.nanoseconds
+    }
+}
+
+final class OutputLine {
+    let settings: GPIOSettings
+    let line: any GPIOOutput
+    /// When a gpio-pulse ends and the line returns to its previous level.
+    var pulseEndsAt: UInt64?
+
+    init(settings: GPIOSettings, line: any GPIOOutput) {
+        self.settings = settings
+        self.line = line
+    }
+}
