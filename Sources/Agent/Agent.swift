@@ -126,7 +126,7 @@ public final class Agent: MQTTClientDelegate {
             if let d = systemd.watchdog(now: now) { deadline = min(deadline, d) }
             if now >= nextMetricsAt {
                 publishMetrics()
-                nextMetricsAt += config.metricsInterval.nanoseconds * ((now - nextMetricsAt) / config.metricsInterval.nanoseconds + 1)
+                nextMetricsAt = nextSlot(after: nextMetricsAt, interval: config.metricsInterval.nanoseconds, now: now)
             }
             deadline = min(deadline, nextMetricsAt)
             loop.wait(until: deadline, now: MonotonicClock.now()) { fd, events in

@@ -53,7 +53,7 @@ extension Agent {
                 } catch { Log.error("\(error)") }
             }
             if input.settings.direction == .counter, now >= input.nextCount {
-                input.nextCount += input.settings.interval.nanoseconds
+                input.nextCount = nextSlot(after: input.nextCount, interval: input.settings.interval.nanoseconds, now: now)
                 let report = input.counter.report(now: now)
                 record(name: input.settings.name, event: false, timestamp: wallClockMilliseconds()) { json in
                     json.key("count"); json.integer(report.total)

@@ -32,8 +32,7 @@ final class SensorRunner {
 
     /// Advances the schedule to the next slot on the grid start + k x interval.
     func scheduleNext(now: UInt64) {
-        let interval = settings.interval.nanoseconds
-        if nextDue <= now { nextDue += ((now - nextDue) / interval + 1) * interval }
+        nextDue = nextSlot(after: nextDue, interval: settings.interval.nanoseconds, now: now)
     }
 
     /// Starts a reading. Returns true if the result can be collected now.

@@ -91,3 +91,10 @@ public enum AgentError: Error, CustomStringConvertible {
         }
     }
 }
+
+/// The first slot of the grid `due + k x interval` that lies after `now` (or `due` itself if it
+/// is still ahead). Periodic jobs advance by this, so a late wake-up neither drifts the grid nor
+/// fires a burst of catch-up runs.
+func nextSlot(after due: UInt64, interval: UInt64, now: UInt64) -> UInt64 {
+    due > now ? due : due + ((now - due) / interval + 1) * interval
+}
