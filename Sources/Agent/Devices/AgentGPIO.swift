@@ -23,14 +23,10 @@ extension Agent {
 
     private func edge(_ input: InputLine, rising: Bool, now: UInt64) {
         if input.settings.direction == .counter { input.counter.pulse(); return }
-        if input.settings.debounce.nanoseconds == 0 {
-            // No debounce: every edge is a change, reported with the level it went to.
-            if rising != input.debouncer.reported {
-                input.debouncer = Debouncer(interval: 0, initial: rising)
-                publishLineEvent(input.settings.name, level: rising, source: "input")
-            }
-        } else {
-            input.debouncer.edge(at: now)
+        input.debouncer.edge(at: now)
+        // No debounce: the edge settles at once, with the level it went to.
+        if input.settings.debounce.nanoseconds == 0, let change = input.debouncer.settle(level: rising, now: now) {
+            publishLineEvent(input.settings.name, level: change.level, source: "input")
         }
     }
 
