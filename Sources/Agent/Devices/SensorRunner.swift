@@ -41,14 +41,15 @@ final class SensorRunner {
         let driver = try driver.get()
         takenAt = wallClock
         if !configured { try driver.configure(); configured = true }
+        measurement.reset()
         let wait = try driver.start()
         collectAt = now + wait
         return wait == 0
     }
 
-    /// Collects; true when the measurement is complete.
+    /// Collects; true when the measurement is complete. Multi-step drivers (an ADC converting
+    /// one channel at a time) add their fields over several calls.
     func collect(now: UInt64) throws -> Bool {
-        measurement.reset()
         if let more = try driver.get().collect(into: &measurement) {
             collectAt = now + more
             return false
