@@ -28,13 +28,7 @@ extension Agent {
     /// One reading now, for the `read` command: blocks for the conversion time (at most 750 ms,
     /// a DS18B20) because the reply carries the values.
     func readNow(_ sensor: SensorRunner) throws {
-        sensor.collectAt = nil
-        var done = try sensor.begin(now: MonotonicClock.now(), wallClock: wallClockMilliseconds())
-        while !done {
-            let now = MonotonicClock.now()
-            if let at = sensor.collectAt, at > now { usleep(UInt32(min((at - now) / 1000, 1_000_000))) }
-            done = try sensor.collect(now: MonotonicClock.now())
-        }
+        try sensor.readBlocking()
         if let message = sensor.succeeded() { Log.notice(message) }
         record(sensor: sensor)
     }

@@ -139,14 +139,6 @@ public func readSensorOnce(config: AgentConfig, configPath: String, sensor name:
     single.gpio = []
     let devices = Devices(config: single, board: try Board.load(config.board, configPath: configPath), now: 0)
     let runner = devices.sensors[0]
-    let driver = try runner.driver.get()
-    try driver.configure()
-    var wait = try driver.start()
-    var m = Measurement()
-    while true {
-        if wait > 0 { usleep(UInt32(min(wait / 1000, 2_000_000))) }
-        guard let more = try driver.collect(into: &m) else { break }
-        wait = more
-    }
-    return m.fields.map { ("\($0.key)", $0.value, $0.decimals) }
+    try runner.readBlocking()
+    return runner.measurement.fields.map { ("\($0.key)", $0.value, $0.decimals) }
 }

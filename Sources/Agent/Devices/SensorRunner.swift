@@ -1,4 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hardware
+import MQTT
 import Sensors
 
 /// One sensor's schedule and health. A reading is two steps (start, then collect after the
@@ -56,6 +60,17 @@ final class SensorRunner {
         }
         collectAt = nil
         return true
+    }
+
+    /// A whole reading now, sleeping through the conversion: for on-demand reads (the `read`
+    /// command, `edge-agent read`), never for the loop's schedule.
+    func readBlocking() throws {
+        collectAt = nil
+        _ = try begin(now: MonotonicClock.now(), wallClock: wallClockMilliseconds())
+        repeat {
+            let now = MonotonicClock.now()
+            if let at = collectAt, at > now { usleep(UInt32(min((at - now) / 1000, 1_000_000))) }
+        } while try !collect(now: MonotonicClock.now())
     }
 
     /// Records a failure and pushes the next attempt out by the backoff. Returns the message to
