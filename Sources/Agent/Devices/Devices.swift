@@ -40,11 +40,15 @@ final class Devices {
         let number = s.bus ?? board.i2cBus
         let address = s.address?.value ?? SensorCatalog.defaultAddresses[s.driver]
         let bus = self.bus(number)
-        if let simulated = bus as? SimulatedI2CBus, let address, simulated.devices[address] == nil,
-           let model = SensorCatalog.simulatedChip(for: s.driver) {
-            simulated.attach(model, at: address)
-        }
+        if let address { attachSimulatedChip(s.driver, on: bus, at: address) }
         return Result { try SensorCatalog.makeDriver(s.driver, bus: bus, address: address, options: s.options) }
+    }
+
+    /// On a simulated bus, puts the chip model for `driver` at `address` unless one is there.
+    private func attachSimulatedChip(_ driver: String, on bus: any I2CBus, at address: UInt8) {
+        guard let simulated = bus as? SimulatedI2CBus, simulated.devices[address] == nil,
+              let model = SensorCatalog.simulatedChip(for: driver) else { return }
+        simulated.attach(model, at: address)
     }
 
     private func openGPIO(_ config: AgentConfig, now: UInt64) {
@@ -62,9 +66,7 @@ final class Devices {
         for e in config.expanders {
             let address = e.address?.value ?? SensorCatalog.defaultAddresses[e.driver] ?? 0x20
             let bus = self.bus(e.bus ?? board.i2cBus)
-            if let simulated = bus as? SimulatedI2CBus, simulated.devices[address] == nil, let model = SensorCatalog.simulatedChip(for: e.driver) {
-                simulated.attach(model, at: address)
-            }
+            attachSimulatedChip(e.driver, on: bus, at: address)
             do {
                 expanders[e.name] = e.driver == "pcf8574" ? try PCF8574(name: e.name, bus: bus, address: address)
                                                           : try MCP23017(name: e.name, bus: bus, address: address)
