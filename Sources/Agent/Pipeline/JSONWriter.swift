@@ -141,3 +141,12 @@ struct JSONWriter {
         count += 1
     }
 }
+
+/// A number with a fixed count of decimals, exactly as it appears in published payloads (for
+/// printing readings on the command line).
+public func formatDecimal(_ value: Double, decimals: Int) -> String {
+    var writer = JSONWriter(capacity: 64)
+    defer { writer.deallocate() }
+    writer.number(value, decimals: decimals)
+    return String(decoding: writer.view, as: UTF8.self)
+}

@@ -20,7 +20,7 @@ struct ReadCommand: ParsableCommand {
             let fields = try readSensorOnce(config: loaded, configPath: config, sensor: sensor)
             var text = "\(sensor):\n"
             for f in fields {
-                let value = formatFixed(f.value, decimals: f.decimals)
+                let value = formatDecimal(f.value, decimals: f.decimals)
                 text += "  \(f.key.padding(toLength: 18))\(value) \(unit(of: f.key))\n"
             }
             writeOut(text)
@@ -60,16 +60,4 @@ struct ScanI2CCommand: ParsableCommand {
 
 extension String {
     func padding(toLength length: Int) -> String { count >= length ? self + " " : self + String(repeating: " ", count: length - count) }
-}
-
-/// Fixed-point text without Foundation's String(format:).
-func formatFixed(_ value: Double, decimals: Int) -> String {
-    guard value.isFinite else { return "\(value)" }
-    var scale = 1.0
-    for _ in 0..<decimals { scale *= 10 }
-    let scaled = (abs(value) * scale).rounded()
-    let whole = Int64(scaled / scale)
-    var fraction = String(Int64(scaled - Double(whole) * scale))
-    while fraction.count < decimals { fraction = "0" + fraction }
-    return (value < 0 && scaled != 0 ? "-" : "") + String(whole) + (decimals > 0 ? "." + fraction : "")
 }
