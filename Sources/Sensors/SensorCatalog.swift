@@ -9,9 +9,6 @@ public enum SensorCatalog {
         "mcp9808": 0x18, "pcf8574": 0x20, "mcp23017": 0x20,
     ]
 
-    /// Drivers that need no I2C bus.
-    public static let busless: Set<String> = ["ds18b20", "simulated"]
-
     public static func makeDriver(_ name: String, bus: (any I2CBus)?, address: UInt8?, options: [String: String]) throws -> any SensorDriver {
         let opts = DriverOptions(options, driver: name)
         if name == "ds18b20" { return try DS18B20(options: opts) }

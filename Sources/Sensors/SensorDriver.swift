@@ -18,15 +18,11 @@ public protocol SensorDriver: AnyObject {
 /// One reading's values, with their units in the key names (`temperature_c`, `pressure_hpa`).
 /// Keys are static strings and the storage is reused, so a reading allocates nothing.
 public struct Measurement {
-    public struct Field: Equatable {
+    public struct Field {
         public let key: StaticString
         public let value: Double
         /// Decimal places worth printing (the chip's resolution).
         public let decimals: Int
-
-        public static func == (a: Field, b: Field) -> Bool {
-            a.key.description == b.key.description && a.value == b.value && a.decimals == b.decimals
-        }
     }
 
     public private(set) var fields: [Field] = []
