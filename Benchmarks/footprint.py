@@ -5,16 +5,9 @@ reading, startup to first publish, and heap allocations per reading (valgrind ov
 
 Usage: python3 Benchmarks/footprint.py [--readings 36000]
 """
-import argparse, os, re, socket, subprocess, tempfile, time
+import argparse, os, re, subprocess, tempfile, time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "Benchmarks", "out")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from benchlib import OUT, ROOT, free_port, start_mosquitto
 
 
 def sh(*cmd, cwd=None):
@@ -32,20 +25,9 @@ def certificates(d):
 
 
 def start_broker(d, port, plain_port):
-    with open(f"{d}/mosquitto.conf", "w") as f:
-        f.write(f"per_listener_settings false\nallow_anonymous true\npersistence false\n"
-                f"listener {plain_port} 127.0.0.1\n"
-                f"listener {port} 127.0.0.1\ncafile {d}/ca.crt\ncertfile {d}/server.crt\nkeyfile {d}/server.key\n")
-        if os.geteuid() == 0:
-            f.write("user root\n")
-    broker = subprocess.Popen(["mosquitto", "-c", f"{d}/mosquitto.conf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return broker
-        except OSError:
-            time.sleep(0.02)
-    raise SystemExit("mosquitto did not start")
+    return start_mosquitto(d, f"per_listener_settings false\nallow_anonymous true\npersistence false\n"
+                              f"listener {plain_port} 127.0.0.1\n"
+                              f"listener {port} 127.0.0.1\ncafile {d}/ca.crt\ncertfile {d}/server.crt\nkeyfile {d}/server.key\n", port)
 
 
 def write_config(d, port, interval, name, tls=True):

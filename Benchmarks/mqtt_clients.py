@@ -8,16 +8,9 @@ Figures vary with the machine; the ratios against libmosquitto are what to compa
 
 Usage: python3 Benchmarks/mqtt_clients.py [--count 100000] [--runs 3]
 """
-import argparse, os, re, resource, socket, statistics, subprocess, sys, tempfile, time
+import argparse, os, re, resource, statistics, subprocess, sys, tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "Benchmarks", "out")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from benchlib import OUT, ROOT, free_port, start_mosquitto
 
 
 def build():
@@ -32,19 +25,7 @@ def build():
 
 
 def start_broker(port, directory):
-    conf = os.path.join(directory, "mosquitto.conf")
-    with open(conf, "w") as f:
-        f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-        if os.geteuid() == 0:
-            f.write("user root\n")
-    broker = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return broker
-        except OSError:
-            time.sleep(0.02)
-    raise SystemExit("mosquitto did not start")
+    return start_mosquitto(directory, f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n", port)
 
 
 def commands(port, count):
