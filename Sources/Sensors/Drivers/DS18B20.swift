@@ -58,7 +58,7 @@ public final class DS18B20: SensorDriver {
         guard lines[0].count >= 3, Array(lines[0].suffix(3)) == Array("YES".utf8) else {
             throw .checksum(what: "DS18B20 scratchpad (the kernel reports crc NO)", received: hexByte(lines[0], at: 24), computed: hexByte(lines[0], at: 33))
         }
-        guard let t = lines[1].lastRange(of: "t=".utf8), let milli = Int(String(decoding: lines[1][t.upperBound...], as: UTF8.self)) else {
+        guard let t = lines[1].firstRange(of: "t=".utf8), let milli = Int(String(decoding: lines[1][t.upperBound...], as: UTF8.self)) else {
             throw .invalidReading("w1_slave: no t= value")
         }
         guard milli != 85_000 else { throw .invalidReading("85.000 °C is the DS18B20's power-on value: the conversion did not run (check power)") }
@@ -70,18 +70,5 @@ public final class DS18B20: SensorDriver {
         let start = line.startIndex + offset
         guard line.count > offset + 1 else { return 0 }
         return UInt8(String(decoding: line[start..<(start + 2)], as: UTF8.self), radix: 16) ?? 0
-    }
-}
-
-extension ArraySlice where Element == UInt8 {
-    func lastRange(of pattern: String.UTF8View) -> Range<Int>? {
-        let p = Array(pattern)
-        guard count >= p.count else { return nil }
-        var i = endIndex - p.count
-        while i >= startIndex {
-            if Array(self[i..<(i + p.count)]) == p { return i..<(i + p.count) }
-            i -= 1
-        }
-        return nil
     }
 }
