@@ -28,12 +28,18 @@ public final class Agent: MQTTClientDelegate {
     let devices: Devices
     var json = JSONWriter()
     let topics: Topics
-    /// Spool records published and not yet acknowledged, in publish order.
-    var inflight: [(packetID: UInt16, seq: UInt64, done: Bool, sentAt: UInt64)] = []
+    /// Spool records published and not yet acknowledged (AgentDelivery.swift).
+    var inflight: [InflightReading] = []
+    /// Readings from this sequence number on went out live; nil while live delivery is stopped.
+    var liveFrom: UInt64?
+    var liveRanges: [Range<UInt64>] = []
+    var backlog: BacklogBatch
+    var bucket: TokenBucket
+    /// Spill mode's copies of live readings not yet acknowledged.
+    var copies: UnacknowledgedCopies
+    let sequences: SequenceStore
     var latency = LatencyStats()
     var nextMetricsAt: UInt64 = 0
-    /// A record read from the spool that the client could not take yet (its arena was full).
-    var held: (seq: UInt64, bytes: [UInt8])?
     var statusPacketID: UInt16?
     var stopping = false
     var reloadRequested = false
@@ -53,6 +59,11 @@ public final class Agent: MQTTClientDelegate {
         }
         spool = try Spool(directory: config.spool.dir, configuration: spoolConfig)
         for event in spool.drainEvents() { Log.warning("spool: \(event)") }
+        inflight.reserveCapacity(config.mqtt.inflight * config.backfill.batch + 16)
+        liveRanges.reserveCapacity(Agent.maxLiveRanges)
+        backlog = BacklogBatch(batch: config.backfill.batch)
+        bucket = TokenBucket(ratePerSecond: config.backfill.rate, capacity: max(config.backfill.batch, config.backfill.rate / 10), now: MonotonicClock.now())
+        copies = UnacknowledgedCopies(capacity: config.spool.mode == .spill ? config.mqtt.inflight : 1)
         var clientConfig = try Agent.clientConfiguration(config, topics: topics)
         clientConfig.subscriptions = [TopicSubscription(topics.commandFilter, qos: .atLeastOnce)]
         clientConfig.session.maxIncomingPacketSize = 64 * 1024
@@ -61,6 +72,10 @@ public final class Agent: MQTTClientDelegate {
         signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
         let board = try Board.load(config.board, configPath: configPath)
         devices = Devices(config: config, board: board, now: MonotonicClock.now())
+        sequences = SequenceStore(directory: config.spool.dir,
+                                  telemetry: devices.sensors.map(\.settings.name) + devices.inputs.filter { $0.settings.direction == .counter }.map(\.settings.name),
+                                  events: devices.inputs.filter { $0.settings.direction == .input }.map(\.settings.name) + devices.outputs.map(\.settings.name),
+                                  warning: { Log.warning($0) })
         clock = config.clockCheck ? ClockSync() : nil
         client.delegate = self
         spool.onEvent = { Log.warning("spool: \($0)") }
@@ -115,7 +130,7 @@ public final class Agent: MQTTClientDelegate {
             clock?.refresh(now: now)
             runDueSensors(now: now)
             runGPIOTimers(now: now)
-            publishFromSpool()
+            publishBacklog(now: now)
             client.flush()
             updateWatchedDescriptor()
             var deadline = now + 1_000_000_000
@@ -123,6 +138,8 @@ public final class Agent: MQTTClientDelegate {
             if let d = gpioDeadline { deadline = min(deadline, d) }
             if let d = client.nextDeadline() { deadline = min(deadline, d) }
             if let d = spool.nextSyncDeadline { deadline = min(deadline, d) }
+            if let d = backlogDeadline { deadline = min(deadline, d) }
+            if let d = spillDeadline { deadline = min(deadline, d) }
             if let d = systemd.watchdog(now: now) { deadline = min(deadline, d) }
             if now >= nextMetricsAt {
                 publishMetrics()
@@ -196,7 +213,9 @@ public final class Agent: MQTTClientDelegate {
             }
         }
         client.stop()
+        if spillMode { spillCopies(while: { _ in true }) }  // what the broker did not acknowledge in time waits on disk
         do { try spool.sync() } catch { Log.error("\(error)") }
+        sequences.close()
         Log.notice("stopped after \(sensors.reduce(0) { $0 + $1.readings }) reading(s); \(spool.unacknowledgedCount) wait in the spool")
     }
 
@@ -206,11 +225,13 @@ public final class Agent: MQTTClientDelegate {
         Log.notice("connected to \(broker)\(sessionPresent ? " (session resumed)" : "")")
         systemd.send("STATUS=connected to \(broker); \(spool.unacknowledgedCount) reading(s) to send")
         publishStatus(online: true)
+        startLive()
     }
 
     public func mqttClient(_ client: MQTTClient, didLoseConnectionTo broker: BrokerAddress, error: ConnectionError, retryIn: Nanoseconds) {
         Log.warning("\(broker): \(error); retrying in \(retryIn / 1_000_000) ms")
         systemd.send("STATUS=offline (\(error)); buffering to the spool")
+        connectionLost()
     }
 
     public func mqttClient(_ client: MQTTClient, didReceive message: PublishView) {
@@ -220,11 +241,7 @@ public final class Agent: MQTTClientDelegate {
     }
 
     public func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) {
-        if let i = inflight.firstIndex(where: { $0.packetID == packetID && !$0.done }) {
-            inflight[i].done = true
-            latency.add(MonotonicClock.now() - inflight[i].sentAt)
-            acknowledgeDonePrefix()
-        }
+        readingDelivered(packetID: packetID)
     }
 
     public func mqttClient(_ client: MQTTClient, warning: SessionWarning) {

@@ -103,6 +103,8 @@ public final class Spool {
     /// The delivery cursor as last written to disk.
     public internal(set) var durableNextUnacknowledged: UInt64 = 0
     var pendingEvents: [SpoolEvent] = []
+    /// Where the newest record went, for `skip(to:)`.
+    var lastAppended: (seq: UInt64, segmentBase: UInt64, offset: Int)?
 
     // Reader state (SpoolReader.swift).
     var readSeq: UInt64
@@ -190,6 +192,7 @@ public final class Spool {
         }
         try makeRoom(for: size)
         if buffered + size > writeBuffer.count { try flush() }
+        lastAppended = (nextSeq, active.baseSeq, activeFlushedSize + buffered)
         Format.encodeRecord(seqDelta: UInt32(nextSeq - active.baseSeq),
                             timestampDelta: Int32(timestamp - active.baseTimestamp),
                             payload: payload, into: writeBuffer.baseAddress! + buffered)
@@ -360,6 +363,26 @@ public final class Spool {
     public func rewind() {
         if readSeq != nextUnacknowledged { readSeq = nextUnacknowledged; readPosition = nil }
     }
+
+    /// Moves the read position forward to `seq`, past records delivered another way (the agent
+    /// publishes live readings straight after appending them). Never moves backwards.
+    public func skip(to seq: UInt64) {
+        let target = min(seq, nextSeq)
+        guard target > readSeq else { return }
+        readSeq = target
+        // Where the agent skips to is nearly always the end or the record just appended: found
+        // without scanning the segment from its start.
+        if target == nextSeq, let active = segments.last, activeFD.rawValue >= 0 {
+            readPosition = (active.baseSeq, activeFlushedSize + buffered)
+        } else if let last = lastAppended, last.seq == target, segments.contains(where: { $0.baseSeq == last.segmentBase }) {
+            readPosition = (last.segmentBase, last.offset)
+        } else {
+            readPosition = nil
+        }
+    }
+
+    /// The sequence number the next read starts at.
+    public var readSequence: UInt64 { readSeq }
 
     /// Records not yet handed to a reader.
     public var unreadCount: UInt64 { nextSeq - readSeq }

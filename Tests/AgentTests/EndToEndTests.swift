@@ -6,7 +6,7 @@ import TestSupport
 /// Observes a broker: subscribes to everything under `edge/` and records what arrives.
 final class Observer: MQTTClientDelegate, @unchecked Sendable {
     let client: MQTTClient
-    var messages: [(topic: String, payload: String, retain: Bool)] = []
+    var messages: [(topic: String, payload: String, retain: Bool, at: Date)] = []
 
     init(url: String) throws {
         var config = ClientConfiguration(brokers: [BrokerAddress(url: url)!],
@@ -19,7 +19,7 @@ final class Observer: MQTTClientDelegate, @unchecked Sendable {
     }
 
     func mqttClient(_ client: MQTTClient, didReceive message: PublishView) {
-        messages.append((message.topicString, String(decoding: message.payload, as: UTF8.self), message.retain))
+        messages.append((message.topicString, String(decoding: message.payload, as: UTF8.self), message.retain, Date()))
     }
 
     /// Drives the observer until `condition` holds or `seconds` pass.
@@ -33,9 +33,17 @@ final class Observer: MQTTClientDelegate, @unchecked Sendable {
         return condition()
     }
 
+    /// The readings of a sensor in arrival order; a backfill batch (a JSON array) counts as its elements.
     func telemetry(_ sensor: String) -> [[String: Any]] {
+        telemetryMessages(sensor).flatMap(\.readings)
+    }
+
+    func telemetryMessages(_ sensor: String) -> [(readings: [[String: Any]], at: Date, batch: Bool)] {
         messages.filter { $0.topic == "edge/e2e/telemetry/\(sensor)" }.compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.payload.utf8)) as? [String: Any]
+            let value = try? JSONSerialization.jsonObject(with: Data($0.payload.utf8))
+            if let object = value as? [String: Any] { return ([object], $0.at, false) }
+            if let array = value as? [[String: Any]] { return (array, $0.at, true) }
+            return nil
         }
     }
 
@@ -55,7 +63,7 @@ final class AgentProcess {
     let directory = TemporaryDirectory("agent-e2e")
     var process: ChildProcess?
 
-    init(brokerPort: UInt16, durability: String = "interval", interval: String = "200ms", extraConfig: String = "") throws {
+    init(brokerPort: UInt16, durability: String = "interval", interval: String = "200ms", extraConfig: String = "", mode: String = "write-ahead") throws {
         try """
             device_id: e2e
             mqtt:
@@ -68,6 +76,7 @@ final class AgentProcess {
               capacity: 4MiB
               durability: \(durability)
               sync_interval: 100ms
+              mode: \(mode)
             metrics_interval: 500ms
             sensors:
               - {name: air, driver: simulated, interval: \(interval)}
@@ -109,14 +118,23 @@ struct EndToEndTests {
             #expect(temperature > 10 && temperature < 35)
             #expect(reading["humidity_pct"] is Double && reading["pressure_hpa"] is Double)
         }
-        let seqs = (observer.telemetry("air") + observer.telemetry("soil")).compactMap { $0["seq"] as? Int }
-        #expect(Set(seqs).count == seqs.count)  // unique: consumers can drop duplicates by seq
+        // Each sensor numbers its own readings from 0, with no gap and no repeat.
+        for sensor in ["air", "soil"] {
+            let seqs = observer.telemetry(sensor).compactMap { $0["seq"] as? Int }
+            #expect(seqs == Array(0..<seqs.count), "\(sensor): \(seqs)")
+        }
         agent.stop(SIGTERM)
         #expect(observer.wait { observer.statuses.last == "offline" })
         // Retained: a newcomer sees the last status.
         let late = try Observer(url: broker.url)
         #expect(late.wait { late.statuses == ["offline"] })
         #expect(late.messages.first { $0.topic == "edge/e2e/status" }?.retain == true)
+        // After a clean restart each sensor's sequence continues where it stopped.
+        let last = observer.telemetry("air").compactMap { $0["seq"] as? Int }.max() ?? -1
+        try agent.start()
+        #expect(late.wait { !late.telemetry("air").isEmpty })
+        #expect(late.telemetry("air").first?["seq"] as? Int == last + 1)
+        agent.stop(SIGTERM)
     }
 
     @Test func metricsArePublishedPeriodically() throws {
@@ -149,34 +167,83 @@ struct EndToEndTests {
         #expect(observer.wait { observer.statuses == ["online", "offline"] })
     }
 
-    @Test func outageIsBackfilledInOrderWithOriginalTimestamps() throws {
+    /// Readings taken while the broker was away arrive afterwards with their own timestamps, oldest
+    /// first, at the backfill rate, while new readings keep arriving live.
+    @Test(arguments: ["write-ahead", "spill"])
+    func outageIsBackfilledInOrderAtItsRateWhileLiveReadingsFlow(mode: String) throws {
         let broker = try Mosquitto()
         defer { broker.stop() }
-        let agent = try AgentProcess(brokerPort: broker.port)
+        let agent = try AgentProcess(brokerPort: broker.port, extraConfig: "backfill: {rate: 5}", mode: mode)
         try agent.start()
         var observer = try Observer(url: broker.url)
         #expect(observer.wait { observer.telemetry("air").count >= 2 })
+        let before = observer.telemetry("air").compactMap { $0["seq"] as? Int }
         broker.stop()
         let outageStart = Int64(Date().timeIntervalSince1970 * 1000)
         usleep(2_000_000)  // about ten readings per sensor while the broker is away
         let outageEnd = Int64(Date().timeIntervalSince1970 * 1000)
         try broker.start()
         observer = try Observer(url: broker.url)
-        #expect(observer.wait(seconds: 15) {
-            observer.telemetry("air").contains { ($0["ts"] as? Int64 ?? 0) > outageEnd + 500 }
+        // The backlog (about 20 readings of two sensors) drains at 5 a second: a few seconds.
+        #expect(observer.wait(seconds: 20) {
+            let seqs = observer.telemetry("air").compactMap { $0["seq"] as? Int }
+            return Set(seqs).isSuperset(of: (before.last! + 1)...(before.last! + 12))
         })
         let air = observer.telemetry("air")
-        let seqs = air.compactMap { $0["seq"] as? Int }
-        #expect(seqs == seqs.sorted())  // in order per sensor
-        let duringOutage = air.filter { let ts = $0["ts"] as? Int64 ?? 0; return ts > outageStart + 300 && ts < outageEnd - 300 }
-        #expect(duringOutage.count >= 5)  // readings taken during the outage arrive with their own timestamps
+        let backlog = air.filter { ($0["ts"] as? Int64 ?? 0) < outageEnd }
+        let live = air.filter { ($0["ts"] as? Int64 ?? 0) > outageEnd + 300 }
+        let backlogSeqs = backlog.compactMap { $0["seq"] as? Int }
+        #expect(backlogSeqs == backlogSeqs.sorted(), "the backlog arrives oldest first")
+        #expect(live.compactMap { $0["seq"] as? Int } == live.compactMap { $0["seq"] as? Int }.sorted())
+        let duringOutage = backlog.filter { ($0["ts"] as? Int64 ?? 0) > outageStart + 300 && ($0["ts"] as? Int64 ?? 0) < outageEnd - 300 }
+        #expect(duringOutage.count >= 5, "readings taken during the outage arrive with their own timestamps")
+        // Nothing missing: the sensor's numbers run on from before the outage without a hole.
+        let all = Set(before + air.compactMap { $0["seq"] as? Int })
+        #expect(all == Set(before.first!...all.max()!), "missing: \(Set(before.first!...all.max()!).subtracting(all).sorted())")
+        // Live readings arrived while the backlog was still draining.
+        let messages = observer.telemetryMessages("air")
+        let lastBacklog = messages.lastIndex { $0.readings.contains { ($0["ts"] as? Int64 ?? 0) < outageEnd } } ?? 0
+        let firstLive = messages.firstIndex { $0.readings.contains { ($0["ts"] as? Int64 ?? 0) > outageEnd + 300 } } ?? .max
+        #expect(firstLive < lastBacklog, "a live reading came before the backlog's last")
+        // The rate holds: ~20 readings at 5/s (a burst of 1 allowed) take well over two seconds.
+        let backlogTimes = messages.filter { $0.readings.contains { ($0["ts"] as? Int64 ?? 0) < outageEnd } }.map(\.at)
+        if let first = backlogTimes.first, let last = backlogTimes.last {
+            #expect(last.timeIntervalSince(first) > 2.0, "backlog drained in \(last.timeIntervalSince(first)) s")
+        }
         agent.stop(SIGTERM)
     }
 
-    @Test func sigkillDuringAnOutageLosesNothingTheSpoolPromised() throws {
+    /// With a batch size, the backlog goes out as JSON arrays of one sensor's readings, in order.
+    @Test func backlogIsBatched() throws {
         let broker = try Mosquitto()
         defer { broker.stop() }
-        let agent = try AgentProcess(brokerPort: broker.port, durability: "always")
+        let agent = try AgentProcess(brokerPort: broker.port, extraConfig: "backfill: {rate: 100, batch: 8}")
+        try agent.start()
+        var observer = try Observer(url: broker.url)
+        #expect(observer.wait { observer.telemetry("air").count >= 2 })
+        let before = observer.telemetry("air").compactMap { $0["seq"] as? Int }
+        broker.stop()
+        usleep(2_000_000)
+        try broker.start()
+        observer = try Observer(url: broker.url)
+        #expect(observer.wait(seconds: 15) {
+            Set(observer.telemetry("air").compactMap { $0["seq"] as? Int }).isSuperset(of: (before.last! + 1)...(before.last! + 10))
+        })
+        let batches = observer.telemetryMessages("air").filter(\.batch)
+        #expect(!batches.isEmpty)
+        for batch in batches {
+            let seqs = batch.readings.compactMap { $0["seq"] as? Int }
+            #expect(seqs.count >= 2 && seqs.count <= 8)
+            #expect(seqs == Array(seqs[0]..<(seqs[0] + seqs.count)), "one sensor's readings, in order: \(seqs)")
+        }
+        agent.stop(SIGTERM)
+    }
+
+    @Test(arguments: ["write-ahead", "spill"])
+    func sigkillDuringAnOutageLosesNothingTheSpoolPromised(mode: String) throws {
+        let broker = try Mosquitto()
+        defer { broker.stop() }
+        let agent = try AgentProcess(brokerPort: broker.port, durability: "always", extraConfig: "backfill: {rate: 1000}", mode: mode)
         try agent.start()
         var observer = try Observer(url: broker.url)
         #expect(observer.wait { observer.telemetry("air").count >= 2 })
@@ -184,20 +251,75 @@ struct EndToEndTests {
         usleep(1_500_000)
         agent.stop(SIGKILL)  // every reading was fdatasync'd (durability: always)
         let killedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        let promised = try spoolDump(agent.directory.file("spool"))
+        #expect(promised.count >= 10)
         try broker.start()
         observer = try Observer(url: broker.url)
         try agent.start()
         #expect(observer.wait(seconds: 15) {
             observer.telemetry("air").contains { ($0["ts"] as? Int64 ?? 0) > killedAt + 300 }
         })
-        // The first session's readings and the second's form one unbroken run of spool sequence numbers.
-        let seqs = (observer.telemetry("air") + observer.telemetry("soil")).compactMap { $0["seq"] as? Int }.sorted()
-        let first = seqs.first ?? 0
-        let missing = Set(first...(seqs.last ?? 0)).subtracting(seqs)
-        // Readings delivered before the outage were acknowledged and are not sent again, so the
-        // observer (which joined after the outage) sees everything from the cursor on.
-        #expect(missing.isEmpty, "missing sequence numbers: \(missing.sorted())")
-        #expect(seqs.count >= 10)
+        for sensor in ["air", "soil"] {
+            let got = Set(observer.telemetry(sensor).compactMap { $0["seq"] as? Int })
+            let expected = Set(promised.filter { $0.topic == "telemetry/\(sensor)" }.map(\.seq))
+            #expect(expected.isSubset(of: got), "\(sensor) lost \(expected.subtracting(got).sorted())")
+            // The numbers run on within each session; the restart after a crash jumps to the next
+            // multiple of 1024 (numbers are reserved ahead), so none is ever used twice.
+            let sorted = got.sorted()
+            let breaks = zip(sorted, sorted.dropFirst()).filter { $1 != $0 + 1 }
+            #expect(breaks.count <= 1 && breaks.allSatisfy { $0.1 % 1024 == 0 }, "\(sensor): \(sorted)")
+        }
         agent.stop(SIGTERM)
+    }
+
+    /// In spill mode a reading the broker does not acknowledge in time (here: a broker frozen
+    /// with SIGSTOP, its connection still open) is written to the spool, so a crash then loses it not.
+    @Test func spillModeWritesWhatIsNotAcknowledgedInTime() throws {
+        let broker = try Mosquitto()
+        defer { broker.signal(SIGCONT); broker.stop() }
+        let agent = try AgentProcess(brokerPort: broker.port, durability: "always", mode: "spill")
+        try agent.start()
+        let observer = try Observer(url: broker.url)
+        #expect(observer.wait { observer.telemetry("air").count >= 3 })
+        let last = observer.telemetry("air").compactMap { $0["seq"] as? Int }.max() ?? 0
+        broker.signal(SIGSTOP)
+        usleep(1_000_000)  // five readings per sensor published, none acknowledged: spilled after 100 ms
+        agent.stop(SIGKILL)
+        broker.signal(SIGCONT)
+        let kept = try spoolDump(agent.directory.file("spool")).filter { $0.topic == "telemetry/air" }.map(\.seq)
+        #expect(Set(kept).isSuperset(of: (last + 1)...(last + 3)), "spooled: \(kept)")
+    }
+
+    /// In spill mode a reading the broker acknowledges in time never touches the disk.
+    @Test func spillModeWritesNothingWhileTheBrokerKeepsUp() throws {
+        let broker = try Mosquitto()
+        defer { broker.stop() }
+        let agent = try AgentProcess(brokerPort: broker.port, mode: "spill")
+        try agent.start()
+        let observer = try Observer(url: broker.url)
+        #expect(observer.wait { observer.telemetry("air").count >= 10 && observer.telemetry("soil").count >= 10 })
+        agent.stop(SIGTERM)
+        #expect(try spoolDump(agent.directory.file("spool")).isEmpty)
+        // Only the readings taken before the first connection (a few milliseconds) were written:
+        // `next to append N` counts every record the spool ever took.
+        let output = TemporaryDirectory("status")
+        let status = try ChildProcess(AgentProcess.binary, ["spool", "status", "--dir", agent.directory.file("spool")], stdout: output.file("out"))
+        #expect(status.wait() == 0)
+        let text = try String(contentsOfFile: output.file("out"), encoding: .utf8)
+        let appended = text.split(separator: "\n").first { $0.contains("next to append") }.flatMap { Int($0.split(separator: " ").last ?? "") }
+        #expect((appended ?? .max) <= 4, "\(text)")
+    }
+}
+
+/// `edge-agent spool dump`: what the spool holds, as (topic, seq in the payload).
+func spoolDump(_ directory: String) throws -> [(topic: String, seq: Int)] {
+    let output = TemporaryDirectory("dump")
+    let process = try ChildProcess(AgentProcess.binary, ["spool", "dump", "--dir", directory], stdout: output.file("out"))
+    #expect(process.wait() == 0)
+    return try String(contentsOfFile: output.file("out"), encoding: .utf8).split(separator: "\n").compactMap { line in
+        let fields = line.split(separator: " ", maxSplits: 3)
+        guard fields.count == 4, let json = try JSONSerialization.jsonObject(with: Data(fields[3].utf8)) as? [String: Any],
+              let seq = json["seq"] as? Int else { return nil }
+        return (String(fields[2]), seq)
     }
 }

@@ -26,15 +26,23 @@ struct SpoolModelTests {
             config.flushInterval = .max / 2
             var spool: Spool? = try? Spool(directory: dir.path, configuration: config)
             var model = Model()
+            var step = 0
+            // Swift Testing shows a property failure only as "Issue recorded": say what diverged.
+            func check(_ condition: Bool, _ text: String) {
+                guard !condition else { return }
+                print("spool model divergence at operation \(step): \(text); model: next \(model.nextSeq), acked \(model.acked), read \(model.readPosition), dropped \(model.dropped); spool: next \(spool?.nextSeq ?? 0), acked \(spool?.nextUnacknowledged ?? 0), dropped \(spool?.dropped ?? 0), bytes \(spool?.bytesUsed ?? 0)")
+                Issue.record("\(text)")
+            }
             for operation in operations {
+                step += 1
                 if operation % 9 == 6 {
                     // Close and reopen: the cursor and every record survive; reading restarts at the cursor.
                     spool = nil
                     do { spool = try Spool(directory: dir.path, configuration: config) }
                     catch { Issue.record("reopen failed: \(error)"); return }
-                    #expect(spool?.drainEvents() == [])
-                    #expect(spool?.nextSeq == model.nextSeq)
-                    #expect(spool?.nextUnacknowledged == model.acked)
+                    check(spool?.drainEvents() == [], #"spool?.drainEvents() == []"#)
+                    check(spool?.nextSeq == model.nextSeq, #"spool?.nextSeq == model.nextSeq"#)
+                    check(spool?.nextUnacknowledged == model.acked, #"spool?.nextUnacknowledged == model.acked"#)
                     model.readPosition = model.acked
                     continue
                 }
@@ -46,16 +54,16 @@ struct SpoolModelTests {
                     let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &+ Int(model.nextSeq)) }
                     let before = (used: current.bytesUsed, dropped: current.dropped, acked: current.nextUnacknowledged)
                     let seq = try! current.append(bytes, timestamp: Int64(model.nextSeq) * 1000)
-                    #expect(seq == model.nextSeq)
+                    check(seq == model.nextSeq, #"seq == model.nextSeq"#)
                     model.records[seq] = ReadRecord(seq: seq, timestamp: Int64(seq) * 1000, payload: bytes)
                     model.nextSeq += 1
-                    #expect(current.bytesUsed <= config.capacityBytes)
+                    check(current.bytesUsed <= config.capacityBytes, #"current.bytesUsed <= config.capacityBytes"#)
                     if current.nextUnacknowledged > before.acked {
                         // The spool dropped its oldest records: only when it had to, only a prefix,
                         // and it counted exactly the unacknowledged ones it lost.
-                        #expect(before.used + 14 + size > config.capacityBytes - 32)
+                        check(before.used + 14 + size > config.capacityBytes - 32, #"before.used + 14 + size > config.capacityBytes - 32"#)
                         let lost = (before.acked..<current.nextUnacknowledged).filter { model.records[$0] != nil }.count
-                        #expect(current.dropped - before.dropped == UInt64(lost))
+                        check(current.dropped - before.dropped == UInt64(lost), #"current.dropped - before.dropped == UInt64(lost)"#)
                         for s in before.acked..<current.nextUnacknowledged { model.records[s] = nil }
                         model.dropped += UInt64(lost)
                         model.acked = current.nextUnacknowledged
@@ -65,7 +73,7 @@ struct SpoolModelTests {
                     let want = argument % 21
                     let got = try! current.readAll(max: want)
                     let expected = (model.readPosition..<model.nextSeq).prefix(want).compactMap { model.records[$0] }
-                    #expect(got == expected)
+                    check(got == expected, #"got == expected"#)
                     if let last = got.last { model.readPosition = last.seq + 1 }
                 case 4:  // acknowledge some of what was read
                     guard model.readPosition > model.acked else { continue }
@@ -78,7 +86,7 @@ struct SpoolModelTests {
                     model.readPosition = model.acked
                 case 8:  // the policy's sync point: cursor to disk, fully delivered segments deleted
                     try! current.sync()
-                    #expect(current.durableNextUnacknowledged == model.acked)
+                    check(current.durableNextUnacknowledged == model.acked, #"current.durableNextUnacknowledged == model.acked"#)
                 default:  // a burst of large appends to force overflow
                     for _ in 0..<(argument % 8) {
                         let before = current.nextUnacknowledged
@@ -88,7 +96,7 @@ struct SpoolModelTests {
                         model.nextSeq += 1
                         if current.nextUnacknowledged > before {
                             let lost = (before..<current.nextUnacknowledged).filter { model.records[$0] != nil }.count
-                            #expect(current.dropped - beforeDropped == UInt64(lost))
+                            check(current.dropped - beforeDropped == UInt64(lost), #"current.dropped - beforeDropped == UInt64(lost)"#)
                             for s in before..<current.nextUnacknowledged { model.records[s] = nil }
                             model.dropped += UInt64(lost)
                             model.acked = current.nextUnacknowledged
@@ -96,12 +104,12 @@ struct SpoolModelTests {
                         }
                     }
                 }
-                #expect(spool?.dropped == model.dropped)
+                check(spool?.dropped == model.dropped, #"spool?.dropped == model.dropped"#)
             }
             // Finally everything the model still holds is delivered, in order.
             spool?.rewind()
             let rest = try! spool!.readAll()
-            #expect(rest == (model.acked..<model.nextSeq).compactMap { model.records[$0] })
+            check(rest == (model.acked..<model.nextSeq).compactMap { model.records[$0] }, #"rest == (model.acked..<model.nextSeq).compactMap { model.records[$0] }"#)
         }
     }
 }

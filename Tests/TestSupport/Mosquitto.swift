@@ -70,6 +70,9 @@ public final class Mosquitto: @unchecked Sendable {
         self.process = nil
     }
 
+    /// SIGSTOP or SIGCONT: a broker that keeps its connections open but answers nothing.
+    public func signal(_ signal: Int32) { process?.signal(signal) }
+
     public func restart() throws {
         stop()
         try start()

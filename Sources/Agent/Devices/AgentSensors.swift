@@ -43,11 +43,11 @@ extension Agent {
         if !stored { sensor.errors += 1 }
     }
 
-    /// Writes one record to the spool: [name length, with bit 7 set for events][name][JSON], the
-    /// JSON being `{"seq":..,"ts":..,<fields>}`. Returns false if the spool refused it.
+    /// Stores and publishes one record: [name length, with bit 7 set for events][name][JSON], the
+    /// JSON being `{"seq":..,"ts":..,<fields>}` with the name's own sequence number. Returns false
+    /// if it was lost (the spool refused it).
     @discardableResult
     func record(name: String, event: Bool, timestamp: Int64, fields: (inout JSONWriter) -> Void) -> Bool {
-        let seq = spool.nextSeq
         json.reset()
         var name = name
         name.withUTF8 { utf8 in
@@ -55,21 +55,11 @@ extension Agent {
             for b in utf8 { json.rawByte(b) }
         }
         json.beginObject()
-        json.key("seq"); json.integer(seq)
+        if let seq = sequences.next(name: name, event: event) { json.key("seq"); json.integer(seq) }
         json.key("ts"); json.integer(timestamp)
         fields(&json)
         if let clock, !clock.synced { json.key("clock_synced"); json.literal("false") }
         json.endObject()
-        do {
-            try spool.append(json.view, timestamp: timestamp)
-            return true
-        } catch {
-            Log.error("\(event ? "event" : "reading") of \(name) not stored: \(error)")
-            return false
-        }
+        return deliver(record: json.view, timestamp: timestamp, now: MonotonicClock.now())
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -4,67 +4,8 @@ import Glibc
 import MQTT
 import Spool
 
-/// Readings from the spool to the broker, and the acknowledgements back to the spool's cursor;
-/// the status and metrics messages.
+/// The status and metrics messages.
 extension Agent {
-    func publishFromSpool() {
-        guard client.isConnected else { return }
-        if let pending = held {
-            held = nil
-            let taken = pending.bytes.withUnsafeBytes { publishRecord(seq: pending.seq, bytes: $0) }
-            guard taken else { held = pending; return }
-        }
-        while client.session.canPublishReliably && spool.unreadCount > 0 {
-            var accepted = true
-            do {
-                try spool.read(max: 1) { record in
-                    if !publishRecord(seq: record.seq, bytes: record.payload) {
-                        held = (record.seq, Array(record.payload))
-                        accepted = false
-                    }
-                }
-            } catch { Log.error("\(error)"); return }
-            if !accepted { return }
-        }
-    }
-
-    /// Publishes one spool record; false if the client could not take it now.
-    func publishRecord(seq: UInt64, bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let first = bytes.first, bytes.count > 1 + Int(first & 0x7F) else {
-            Log.error("spool record \(seq) is malformed; skipped")
-            markDelivered(seq: seq)
-            return true
-        }
-        let nameLength = Int(first & 0x7F)
-        let name = UnsafeRawBufferPointer(rebasing: bytes[1..<(1 + nameLength)])
-        let payload = UnsafeRawBufferPointer(rebasing: bytes[(1 + nameLength)...])
-        let topic = first & 0x80 != 0 ? topics.events(lineName: name) : topics.telemetry(sensorName: name)
-        do {
-            let id = try client.publish(topicBytes: topic, payload: payload, qos: .atLeastOnce)
-            inflight.append((id, seq, false, MonotonicClock.now()))
-            return true
-        } catch {
-            if error != .windowFull { Log.error("reading \(seq) cannot be published: \(error); skipped"); markDelivered(seq: seq); return true }
-            return false
-        }
-    }
-
-    func markDelivered(seq: UInt64) {
-        inflight.append((0, seq, true, 0))
-        acknowledgeDonePrefix()
-    }
-
-    func acknowledgeDonePrefix() {
-        var through: UInt64?
-        while let first = inflight.first, first.done {
-            through = first.seq
-            inflight.removeFirst()
-        }
-        if let through {
-            do { try spool.ack(through: through) } catch { Log.error("\(error)") }
-        }
-    }
-
     func publishStatus(online: Bool) {
         json.reset()
         json.beginObject()

@@ -1,0 +1,229 @@
+import MQTT
+import Spool
+
+/// How readings reach the broker.
+///
+/// Live: while connected, a new reading is published at once (write-ahead mode: right after it is
+/// appended to the spool; spill mode: straight from memory, keeping a copy until the broker
+/// acknowledges it). Readings at or after `liveFrom` were all published that way.
+///
+/// Backlog: everything in the spool before `liveFrom` (what an outage or a restart left) is read
+/// oldest first and published at the backfill rate, in batches if configured, using at most three
+/// quarters of the in-flight window so live readings always find room. `liveRanges` are stretches
+/// the backlog reader skips because they went out live.
+///
+/// Live stops when a reading cannot be published at once (disconnected, window full): that reading
+/// and the following ones go through the backlog, and live resumes once the backlog reader has
+/// caught up (or at the next connect). Each sensor's backlog arrives in order, and so do its live
+/// readings; the two streams interleave during a drain, and `seq`/`ts` say where each belongs.
+///
+/// The spool's cursor (what a restart re-sends from) moves to the lowest reading not yet
+/// acknowledged, so acknowledgements of live readings during a drain never skip the backlog.
+extension Agent {
+    struct InflightReading {
+        var packetID: UInt16
+        var seq: UInt64
+        var sentAt: UInt64
+    }
+
+    /// Live ranges the backlog may have to skip before live stops resuming: bounds memory when
+    /// the link flaps during a long drain. Beyond it, readings simply wait for the backlog.
+    static let maxLiveRanges = 64
+
+    /// The window slots the backlog may fill.
+    var backlogWindow: Int { max(1, config.mqtt.inflight - max(1, config.mqtt.inflight / 4)) }
+
+    var spillMode: Bool { config.spool.mode == .spill }
+
+    // MARK: Live
+
+    /// Stores and publishes a new reading (the record built in `json`). False if it was lost.
+    func deliver(record: UnsafeRawBufferPointer, timestamp: Int64, now: UInt64) -> Bool {
+        if spillMode, liveFrom != nil, client.isConnected, client.session.canPublishReliably, !copies.isFull,
+           let id = publishLive(record) {
+            if id != 0 { copies.add(packetID: id, sentAt: now, record: record) }
+            return true
+        }
+        if spillMode { spillCopies(while: { _ in true }) }
+        let seq: UInt64
+        do { seq = try spool.append(record, timestamp: timestamp) } catch {
+            Log.error("\(AgentRecord(record)?.event == true ? "event" : "reading") not stored: \(error)")
+            return false
+        }
+        guard let from = liveFrom else { return true }
+        if !spillMode, client.isConnected, client.session.canPublishReliably, let id = publishLive(record) {
+            if id != 0 { inflight.append(InflightReading(packetID: id, seq: seq, sentAt: now)) }
+            else { acknowledgeDelivered() }
+            return true
+        }
+        stopLive(at: seq, from: from)
+        return true
+    }
+
+    /// Publishes a live record: its packet id, 0 if it was dropped as unpublishable (logged), nil
+    /// if the client could not take it now.
+    private func publishLive(_ record: UnsafeRawBufferPointer) -> UInt16? {
+        guard let parsed = AgentRecord(record) else { return 0 }
+        return publish(name: parsed.name, event: parsed.event, payload: parsed.json)
+    }
+
+    func publish(name: UnsafeRawBufferPointer, event: Bool, payload: UnsafeRawBufferPointer) -> UInt16? {
+        let topic = event ? topics.events(lineName: name) : topics.telemetry(sensorName: name)
+        do {
+            return try client.publish(topicBytes: topic, payload: payload, qos: .atLeastOnce)
+        } catch {
+            if error == .windowFull { return nil }
+            Log.error("a reading of \(String(decoding: name, as: UTF8.self)) cannot be published: \(error); dropped")
+            return 0
+        }
+    }
+
+    /// Live delivery stops before `seq`; it and what follows go through the backlog.
+    private func stopLive(at seq: UInt64, from: UInt64) {
+        if from < seq { liveRanges.append(from..<seq) }
+        liveFrom = nil
+    }
+
+    /// On connect: new readings go out live; what the spool holds is the backlog.
+    func startLive() {
+        guard liveFrom == nil, liveRanges.count < Agent.maxLiveRanges else { return }
+        liveFrom = spool.nextSeq
+    }
+
+    /// On disconnect: spill mode writes its unacknowledged copies to the spool (they stay in the
+    /// session too, and go again on reconnect), then live stops.
+    func connectionLost() {
+        if spillMode { spillCopies(while: { _ in true }) }
+        if let from = liveFrom { stopLive(at: spool.nextSeq, from: from) }
+    }
+
+    /// Spill mode: writes the oldest unacknowledged copies to the spool while `condition(sentAt)`
+    /// holds. Each stays in flight, now tied to its spool record, inside the live range so the
+    /// backlog does not send it again: the spool holds it only in case the process dies first.
+    func spillCopies(while condition: (UInt64) -> Bool) {
+        while let sentAt = copies.oldestSentAt, condition(sentAt) {
+            copies.popOldest { id, record in
+                do {
+                    let seq = try spool.append(record, timestamp: wallClockMilliseconds())
+                    inflight.append(InflightReading(packetID: id, seq: seq, sentAt: sentAt))
+                } catch { Log.error("an unacknowledged reading could not be spilled: \(error)") }
+            }
+        }
+    }
+
+    // MARK: Backlog
+
+    /// Publishes what the backlog's rate and window share allow.
+    func publishBacklog(now: UInt64) {
+        if spillMode, let due = spillDeadline, due <= now {
+            let limit = now &- min(now, config.spool.syncInterval.nanoseconds)
+            spillCopies(while: { $0 <= limit })
+        }
+        guard client.isConnected else { return }
+        while true {
+            skipLiveRanges()
+            if !backlog.isEmpty {
+                guard client.session.inflightCount < backlogWindow, sendStaged(now: now) else { return }
+                continue
+            }
+            let end = liveFrom ?? spool.nextSeq
+            let reader = spool.readSequence
+            guard reader < end else {
+                startLive()  // caught up: new readings go out live again
+                return
+            }
+            guard client.session.inflightCount < backlogWindow else { return }
+            let want = Int(min(UInt64(config.backfill.batch), end - reader))
+            guard bucket.take(want, now: now) else { return }
+            stage(max: want, before: end)
+        }
+    }
+
+    /// When the backlog can next send, if it has something and room to send it.
+    var backlogDeadline: UInt64? {
+        guard client.isConnected, client.session.inflightCount < backlogWindow else { return nil }
+        if !backlog.isEmpty { return MonotonicClock.now() }
+        let end = liveFrom ?? spool.nextSeq
+        guard spool.readSequence < end else { return nil }
+        return bucket.readyAt(Int(min(UInt64(config.backfill.batch), end - spool.readSequence)), now: MonotonicClock.now())
+    }
+
+    var spillDeadline: UInt64? {
+        copies.oldestSentAt.map { $0 + config.spool.syncInterval.nanoseconds }
+    }
+
+    private func skipLiveRanges() {
+        while let range = liveRanges.first, spool.readSequence >= range.lowerBound {
+            spool.skip(to: range.upperBound)
+            liveRanges.removeFirst()
+        }
+    }
+
+    private func isLive(_ seq: UInt64) -> Bool {
+        if let liveFrom, seq >= liveFrom { return true }
+        return liveRanges.contains { $0.contains(seq) }
+    }
+
+    private func stage(max: Int, before end: UInt64) {
+        backlog.reset()
+        var malformed = false
+        do {
+            try spool.read(max: max) { record in
+                guard !isLive(record.seq) else { return }  // a record past a corrupt gap that went out live
+                if !backlog.add(seq: record.seq, record: record.payload) {
+                    Log.error("spool record \(record.seq) is not an agent reading; skipped")
+                    malformed = true
+                }
+            }
+        } catch { Log.error("\(error)") }
+        if malformed { acknowledgeDelivered() }
+    }
+
+    /// Sends staged messages until the window share is used; false if some are left.
+    private func sendStaged(now: UInt64) -> Bool {
+        while client.session.inflightCount < backlogWindow {
+            var packetID: UInt16 = 0
+            let result = backlog.sendNext({ name, event, payload in
+                guard let id = publish(name: name, event: event, payload: payload) else { return false }
+                packetID = id
+                return true
+            }, taken: { seq in
+                if packetID != 0 { inflight.append(InflightReading(packetID: packetID, seq: seq, sentAt: now)) }
+            })
+            switch result {
+            case nil: backlog.reset(); return true
+            case false: return false
+            case true: if packetID == 0 { acknowledgeDelivered() }
+            }
+        }
+        return backlog.isEmpty
+    }
+
+    // MARK: Acknowledgements
+
+    func readingDelivered(packetID: UInt16) {
+        if spillMode && copies.acknowledge(packetID) {
+            return  // a live reading that never needed the disk
+        }
+        var found = false
+        var k = 0
+        while k < inflight.count {
+            if inflight[k].packetID == packetID {
+                if !found { latency.add(MonotonicClock.now() - inflight[k].sentAt) }
+                found = true
+                inflight.remove(at: k)
+            } else { k += 1 }
+        }
+        if found { acknowledgeDelivered() }
+    }
+
+    /// Moves the spool's cursor up to the lowest reading not yet acknowledged.
+    func acknowledgeDelivered() {
+        let end = liveFrom ?? spool.nextSeq
+        var lowest = spool.readSequence < end ? spool.readSequence : spool.nextSeq
+        if let staged = backlog.lowestUnsent { lowest = min(lowest, staged) }
+        for reading in inflight { lowest = min(lowest, reading.seq) }
+        guard lowest > spool.nextUnacknowledged else { return }
+        do { try spool.ack(through: lowest - 1) } catch { Log.error("\(error)") }
+    }
+}

@@ -1,0 +1,104 @@
+/// Records read from the spool for the backlog, waiting to go out. With a batch size above 1, the
+/// records of one sensor (or line) go in one message, a JSON array in their order; records of
+/// different sensors go in different messages, since each has its own topic.
+///
+/// The buffers are reserved once: staging and sending records allocates nothing.
+struct BacklogBatch {
+    struct Entry {
+        var seq: UInt64
+        var start: Int          // of the record in `bytes`: [name length | event bit][name][JSON]
+        var count: Int
+        var sent = false
+    }
+
+    /// Largest message built from several records; a group that would be larger goes in several.
+    /// (AWS IoT Core takes at most 128 KB.)
+    static let maxMessageBytes = 64 * 1024
+
+    private(set) var entries: [Entry] = []
+    private var bytes: [UInt8] = []
+    private var payload: [UInt8] = []
+    private var unsent = 0
+
+    init(batch: Int) {
+        entries.reserveCapacity(batch)
+        bytes.reserveCapacity(max(16 * 1024, batch * 256))
+        payload.reserveCapacity(BacklogBatch.maxMessageBytes + 1024)
+    }
+
+    var isEmpty: Bool { unsent == 0 }
+
+    /// The lowest sequence number staged and not yet sent.
+    var lowestUnsent: UInt64? {
+        for entry in entries where !entry.sent { return entry.seq }
+        return nil
+    }
+
+    mutating func reset() {
+        entries.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+        unsent = 0
+    }
+
+    /// Stages one spool record; false (and nothing staged) if it is not an agent record.
+    mutating func add(seq: UInt64, record: UnsafeRawBufferPointer) -> Bool {
+        guard AgentRecord(record) != nil else { return false }
+        entries.append(Entry(seq: seq, start: bytes.count, count: record.count))
+        bytes.append(contentsOf: record)
+        unsent += 1
+        return true
+    }
+
+    /// Sends the next message: the first unsent record and the later unsent ones with the same name
+    /// and kind. `send` publishes (name, event, payload) and returns whether the client took it;
+    /// `taken` then gets each record's sequence number. Returns nil when nothing is left to send.
+    mutating func sendNext(_ send: (_ name: UnsafeRawBufferPointer, _ event: Bool, _ payload: UnsafeRawBufferPointer) -> Bool,
+                           taken: (UInt64) -> Void) -> Bool? {
+        guard let first = entries.firstIndex(where: { !$0.sent }) else { return nil }
+        return bytes.withUnsafeBytes { all -> Bool in
+            let head = AgentRecord(UnsafeRawBufferPointer(rebasing: all[entries[first].start..<entries[first].start + entries[first].count]))!
+            payload.removeAll(keepingCapacity: true)
+            var members = 0
+            var last = first
+            for i in first..<entries.count where !entries[i].sent {
+                let record = AgentRecord(UnsafeRawBufferPointer(rebasing: all[entries[i].start..<entries[i].start + entries[i].count]))!
+                guard record.event == head.event, record.name.elementsEqual(head.name) else { continue }
+                if members > 0 && payload.count + record.json.count + 2 > BacklogBatch.maxMessageBytes { break }
+                payload.append(members == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","))
+                payload.append(contentsOf: record.json)
+                members += 1
+                last = i
+            }
+            payload.append(UInt8(ascii: "]"))
+            let accepted = payload.withUnsafeBytes { p in
+                // One record goes as its own object, several as an array.
+                send(head.name, head.event, members == 1 ? UnsafeRawBufferPointer(rebasing: p[1..<(p.count - 1)]) : p)
+            }
+            guard accepted else { return false }
+            for i in first...last where !entries[i].sent {
+                let record = AgentRecord(UnsafeRawBufferPointer(rebasing: all[entries[i].start..<entries[i].start + entries[i].count]))!
+                guard record.event == head.event, record.name.elementsEqual(head.name) else { continue }
+                entries[i].sent = true
+                unsent -= 1
+                taken(entries[i].seq)
+            }
+            return true
+        }
+    }
+}
+
+/// The agent's spool record: [name length, bit 7 set for GPIO events][name][JSON payload].
+struct AgentRecord {
+    let name: UnsafeRawBufferPointer
+    let event: Bool
+    let json: UnsafeRawBufferPointer
+
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        guard let first = bytes.first else { return nil }
+        let nameLength = Int(first & 0x7F)
+        guard nameLength > 0, bytes.count > 1 + nameLength else { return nil }
+        name = UnsafeRawBufferPointer(rebasing: bytes[1..<(1 + nameLength)])
+        event = first & 0x80 != 0
+        json = UnsafeRawBufferPointer(rebasing: bytes[(1 + nameLength)...])
+    }
+}

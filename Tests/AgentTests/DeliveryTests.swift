@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+@testable import Agent
+@testable import Spool
+import TestSupport
+
+/// The parts of delivery that need no broker: the backfill's rate limit, batches, spill copies,
+/// the per-sensor sequence numbers and the spool's skip.
+@Suite struct DeliveryTests {
+    @Test func tokenBucketKeepsItsRateAndBurst() {
+        var bucket = TokenBucket(ratePerSecond: 10, capacity: 3, now: 0)
+        func take(_ n: Int, now: UInt64) -> Bool { bucket.take(n, now: now) }
+        func readyAt(_ n: Int, now: UInt64) -> UInt64 { bucket.readyAt(n, now: now) }
+        #expect(take(3, now: 0))            // the saved-up burst
+        #expect(!take(1, now: 0))
+        #expect(readyAt(1, now: 0) == 100_000_000)  // one token every 100 ms
+        #expect(!take(1, now: 99_000_000))
+        #expect(take(1, now: 100_000_000))
+        #expect(!take(2, now: 250_000_000))  // 1.5 tokens: all or nothing
+        #expect(take(2, now: 300_000_000))
+        #expect(take(3, now: 10_000_000_000))  // a long pause saves up no more than the capacity
+        #expect(!take(1, now: 10_000_000_000))
+        // Over a simulated minute, 10 a second.
+        var taken = 0
+        var t: UInt64 = 20_000_000_000
+        let end = t + 60_000_000_000
+        while t < end {
+            if bucket.take(1, now: t) { taken += 1 }
+            t += 7_000_000
+        }
+        #expect(taken >= 600 && taken <= 603)
+    }
+
+    static func record(_ name: String, _ json: String, event: Bool = false) -> [UInt8] {
+        [UInt8(name.utf8.count) | (event ? 0x80 : 0)] + Array(name.utf8) + Array(json.utf8)
+    }
+
+    @Test func batchesGroupEachSensorsReadingsInOrder() {
+        var batch = BacklogBatch(batch: 8)
+        let records = [("air", #"{"seq":1}"#, false), ("soil", #"{"seq":7}"#, false), ("air", #"{"seq":2}"#, false),
+                       ("door", #"{"seq":3}"#, true), ("air", #"{"seq":3}"#, false), ("air", #"{"seq":4}"#, true)]
+        for (i, r) in records.enumerated() {
+                let added = Self.record(r.0, r.1, event: r.2).withUnsafeBytes { batch.add(seq: UInt64(10 + i), record: $0) }
+            #expect(added)
+        }
+        let odd = [UInt8(0), 1].withUnsafeBytes { batch.add(seq: 99, record: $0) }
+        #expect(!odd)  // not an agent record
+        var messages: [(String, Bool, String, [UInt64])] = []
+        var refuseNext = true
+        while true {
+            var seqs: [UInt64] = []
+            var sent: (String, Bool, String)?
+            let result = batch.sendNext({ name, event, payload in
+                if refuseNext { refuseNext = false; return false }  // the window was full: nothing marked
+                sent = (String(decoding: name, as: UTF8.self), event, String(decoding: payload, as: UTF8.self))
+                return true
+            }, taken: { seqs.append($0) })
+            guard let result else { break }
+            if result, let sent { messages.append((sent.0, sent.1, sent.2, seqs)) }
+            #expect(batch.lowestUnsent == (batch.isEmpty ? nil : batch.entries.first { !$0.sent }?.seq))
+        }
+        #expect(messages.map(\.0) == ["air", "soil", "door", "air"])
+        #expect(messages[0].2 == #"[{"seq":1},{"seq":2},{"seq":3}]"#)
+        #expect(messages[0].3 == [10, 12, 14])
+        #expect(messages[1].2 == #"{"seq":7}"#)   // one reading goes as an object
+        #expect(messages[2].1 && messages[3].1)    // events and readings of the same name stay apart
+        #expect(batch.isEmpty)
+    }
+
+    @Test func spillCopiesKeepOrderAndForgetAcknowledged() {
+        var copies = UnacknowledgedCopies(capacity: 3)
+        for id in UInt16(1)...3 { Self.record("air", "{\"n\":\(id)}").withUnsafeBytes { copies.add(packetID: id, sentAt: UInt64(id), record: $0) } }
+        func acknowledge(_ id: UInt16) -> Bool { copies.acknowledge(id) }
+        #expect(copies.isFull)
+        #expect(acknowledge(2))
+        #expect(!acknowledge(2))
+        #expect(copies.oldestSentAt == 1)
+        #expect(acknowledge(1))
+        #expect(copies.oldestSentAt == 3)   // 2 was already done: the front moves past it
+        var popped: [UInt16] = []
+        copies.popOldest { id, _ in popped.append(id) }
+        #expect(popped == [3] && copies.isEmpty)
+    }
+
+    @Test func sequenceNumbersContinueAndNeverRepeatAfterACrash() throws {
+        let dir = TemporaryDirectory("sequences")
+        var warnings: [String] = []
+        var store = SequenceStore(directory: dir.path, telemetry: ["air"], events: ["air"], warning: { warnings.append($0) })
+        #expect(store.next(name: "air", event: false) == 0)
+        #expect(store.next(name: "air", event: false) == 1)
+        #expect(store.next(name: "air", event: true) == 0)   // events have their own numbers
+        #expect(store.next(name: "nothing", event: false) == nil)
+        // A crash (no close): the next run starts at the reserved bound, never below.
+        store = SequenceStore(directory: dir.path, telemetry: ["air", "soil"], events: [], warning: { warnings.append($0) })
+        #expect(store.next(name: "air", event: false) == 1024)
+        for _ in 0..<1100 { _ = store.next(name: "air", event: false) }
+        #expect(store.next(name: "soil", event: false) == 0)
+        store.close()
+        // A clean stop: no gap. Names no longer configured keep their numbers in the file.
+        store = SequenceStore(directory: dir.path, telemetry: ["air", "soil"], events: [], warning: { warnings.append($0) })
+        #expect(store.next(name: "air", event: false) == 2125)
+        #expect(store.next(name: "soil", event: false) == 1)
+        store.close()
+        #expect(try String(contentsOfFile: dir.file("sequences"), encoding: .utf8).contains("events/air 1024"))
+        // A damaged file is set aside with a warning.
+        try "telemetry/air twelve\n".write(toFile: dir.file("sequences"), atomically: true, encoding: .utf8)
+        store = SequenceStore(directory: dir.path, telemetry: ["air"], events: [], warning: { warnings.append($0) })
+        #expect(warnings.count == 1 && warnings[0].contains("line 1"))
+        #expect(FileManager.default.fileExists(atPath: dir.file("sequences.corrupt")))
+        #expect(warnings.allSatisfy { !$0.isEmpty })
+    }
+
+    func readSeqs(_ spool: Spool, max: Int = .max) throws -> [UInt64] {
+        var seqs: [UInt64] = []
+        try spool.read(max: max) { seqs.append($0.seq) }
+        return seqs
+    }
+
+    @Test func spoolSkipJumpsPastRecordsDeliveredAnotherWay() throws {
+        let dir = TemporaryDirectory("skip")
+        let spool = try Spool(directory: dir.path, configuration: SpoolConfiguration(capacityBytes: 4 << 20))
+        for i in 0..<10 { try spool.append(Array("r\(i)".utf8), timestamp: Int64(i)) }
+        spool.skip(to: 4)          // the record just appended is not 4: found by scanning
+        #expect(try readSeqs(spool, max: 1) == [4])
+        try spool.append(Array("r10".utf8), timestamp: 10)
+        spool.skip(to: 10)         // the record just appended
+        #expect(try readSeqs(spool, max: 5) == [10])
+        try spool.append(Array("r11".utf8), timestamp: 11)
+        spool.skip(to: spool.nextSeq)  // the end
+        #expect(spool.unreadCount == 0)
+        try spool.append(Array("r12".utf8), timestamp: 12)
+        #expect(try readSeqs(spool) == [12])
+        spool.skip(to: 3)          // never backwards
+        #expect(spool.readSequence == 13)
+    }
+}
