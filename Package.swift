@@ -1,7 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependencies point one way: edge-agent -> {MQTT, Spool}; MQTT and Spool know nothing of each other.
+// Release builds of our own modules optimise for size: the hot paths allocate nothing and spend
+// their time in syscalls, and -Osize measured no slower per reading here (see README, Footprint).
+let sizeOptimised: [SwiftSetting] = [.unsafeFlags(["-Osize"], .when(configuration: .release))]
+
+// Dependencies point one way: edge-agent -> Agent -> {MQTT, Spool, Sensors -> Hardware}.
 let package = Package(
     name: "edge-agent",
     products: [
@@ -32,27 +36,35 @@ let package = Package(
         // Sans-I/O MQTT 3.1.1 codec and session state, with TCP/TLS transport and a client on top.
         .target(name: "MQTT", dependencies: [
             "COpenSSL", .product(name: "SystemPackage", package: "swift-system"),
-        ]),
+        ], swiftSettings: sizeOptimised),
         // The crash-safe on-disk ring buffer of readings.
         .target(name: "Spool", dependencies: [
             "CZlib", .product(name: "SystemPackage", package: "swift-system"),
-        ]),
+        ], swiftSettings: sizeOptimised),
 
         // I2C buses and GPIO chips: Linux (libi2c, libgpiod) and simulated.
-        .target(name: "Hardware", dependencies: ["CI2C", "CGPIOD"]),
+        .target(name: "Hardware", dependencies: ["CI2C", "CGPIOD"], swiftSettings: sizeOptimised),
         // Sensor drivers and IO expanders on top of Hardware, with chip models for the simulated bus.
-        .target(name: "Sensors", dependencies: ["Hardware"]),
+        .target(name: "Sensors", dependencies: ["Hardware"], swiftSettings: sizeOptimised),
 
         // The daemon: configuration, event loop, pipeline, commands, status.
         .target(name: "Agent", dependencies: ["MQTT", "Spool", "Hardware", "Sensors", "CYAML", "CLinux",
-                                              .product(name: "SystemPackage", package: "swift-system")]),
+                                              .product(name: "SystemPackage", package: "swift-system")],
+                swiftSettings: sizeOptimised),
 
         .executableTarget(
             name: "edge-agent",
             dependencies: [
                 "Agent", "MQTT", "Spool", "Hardware", "Sensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            swiftSettings: sizeOptimised,
+            // Release links with the toolchain's lld: packed relative relocations (DT_RELR, glibc
+            // 2.36: Debian 12, Raspberry Pi OS bookworm) store the position-independent binary's
+            // 40,000 pointer fix-ups in 8 KB instead of 950 KB, and identical code folding keeps
+            // generic specialisations that compile to the same machine code once (0.2 MB).
+            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                                           "-Xlinker", "--icf=all"], .when(platforms: [.linux], configuration: .release))]),
 
         // Shared by the test targets: a real mosquitto on a free loopback port, certificates, processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
