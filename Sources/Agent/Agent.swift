@@ -42,6 +42,7 @@ public final class Agent: MQTTClientDelegate {
     var nextMetricsAt: UInt64 = 0
     var statusPacketID: UInt16?
     var stopping = false
+    var startupPagesReleased = false
     var reloadRequested = false
     var watchedFD: Int32 = -1
     /// The file the configuration came from, for reload.
@@ -146,6 +147,15 @@ public final class Agent: MQTTClientDelegate {
                 nextMetricsAt = nextSlot(after: nextMetricsAt, interval: config.metricsInterval.nanoseconds, now: now)
             }
             deadline = min(deadline, nextMetricsAt)
+            if !startupPagesReleased {
+                if now >= startedAt + StartupPages.delay {
+                    startupPagesReleased = true
+                    let rss = StartupPages.release()
+                    if let before = rss.before, let after = rss.after {
+                        Log.info("start-up done: its pages released, resident memory \(before) kB -> \(after) kB")
+                    }
+                } else { deadline = min(deadline, startedAt + StartupPages.delay) }
+            }
             loop.wait(until: deadline, now: MonotonicClock.now()) { fd, events in
                 if fd == signals.fd { handleSignals() }
                 else if fd == watchedFD { client.handle(events: Int16(truncatingIfNeeded: events)) }

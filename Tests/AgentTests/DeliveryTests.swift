@@ -134,3 +134,20 @@ import TestSupport
         #expect(spool.readSequence == 13)
     }
 }
+
+@Suite struct StartupPagesTests {
+    /// Dropping the read-only file-backed pages loses nothing: the process keeps running the code
+    /// and reading the data it dropped, which fault back in.
+    @Test func releasingStartupPagesKeepsTheProcessWorking() throws {
+        let rss = StartupPages.release()
+        let before = try #require(rss.before)
+        let after = try #require(rss.after)
+        #expect(after <= before + 256)  // other test threads may fault pages in meanwhile
+        // Code, constant data and relocated pointers (RELRO) all still work.
+        var hasher = Hasher()
+        hasher.combine("edge-agent")
+        _ = hasher.finalize()
+        #expect(String(describing: SpoolEvent.cursorLost) == "cursorLost")
+        #expect(SequenceStore.parse("telemetry/air 7\n").map { $0["telemetry/air"] } == .success(7))
+    }
+}

@@ -35,8 +35,8 @@ final class SequenceStore {
         if let text = readFile(path) {
             switch SequenceStore.parse(text) {
             case .success(let values): stored = values
-            case .failure(let message):
-                warning("\(path): \(message); set aside as \(path).corrupt, sequence numbers start over")
+            case .failure(let failure):
+                warning("\(path): \(failure.message); set aside as \(path).corrupt, sequence numbers start over")
                 rename(path, path + ".corrupt")
             }
         }
@@ -64,7 +64,7 @@ final class SequenceStore {
         return .success(values)
     }
 
-    struct ParseFailure: Error { let message: String; init(_ m: String) { message = m } }
+    struct ParseFailure: Error, Equatable { let message: String; init(_ m: String) { message = m } }
 
     /// The next number for a name; nil for a name not configured (the caller stamps no seq).
     /// Does not allocate; writes the file once every `blockSize` numbers.
