@@ -202,19 +202,14 @@ extension Agent {
     // MARK: Acknowledgements
 
     func readingDelivered(packetID: UInt16) {
-        if spillMode && copies.acknowledge(packetID) {
+        if spillMode, let sentAt = copies.acknowledge(packetID) {
+            latency.add(MonotonicClock.now() - sentAt)
             return  // a live reading that never needed the disk
         }
-        var found = false
-        var k = 0
-        while k < inflight.count {
-            if inflight[k].packetID == packetID {
-                if !found { latency.add(MonotonicClock.now() - inflight[k].sentAt) }
-                found = true
-                inflight.remove(at: k)
-            } else { k += 1 }
-        }
-        if found { acknowledgeDelivered() }
+        guard let first = inflight.firstIndex(where: { $0.packetID == packetID }) else { return }
+        latency.add(MonotonicClock.now() - inflight[first].sentAt)
+        inflight.removeAll { $0.packetID == packetID }  // a batch: every reading in the message
+        acknowledgeDelivered()
     }
 
     /// Moves the spool's cursor up to the lowest reading not yet acknowledged.

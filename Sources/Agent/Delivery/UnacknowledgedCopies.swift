@@ -35,17 +35,18 @@ struct UnacknowledgedCopies {
         count += 1
     }
 
-    /// Forgets the copy of `packetID`, if there is one: the broker has it.
-    mutating func acknowledge(_ packetID: UInt16) -> Bool {
+    /// Forgets the copy of `packetID`, if there is one (the broker has it), and says when it was sent.
+    mutating func acknowledge(_ packetID: UInt16) -> UInt64? {
         for k in 0..<count {
             let i = (first + k) % slots.count
             if slots[i].pending && slots[i].packetID == packetID {
                 slots[i].pending = false
+                let sentAt = slots[i].sentAt
                 trimFront()
-                return true
+                return sentAt
             }
         }
-        return false
+        return nil
     }
 
     /// When the oldest copy was published.
