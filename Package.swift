@@ -33,9 +33,12 @@ let package = Package(
         .systemLibrary(name: "CI2C", providers: [.apt(["libi2c-dev"])]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
 
+        // OpenSSL's allocations through size-class free lists: no malloc per TLS record.
+        .target(name: "CTLSMemory", dependencies: ["COpenSSL"]),
+
         // Sans-I/O MQTT 3.1.1 codec and session state, with TCP/TLS transport and a client on top.
         .target(name: "MQTT", dependencies: [
-            "COpenSSL", .product(name: "SystemPackage", package: "swift-system"),
+            "COpenSSL", "CTLSMemory", .product(name: "SystemPackage", package: "swift-system"),
         ], swiftSettings: sizeOptimised),
         // The crash-safe on-disk ring buffer of readings.
         .target(name: "Spool", dependencies: [
@@ -68,7 +71,7 @@ let package = Package(
 
         // Shared by the test targets: a real mosquitto on a free loopback port, certificates, processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "CTLSMemory", "TestSupport"]),
         .testTarget(name: "SensorsTests", dependencies: ["Sensors", "Hardware"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "edge-agent"]),
         // A child process for the spool's crash tests: appends until SIGKILLed.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import MQTT
+import CTLSMemory
 import TestSupport
 
 /// Against a real mosquitto started for each test on a free loopback port.
@@ -191,6 +192,22 @@ struct TLSIntegrationTests {
         #expect(drive([c]) { c.client.isConnected })
         try c.client.publish(topic: "tls/x", payload: [1, 2, 3], qos: .atLeastOnce)
         #expect(drive([c]) { c.recorder.delivered.count == 1 })
+    }
+
+    /// OpenSSL's per-record allocations come from the pool (CTLSMemory), not from malloc: each
+    /// TLS record written takes a block from it and gives it back.
+    @Test func openSSLAllocatesFromThePool() throws {
+        let broker = try broker()
+        defer { broker.stop() }
+        let c = try TestClient("mqtts://localhost:\(broker.port)", tls: tls())
+        #expect(TLSContext.pooledMemory)
+        #expect(drive([c]) { c.client.isConnected })
+        let before = edge_tls_memory_served()
+        for i in 0..<50 {
+            try c.client.publish(topic: "tls/pool", payload: [UInt8](repeating: UInt8(i), count: 64), qos: .atLeastOnce)
+            #expect(drive([c]) { c.recorder.delivered.count == i + 1 })
+        }
+        #expect(edge_tls_memory_served() - before >= 50)
     }
 
     @Test func rejectsAWrongHostName() throws {

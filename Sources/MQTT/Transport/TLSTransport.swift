@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import COpenSSL
+import CTLSMemory
 
 public struct TLSConfiguration: Sendable, Equatable {
     public enum Version: Sendable, Equatable { case tls12, tls13 }
@@ -31,8 +32,12 @@ public final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
     public let configuration: TLSConfiguration
 
+    /// Whether OpenSSL allocates from the pool (CTLSMemory): installed before its first use.
+    public static let pooledMemory: Bool = edge_tls_memory_install() == 1
+
     public init(_ configuration: TLSConfiguration) throws(TransportError) {
         self.configuration = configuration
+        _ = TLSContext.pooledMemory
         guard let context = SSL_CTX_new(TLS_client_method()) else {
             throw .tls(operation: "create context", message: TLSContext.errorQueue())
         }
@@ -88,7 +93,7 @@ public final class TLSContext: @unchecked Sendable {
             let code = ERR_get_error()
             if code == 0 { break }
             ERR_error_string_n(code, &buffer, buffer.count)
-            messages.append(String(cString: buffer))
+            messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         return messages.isEmpty ? "unknown error" : messages.joined(separator: "; ")
     }
