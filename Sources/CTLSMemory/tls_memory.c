@@ -1,8 +1,9 @@
 // OpenSSL 3.0 allocates per TLS record (a 40-byte WPACKET sub-packet when writing one, about 100
 // bytes when reading one) and frees it straight after. This pool keeps freed small blocks on
-// per-size free lists and hands them out again: after the handshake, a TLS connection's steady
-// state makes no malloc calls. Blocks of the pool are never returned to the system; what it holds
-// is bounded by OpenSSL's peak use of small blocks (the handshake's, a few hundred KB at most).
+// per-size free lists and hands them out again, so a TLS connection's steady state makes no malloc
+// calls. It serves only what OpenSSL allocates inside SSL_read and SSL_write (the transport turns
+// it on around them, per thread): the handshake's thousands of short-lived blocks go to malloc, so
+// the pool, which never returns memory to the system, stays a few chunks small.
 #include "tls_memory.h"
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -28,6 +29,7 @@ typedef struct free_block { struct free_block *next; } free_block_t;
 static free_block_t *free_lists[CLASSES];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static size_t chunks, served;
+static _Thread_local int pooling;
 
 static int class_for(size_t size) {
     for (int c = 0; c < CLASSES; c++) if (size <= class_sizes[c]) return c;
@@ -54,7 +56,7 @@ static int refill(int c) {
 
 static void *pool_malloc(size_t size, const char *file, int line) {
     (void)file; (void)line;
-    int c = class_for(size);
+    int c = pooling ? class_for(size) : -1;
     if (c < 0) {
         header_t *h = malloc(sizeof(header_t) + size);
         if (!h) return NULL;
@@ -90,7 +92,7 @@ static void *pool_realloc(void *p, size_t size, const char *file, int line) {
     header_t *h = (header_t *)p - 1;
     size_t old = h->size_class == LARGE ? (size_t)h->large_size : class_sizes[h->size_class];
     if (h->size_class != LARGE && size <= old) return p;
-    if (h->size_class == LARGE && class_for(size) < 0) {
+    if (h->size_class == LARGE && (!pooling || class_for(size) < 0)) {
         header_t *moved = realloc(h, sizeof(header_t) + size);
         if (!moved) return NULL;
         moved->large_size = size;
@@ -106,6 +108,8 @@ static void *pool_realloc(void *p, size_t size, const char *file, int line) {
 int edge_tls_memory_install(void) {
     return CRYPTO_set_mem_functions(pool_malloc, pool_realloc, pool_free);
 }
+
+void edge_tls_memory_pooling(int on) { pooling = on; }
 
 size_t edge_tls_memory_chunks(void) { return chunks; }
 size_t edge_tls_memory_served(void) { return served; }

@@ -156,14 +156,18 @@ public final class TLSTransport: Transport {
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> IOStatus {
         ERR_clear_error()
+        edge_tls_memory_pooling(1)  // the record layer's per-record blocks come from the pool
         let n = SSL_read(ssl, buffer.baseAddress, Int32(clamping: buffer.count))
+        edge_tls_memory_pooling(0)
         if n > 0 { return .transferred(Int(n)) }
         return try status(after: n, operation: "read")
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws(TransportError) -> IOStatus {
         ERR_clear_error()
+        edge_tls_memory_pooling(1)
         let n = SSL_write(ssl, bytes.baseAddress, Int32(clamping: bytes.count))
+        edge_tls_memory_pooling(0)
         if n > 0 { return .transferred(Int(n)) }
         return try status(after: n, operation: "write")
     }
