@@ -81,9 +81,14 @@ struct SpoolModelTests {
                     try! current.ack(through: through)
                     for s in model.acked...through { model.records[s] = nil }
                     model.acked = through + 1
-                case 5:  // rewind to the cursor
+                case 5 where argument % 2 == 0:  // rewind to the cursor
                     current.rewind()
                     model.readPosition = model.acked
+                case 5:  // skip some records forward (delivered another way), never backwards
+                    let target = UInt64(max(0, Int(model.readPosition) + argument % 7 - 2))
+                    current.skip(to: target)
+                    model.readPosition = max(model.readPosition, min(target, model.nextSeq))
+                    check(current.readSequence == model.readPosition, #"current.readSequence == model.readPosition"#)
                 case 8:  // the policy's sync point: cursor to disk, fully delivered segments deleted
                     try! current.sync()
                     check(current.durableNextUnacknowledged == model.acked, #"current.durableNextUnacknowledged == model.acked"#)
