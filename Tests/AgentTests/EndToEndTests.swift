@@ -146,7 +146,7 @@ struct EndToEndTests {
         let metrics = { observer.messages.filter { $0.topic == "edge/e2e/metrics" } }
         #expect(observer.wait { metrics().count >= 2 })
         let last = try #require(try JSONSerialization.jsonObject(with: Data(metrics().last!.payload.utf8)) as? [String: Any])
-        for key in ["ts", "uptime_s", "spool_records", "spool_bytes", "dropped", "discarded_bytes", "corrupt_records", "reconnects"] {
+        for key in ["ts", "uptime_s", "spool_records", "spool_bytes", "backlog", "dropped", "discarded_bytes", "corrupt_records", "reconnects"] {
             #expect(last[key] is Int, "\(key) in \(last)")
         }
         let latency = try #require(last["publish_latency_ms"] as? [String: Any])

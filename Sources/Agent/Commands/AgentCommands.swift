@@ -84,6 +84,7 @@ extension Agent {
             result.key("uptime_s"); result.integer((MonotonicClock.now() - startedAt) / 1_000_000_000)
             result.key("spool_records"); result.integer(spool.unacknowledgedCount)
             result.key("spool_bytes"); result.integer(spool.bytesUsed)
+            result.key("backlog"); result.integer(backlogCount)
             result.key("dropped"); result.integer(spool.dropped)
             result.key("reconnects"); result.integer(client.reconnectCount)
             result.key("sensors"); result.beginArray()

@@ -148,6 +148,14 @@ extension Agent {
         return bucket.readyAt(Int(min(UInt64(config.backfill.batch), end - spool.readSequence)), now: MonotonicClock.now())
     }
 
+    /// Readings the backlog has still to send (an upper bound: live ranges ahead of the reader
+    /// are counted too).
+    var backlogCount: UInt64 {
+        let end = liveFrom ?? spool.nextSeq
+        let unread = spool.readSequence < end ? end - spool.readSequence : 0
+        return unread + UInt64(backlog.entries.lazy.filter { !$0.sent }.count)
+    }
+
     var spillDeadline: UInt64? {
         copies.oldestSentAt.map { $0 + config.spool.syncInterval.nanoseconds }
     }

@@ -31,6 +31,7 @@ extension Agent {
         json.key("uptime_s"); json.integer((MonotonicClock.now() - startedAt) / 1_000_000_000)
         json.key("spool_records"); json.integer(spool.unacknowledgedCount)
         json.key("spool_bytes"); json.integer(spool.bytesUsed)
+        json.key("backlog"); json.integer(backlogCount)
         json.key("dropped"); json.integer(spool.dropped)
         json.key("discarded_bytes"); json.integer(spool.discardedBytes)
         json.key("corrupt_records"); json.integer(spool.corruptRecords)
