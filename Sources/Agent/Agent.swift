@@ -32,7 +32,7 @@ public final class Agent: MQTTClientDelegate {
     var inflight: [InflightReading] = []
     /// Readings from this sequence number on went out live; nil while live delivery is stopped.
     var liveFrom: UInt64?
-    var liveRanges: [Range<UInt64>] = []
+    var liveRanges: [LiveRange] = []
     var backlog: BacklogBatch
     var bucket: TokenBucket
     /// Spill mode's copies of live readings not yet acknowledged.

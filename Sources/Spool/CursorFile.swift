@@ -22,9 +22,17 @@ struct CursorFile {
         self.path = path
         do { fd = try FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite]) }
         catch { throw .system(operation: "open", path: path, errno: error as? Errno ?? .ioError) }
-        if flock(fd.rawValue, LOCK_EX | LOCK_NB) != 0 {
-            try? fd.close()
-            throw .inUse(path: path)
+        // A lock held for an instant is not a second agent: a process that forks (posix_spawn from
+        // another thread, say) shares our descriptors until its child calls exec, and with them
+        // the lock. Wait up to half a second before calling the spool in use.
+        var attempts = 0
+        while flock(fd.rawValue, LOCK_EX | LOCK_NB) != 0 {
+            attempts += 1
+            guard errno == EWOULDBLOCK || errno == EINTR, attempts < 50 else {
+                try? fd.close()
+                throw .inUse(path: path)
+            }
+            usleep(10_000)
         }
     }
 

@@ -133,6 +133,35 @@ import TestSupport
         spool.skip(to: 3)          // never backwards
         #expect(spool.readSequence == 13)
     }
+
+    /// Places noted while appending stay good across segments; a place in a dropped segment falls
+    /// back to the sequence number.
+    @Test func spoolSkipsToNotedPlaces() throws {
+        let dir = TemporaryDirectory("skip-places")
+        let spool = try Spool(directory: dir.path, configuration: SpoolConfiguration(capacityBytes: 1 << 20, segmentBytes: 128 << 10))
+        let big = [UInt8](repeating: 7, count: 1000)
+        var noted: [Spool.Position] = []
+        for i in 0..<200 {  // about three segments
+            try spool.append(big, timestamp: Int64(i))
+            if i % 50 == 10 { noted.append(try #require(spool.lastAppendedPosition)) }
+        }
+        let end = try #require(spool.endPosition)
+        #expect(end.seq == 200)
+        for place in noted {
+            spool.skip(to: place)
+            #expect(try readSeqs(spool, max: 1) == [place.seq])
+        }
+        spool.skip(to: end)
+        try spool.append(big, timestamp: 200)
+        #expect(try readSeqs(spool) == [200])
+        // Fill past the capacity: the first segments go, and so does the first noted place.
+        for i in 201..<1400 { try spool.append(big, timestamp: Int64(i)) }
+        spool.rewind()
+        let oldest = try readSeqs(spool, max: 1).first ?? 0
+        #expect(oldest > noted[0].seq)
+        spool.skip(to: noted[0])   // gone: nothing moves backwards or breaks
+        #expect(spool.readSequence == oldest + 1)
+    }
 }
 
 @Suite struct StartupPagesTests {

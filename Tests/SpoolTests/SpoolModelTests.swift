@@ -39,14 +39,14 @@ struct SpoolModelTests {
                     // Close and reopen: the cursor and every record survive; reading restarts at the cursor.
                     spool = nil
                     do { spool = try Spool(directory: dir.path, configuration: config) }
-                    catch { Issue.record("reopen failed: \(error)"); return }
+                    catch { check(false, "reopen failed: \(error)"); return }
                     check(spool?.drainEvents() == [], #"spool?.drainEvents() == []"#)
                     check(spool?.nextSeq == model.nextSeq, #"spool?.nextSeq == model.nextSeq"#)
                     check(spool?.nextUnacknowledged == model.acked, #"spool?.nextUnacknowledged == model.acked"#)
                     model.readPosition = model.acked
                     continue
                 }
-                guard let current = spool else { Issue.record("spool failed to open"); return }
+                guard let current = spool else { check(false, "spool failed to open"); return }
                 let argument = operation / 9
                 switch operation % 9 {
                 case 0, 1, 2:  // append a record of 0 to 6,000 bytes

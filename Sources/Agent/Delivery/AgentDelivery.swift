@@ -20,6 +20,12 @@ import Spool
 /// The spool's cursor (what a restart re-sends from) moves to the lowest reading not yet
 /// acknowledged, so acknowledgements of live readings during a drain never skip the backlog.
 extension Agent {
+    /// Readings that went out live, and where the backlog reader resumes after them.
+    struct LiveRange {
+        var seqs: Range<UInt64>
+        var resume: Spool.Position?
+    }
+
     struct InflightReading {
         var packetID: UInt16
         var seq: UInt64
@@ -56,7 +62,7 @@ extension Agent {
             else { acknowledgeDelivered() }
             return true
         }
-        stopLive(at: seq, from: from)
+        stopLive(at: seq, from: from, resume: spool.lastAppendedPosition)
         return true
     }
 
@@ -78,9 +84,10 @@ extension Agent {
         }
     }
 
-    /// Live delivery stops before `seq`; it and what follows go through the backlog.
-    private func stopLive(at seq: UInt64, from: UInt64) {
-        if from < seq { liveRanges.append(from..<seq) }
+    /// Live delivery stops before `seq`; it and what follows go through the backlog, which will
+    /// skip the live stretch by jumping to `resume`, the place of `seq` in the spool.
+    private func stopLive(at seq: UInt64, from: UInt64, resume: Spool.Position?) {
+        if from < seq { liveRanges.append(LiveRange(seqs: from..<seq, resume: resume?.seq == seq ? resume : nil)) }
         liveFrom = nil
     }
 
@@ -94,7 +101,7 @@ extension Agent {
     /// session too, and go again on reconnect), then live stops.
     func connectionLost() {
         if spillMode { spillCopies(while: { _ in true }) }
-        if let from = liveFrom { stopLive(at: spool.nextSeq, from: from) }
+        if let from = liveFrom { stopLive(at: spool.nextSeq, from: from, resume: spool.endPosition) }
     }
 
     /// Spill mode: writes the oldest unacknowledged copies to the spool while `condition(sentAt)`
@@ -161,15 +168,15 @@ extension Agent {
     }
 
     private func skipLiveRanges() {
-        while let range = liveRanges.first, spool.readSequence >= range.lowerBound {
-            spool.skip(to: range.upperBound)
+        while let range = liveRanges.first, spool.readSequence >= range.seqs.lowerBound {
+            if let resume = range.resume { spool.skip(to: resume) } else { spool.skip(to: range.seqs.upperBound) }
             liveRanges.removeFirst()
         }
     }
 
     private func isLive(_ seq: UInt64) -> Bool {
         if let liveFrom, seq >= liveFrom { return true }
-        return liveRanges.contains { $0.contains(seq) }
+        return liveRanges.contains { $0.seqs.contains(seq) }
     }
 
     private func stage(max: Int, before end: UInt64) {
