@@ -19,6 +19,7 @@ struct CheckConfigCommand: ParsableCommand {
               brokers: \(loaded.mqtt.brokers.joined(separator: ", "))
               topics: \(loaded.mqtt.topicPrefix)/\(loaded.deviceID)/...
               spool: \(loaded.spool.dir), \(loaded.spool.capacity.bytes >> 20) MiB, \(loaded.spool.durability.rawValue), \(loaded.spool.mode.rawValue)
+              backfill: \(loaded.backfill.rate) reading(s)/s\(loaded.backfill.batch > 1 ? ", up to \(loaded.backfill.batch) per message" : "")
               sensors: \(loaded.sensors.map { "\($0.name) (\($0.driver) every \($0.interval))" }.joined(separator: ", "))
               gpio: \(loaded.gpio.map { "\($0.name) (\($0.direction.rawValue) \($0.line))" }.joined(separator: ", "))
 
