@@ -73,6 +73,56 @@ extension Spool {
         readPosition = (segments[index].baseSeq, Format.segmentHeaderSize)
     }
 
+    // MARK: The read position
+
+    /// Moves the read position back to the first unacknowledged record (after a reconnect).
+    public func rewind() {
+        if readSeq != nextUnacknowledged { readSeq = nextUnacknowledged; readPosition = nil }
+    }
+
+    /// A record's place in the spool, to skip to later without scanning its segment from the start.
+    public struct Position: Equatable, Sendable {
+        public let seq: UInt64
+        let segmentBase: UInt64
+        let offset: Int
+    }
+
+    /// Where the next appended record goes (or, if the segment is full then, the end of this one,
+    /// which a reader passes through to the next).
+    public var endPosition: Position? {
+        guard let active = segments.last, activeFD.rawValue >= 0 else { return nil }
+        return Position(seq: nextSeq, segmentBase: active.baseSeq, offset: activeFlushedSize + buffered)
+    }
+
+    /// Moves the read position forward to `seq`, past records delivered another way (the agent
+    /// publishes live readings straight after appending them). Never moves backwards. Finding the
+    /// record scans its segment from the start, unless it is the end or the record just appended.
+    public func skip(to seq: UInt64) {
+        if seq >= nextSeq, let end = endPosition { return skip(to: end) }
+        if let last = lastAppendedPosition, last.seq == seq { return skip(to: last) }
+        let target = min(seq, nextSeq)
+        guard target > readSeq else { return }
+        readSeq = target
+        readPosition = nil
+    }
+
+    /// Moves the read position forward to a place noted earlier; as `skip(to: position.seq)` if
+    /// its segment has gone since.
+    public func skip(to position: Position) {
+        guard position.seq <= nextSeq, segments.contains(where: { $0.baseSeq == position.segmentBase }) else {
+            if position.seq > readSeq { readSeq = min(position.seq, nextSeq); readPosition = nil }
+            return
+        }
+        guard position.seq > readSeq else { return }
+        readSeq = position.seq
+        readPosition = (position.segmentBase, position.offset)
+    }
+
+    /// The sequence number the next read starts at.
+    public var readSequence: UInt64 { readSeq }
+
+    /// Records not yet handed to a reader.
+    public var unreadCount: UInt64 { nextSeq - readSeq }
     // MARK: Scanning
 
     /// Bytes of segment `index` at `offset`, at most `count` (fewer at its end). The newest
