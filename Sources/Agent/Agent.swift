@@ -131,6 +131,7 @@ public final class Agent: MQTTClientDelegate {
             clock?.refresh(now: now)
             runDueSensors(now: now)
             runGPIOTimers(now: now)
+            spillOverdueCopies(now: now)
             publishBacklog(now: now)
             client.flush()
             updateWatchedDescriptor()

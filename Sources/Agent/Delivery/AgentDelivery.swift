@@ -118,14 +118,24 @@ extension Agent {
         }
     }
 
+    /// Spill mode: writes the copies not acknowledged within `sync_interval` to the spool.
+    func spillOverdueCopies(now: UInt64) {
+        guard spillMode, let due = spillDeadline, due <= now else { return }
+        let limit = now &- min(now, config.spool.syncInterval.nanoseconds)
+        spillCopies(while: { $0 <= limit })
+    }
+
     // MARK: Backlog
+
+    /// Readings in the spool before the live stretch, not yet read by the backlog (live ranges
+    /// ahead of the reader included).
+    var unreadBacklog: UInt64 {
+        let end = liveFrom ?? spool.nextSeq
+        return spool.readSequence < end ? end - spool.readSequence : 0
+    }
 
     /// Publishes what the backlog's rate and window share allow.
     func publishBacklog(now: UInt64) {
-        if spillMode, let due = spillDeadline, due <= now {
-            let limit = now &- min(now, config.spool.syncInterval.nanoseconds)
-            spillCopies(while: { $0 <= limit })
-        }
         guard client.isConnected else { return }
         while true {
             skipLiveRanges()
@@ -133,16 +143,15 @@ extension Agent {
                 guard client.session.inflightCount < backlogWindow, sendStaged(now: now) else { return }
                 continue
             }
-            let end = liveFrom ?? spool.nextSeq
-            let reader = spool.readSequence
-            guard reader < end else {
+            let unread = unreadBacklog
+            guard unread > 0 else {
                 startLive()  // caught up: new readings go out live again
                 return
             }
             guard client.session.inflightCount < backlogWindow else { return }
-            let want = Int(min(UInt64(config.backfill.batch), end - reader))
+            let want = Int(min(UInt64(config.backfill.batch), unread))
             guard bucket.take(want, now: now) else { return }
-            stage(max: want, before: end)
+            stage(max: want)
         }
     }
 
@@ -150,17 +159,15 @@ extension Agent {
     var backlogDeadline: UInt64? {
         guard client.isConnected, client.session.inflightCount < backlogWindow else { return nil }
         if !backlog.isEmpty { return MonotonicClock.now() }
-        let end = liveFrom ?? spool.nextSeq
-        guard spool.readSequence < end else { return nil }
-        return bucket.readyAt(Int(min(UInt64(config.backfill.batch), end - spool.readSequence)), now: MonotonicClock.now())
+        let unread = unreadBacklog
+        guard unread > 0 else { return nil }
+        return bucket.readyAt(Int(min(UInt64(config.backfill.batch), unread)), now: MonotonicClock.now())
     }
 
     /// Readings the backlog has still to send (an upper bound: live ranges ahead of the reader
     /// are counted too).
     var backlogCount: UInt64 {
-        let end = liveFrom ?? spool.nextSeq
-        let unread = spool.readSequence < end ? end - spool.readSequence : 0
-        return unread + UInt64(backlog.entries.lazy.filter { !$0.sent }.count)
+        unreadBacklog + UInt64(backlog.unsentCount)
     }
 
     var spillDeadline: UInt64? {
@@ -179,7 +186,7 @@ extension Agent {
         return liveRanges.contains { $0.seqs.contains(seq) }
     }
 
-    private func stage(max: Int, before end: UInt64) {
+    private func stage(max: Int) {
         backlog.reset()
         var malformed = false
         do {
@@ -229,8 +236,7 @@ extension Agent {
 
     /// Moves the spool's cursor up to the lowest reading not yet acknowledged.
     func acknowledgeDelivered() {
-        let end = liveFrom ?? spool.nextSeq
-        var lowest = spool.readSequence < end ? spool.readSequence : spool.nextSeq
+        var lowest = unreadBacklog > 0 ? spool.readSequence : spool.nextSeq
         if let staged = backlog.lowestUnsent { lowest = min(lowest, staged) }
         for reading in inflight { lowest = min(lowest, reading.seq) }
         guard lowest > spool.nextUnacknowledged else { return }

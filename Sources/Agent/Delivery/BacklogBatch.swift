@@ -27,6 +27,7 @@ struct BacklogBatch {
     }
 
     var isEmpty: Bool { unsent == 0 }
+    var unsentCount: Int { unsent }
 
     /// The lowest sequence number staged and not yet sent.
     var lowestUnsent: UInt64? {
