@@ -311,10 +311,7 @@ struct EndToEndTests {
         #expect(try spoolDump(agent.directory.file("spool")).isEmpty)
         // Only the readings taken before the first connection (a few milliseconds) were written:
         // `next to append N` counts every record the spool ever took.
-        let output = TemporaryDirectory("status")
-        let status = try ChildProcess(AgentProcess.binary, ["spool", "status", "--dir", agent.directory.file("spool")], stdout: output.file("out"))
-        #expect(status.wait() == 0)
-        let text = try String(contentsOfFile: output.file("out"), encoding: .utf8)
+        let text = try run(AgentProcess.binary, ["spool", "status", "--dir", agent.directory.file("spool")])
         let appended = text.split(separator: "\n").first { $0.contains("next to append") }.flatMap { Int($0.split(separator: " ").last ?? "") }
         #expect((appended ?? .max) <= 4, "\(text)")
     }
@@ -322,10 +319,7 @@ struct EndToEndTests {
 
 /// `edge-agent spool dump`: what the spool holds, as (topic, seq in the payload).
 func spoolDump(_ directory: String) throws -> [(topic: String, seq: Int)] {
-    let output = TemporaryDirectory("dump")
-    let process = try ChildProcess(AgentProcess.binary, ["spool", "dump", "--dir", directory], stdout: output.file("out"))
-    #expect(process.wait() == 0)
-    return try String(contentsOfFile: output.file("out"), encoding: .utf8).split(separator: "\n").compactMap { line in
+    try run(AgentProcess.binary, ["spool", "dump", "--dir", directory]).split(separator: "\n").compactMap { line in
         let fields = line.split(separator: " ", maxSplits: 3)
         guard fields.count == 4, let json = try JSONSerialization.jsonObject(with: Data(fields[3].utf8)) as? [String: Any],
               let seq = json["seq"] as? Int else { return nil }

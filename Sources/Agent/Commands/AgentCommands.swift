@@ -81,11 +81,7 @@ extension Agent {
         case "status":
             try allow([])
             result.key("version"); result.string(AgentVersion.string)
-            result.key("uptime_s"); result.integer((MonotonicClock.now() - startedAt) / 1_000_000_000)
-            result.key("spool_records"); result.integer(spool.unacknowledgedCount)
-            result.key("spool_bytes"); result.integer(spool.bytesUsed)
-            result.key("backlog"); result.integer(backlogCount)
-            result.key("dropped"); result.integer(spool.dropped)
+            writeUptimeAndSpool(into: &result)
             result.key("reconnects"); result.integer(client.reconnectCount)
             result.key("sensors"); result.beginArray()
             for s in sensors {

@@ -22,17 +22,22 @@ extension Agent {
         }
     }
 
+    /// `uptime_s`, `spool_records`, `spool_bytes`, `backlog`, `dropped`: in metrics and the status reply.
+    func writeUptimeAndSpool(into json: inout JSONWriter) {
+        json.key("uptime_s"); json.integer((MonotonicClock.now() - startedAt) / 1_000_000_000)
+        json.key("spool_records"); json.integer(spool.unacknowledgedCount)
+        json.key("spool_bytes"); json.integer(spool.bytesUsed)
+        json.key("backlog"); json.integer(backlogCount)
+        json.key("dropped"); json.integer(spool.dropped)
+    }
+
     /// Agent metrics on `<prefix>/<device>/metrics` (QoS 0: the next one follows anyway).
     func publishMetrics() {
         guard client.isConnected else { return }
         json.reset()
         json.beginObject()
         json.key("ts"); json.integer(wallClockMilliseconds())
-        json.key("uptime_s"); json.integer((MonotonicClock.now() - startedAt) / 1_000_000_000)
-        json.key("spool_records"); json.integer(spool.unacknowledgedCount)
-        json.key("spool_bytes"); json.integer(spool.bytesUsed)
-        json.key("backlog"); json.integer(backlogCount)
-        json.key("dropped"); json.integer(spool.dropped)
+        writeUptimeAndSpool(into: &json)
         json.key("discarded_bytes"); json.integer(spool.discardedBytes)
         json.key("corrupt_records"); json.integer(spool.corruptRecords)
         json.key("reconnects"); json.integer(client.reconnectCount)
