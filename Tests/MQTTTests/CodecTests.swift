@@ -106,8 +106,8 @@ struct ConnectTests {
 
     @Test func connackMalformed() {
         #expect(decodeError([0x20, 0x02, 0x00, 0x06]) == .invalidReturnCode(.connack, 6))   // reserved code
-        #expect(decodeError([0x20, 0x02, 0x02, 0x00]) == .invalidFlags(.connack, 2))         // reserved ack flag bits
-        #expect(decodeError([0x20, 0x02, 0x01, 0x05]) == .invalidFlags(.connack, 1))         // MQTT-3.2.2-4
+        #expect(decodeError([0x20, 0x02, 0x02, 0x00]) == .invalidConnackFlags(2))         // reserved ack flag bits, section 3.2.2.1
+        #expect(decodeError([0x20, 0x02, 0x01, 0x05]) == .invalidConnackFlags(1))         // MQTT-3.2.2-4
         #expect(decodeError([0x20, 0x03, 0x00, 0x00, 0x00]) == .invalidRemainingLength(.connack, 3))
         #expect(decodeError([0x21, 0x02, 0x00, 0x00]) == .invalidFlags(.connack, 1))         // section 2.2.2
     }

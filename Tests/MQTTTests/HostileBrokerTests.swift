@@ -48,7 +48,7 @@ struct HostileBrokerTests {
     @Test func oversizedRemainingLength() throws {
         let errors = try expectErrorThenReconnect { connection in
             connection.handshake()
-            connection.send([0x30, 0xFF, 0xFF, 0xFF, 0x7F])  // a 256 MB PUBLISH announced
+            connection.send([0x90, 0xFF, 0xFF, 0xFF, 0x7F])  // a 256 MB SUBACK announced
         }
         #expect(errors.first == .session(.protocolViolation(.packetTooLarge(size: 268_435_460, limit: 1_048_576))))
     }

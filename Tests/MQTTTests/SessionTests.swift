@@ -18,6 +18,8 @@ final class SessionHarness {
         session = MQTTSession(configuration: config)
     }
 
+    init(configuration: SessionConfiguration) { session = MQTTSession(configuration: configuration) }
+
     /// Takes the bytes the session wants to send, decoded.
     func sent() -> [Packet] {
         var packets: [Packet] = []
@@ -69,6 +71,7 @@ final class SessionHarness {
                     case .subscribed(let id, let results): events.append("subscribed(\(id),\(results))")
                     case .unsubscribed(let id): events.append("unsubscribed(\(id))")
                     case .warning(let warning): warnings.append(warning)
+                    case .messageTooLarge(let head): events.append("tooLarge(\(head.topicString),\(head.packetSize),\(head.packetID))")
                     }
                 })
             } catch { return .failure(error) }
@@ -127,12 +130,32 @@ struct SessionTests {
         #expect(throws: SessionFailure.protocolViolation(.unknownPacketType(0))) { try h.feed([0x00, 0x00]) }
     }
 
-    @Test func oversizedIncomingPacketIsRefusedBeforeItArrives() throws {
+    @Test func oversizedPublishIsAcknowledgedAndSkippedNotAReasonToDisconnect() throws {
+        var config = SessionConfiguration(connect: ConnectOptions(clientID: "t", cleanSession: true, keepAlive: 60))
+        config.maxIncomingPacketSize = 64
+        let h = SessionHarness(configuration: config)
+        try h.connect()
+        // A 200-byte QoS 1 PUBLISH on "c/x" (id 7), arriving in three pieces, then a small one.
+        let payload = [UInt8](repeating: 0x41, count: 190)  // 3-byte fixed header, topic 2 + 3, id 2
+        let big: [UInt8] = [0x32, 0xC5, 0x01, 0, 3] + Array("c/x".utf8) + [0, 7] + payload
+        #expect(big.count == 200)
+        #expect(try h.feed(Array(big[0..<4])) == 0)          // the topic is not in yet
+        #expect(try h.feed(Array(big[0..<50])) == 50)        // head in: reported, acknowledged, skipping
+        #expect(h.events.last == "tooLarge(c/x,200,7)")
+        guard case .puback(7)? = h.sent().first else { Issue.record("no PUBACK for the skipped message"); return }
+        #expect(try h.feed(Array(big[50..<120])) == 70)
+        let small: [UInt8] = [0x30, 5, 0, 1, 0x74, 0x68, 0x69]
+        #expect(try h.feed(Array(big[120...]) + small) == 80 + small.count)
+        #expect(h.messages.map(\.payload) == [Array("hi".utf8)])
+        #expect(h.events.filter { $0.hasPrefix("tooLarge") }.count == 1)
+    }
+
+    @Test func oversizedPacketsOtherThanPublishEndTheConnection() throws {
         let h = SessionHarness()
         try h.connect()
-        // Only the fixed header of a 2 MB PUBLISH: refused at once against the 1 MiB default.
+        // The fixed header of a 2 MB SUBACK: refused at once against the 1 MiB default.
         #expect(throws: SessionFailure.protocolViolation(.packetTooLarge(size: 2_000_004, limit: 1_048_576))) {
-            try h.feed([0x30, 0x80, 0x89, 0x7A])
+            try h.feed([0x90, 0x80, 0x89, 0x7A])
         }
     }
 
@@ -313,5 +336,28 @@ struct SessionTests {
         #expect(h.sentTypes() == [.subscribe])
         try h.feed([0x90, 3, UInt8(id >> 8), UInt8(id & 0xFF), 0x80])
         #expect(h.events.last == "subscribed(\(id),[MQTT.SubscribeResult.failure])")
+    }
+
+    @Test func subackIsCheckedAgainstTheSubscribeItAnswers() throws {
+        let h = SessionHarness()
+        try h.connect()
+        // No SUBSCRIBE with id 5 is pending: a warning, not a subscription.
+        try h.feed([0x90, 3, 0, 5, 0x00])
+        #expect(h.warnings == [.unknownPacketID(.suback, 5)])
+        #expect(!h.events.contains { $0.hasPrefix("subscribed") })
+        let id = try h.session.subscribe([TopicSubscription("a/#"), TopicSubscription("b")], now: 0)
+        // Two filters, one return code: MQTT-3.9.3-1.
+        #expect(throws: SessionFailure.protocolViolation(.subackCountMismatch(packetID: id, expected: 2, got: 1))) {
+            try h.feed([0x90, 3, UInt8(id >> 8), UInt8(id & 0xFF), 0x00])
+        }
+        h.session.connectionClosed()
+        try h.connect()
+        let again = try h.session.subscribe([TopicSubscription("a/#")], now: 0)
+        try h.feed([0x90, 3, UInt8(again >> 8), UInt8(again & 0xFF), 0x01])
+        #expect(h.events.last == "subscribed(\(again),[MQTT.SubscribeResult.granted(QoS 1)])")
+        // A second SUBACK for the same id answers nothing.
+        try h.feed([0x90, 3, UInt8(again >> 8), UInt8(again & 0xFF), 0x01])
+        #expect(h.warnings.last == .unknownPacketID(.suback, again))
+        #expect(h.events.filter { $0.hasPrefix("subscribed") }.count == 1)
     }
 }

@@ -41,6 +41,9 @@ public protocol MQTTClientDelegate: AnyObject {
     func mqttClient(_ client: MQTTClient, didLoseConnectionTo broker: BrokerAddress, error: ConnectionError, retryIn: Nanoseconds)
     /// The view is valid only during the call.
     func mqttClient(_ client: MQTTClient, didReceive message: PublishView)
+    /// A message over the session's `maxIncomingPacketSize`: acknowledged and skipped. The topic is
+    /// valid only during the call.
+    func mqttClient(_ client: MQTTClient, didSkipOversized message: PublishHead)
     func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16)
     func mqttClient(_ client: MQTTClient, didSubscribe packetID: UInt16, results: [SubscribeResult])
     func mqttClient(_ client: MQTTClient, warning: SessionWarning)
@@ -50,6 +53,7 @@ public extension MQTTClientDelegate {
     func mqttClient(_ client: MQTTClient, didConnectTo broker: BrokerAddress, sessionPresent: Bool) {}
     func mqttClient(_ client: MQTTClient, didLoseConnectionTo broker: BrokerAddress, error: ConnectionError, retryIn: Nanoseconds) {}
     func mqttClient(_ client: MQTTClient, didReceive message: PublishView) {}
+    func mqttClient(_ client: MQTTClient, didSkipOversized message: PublishHead) {}
     func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) {}
     func mqttClient(_ client: MQTTClient, didSubscribe packetID: UInt16, results: [SubscribeResult]) {}
     func mqttClient(_ client: MQTTClient, warning: SessionWarning) {}
@@ -322,6 +326,8 @@ public final class MQTTClient {
             delegate?.mqttClient(self, didConnectTo: broker, sessionPresent: sessionPresent)
         case .message(let view):
             delegate?.mqttClient(self, didReceive: view)
+        case .messageTooLarge(let head):
+            delegate?.mqttClient(self, didSkipOversized: head)
         case .delivered(let id):
             delegate?.mqttClient(self, didDeliver: id)
         case .subscribed(let id, let results):

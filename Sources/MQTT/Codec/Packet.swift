@@ -115,6 +115,20 @@ public struct PublishView {
     public var payloadBytes: [UInt8] { Array(payload) }
 }
 
+/// The start of a PUBLISH too large to take in: its topic (a view into the input), QoS, DUP flag,
+/// packet id and whole size.
+public struct PublishHead {
+    public let topic: UnsafeRawBufferPointer
+    public let qos: QoS
+    public let dup: Bool
+    /// 0 for QoS 0.
+    public let packetID: UInt16
+    /// The whole packet, fixed header included.
+    public let packetSize: Int
+
+    public var topicString: String { String(decoding: topic, as: UTF8.self) }
+}
+
 /// A decoded control packet. Packets a client receives (CONNACK, PUBLISH, acknowledgements) decode
 /// without allocating; those only a broker receives (CONNECT, SUBSCRIBE, UNSUBSCRIBE) carry owned
 /// values, which the tests' fake broker uses.
@@ -182,6 +196,10 @@ public enum PacketError: Error, Equatable, CustomStringConvertible {
     case invalidReturnCode(PacketType, UInt8)
     case invalidProtocol(name: String, level: UInt8)
     case invalidConnectFlags(UInt8)
+    /// CONNACK's acknowledge-flags byte: bits 7-1 reserved (MQTT-3.2.2-1), session present 0 on a refusal (MQTT-3.2.2-4).
+    case invalidConnackFlags(UInt8)
+    /// A SUBACK whose return codes do not match the SUBSCRIBE it answers (MQTT-3.9.3-1).
+    case subackCountMismatch(packetID: UInt16, expected: Int, got: Int)
     case emptySubscription(PacketType)
     case payloadTooLarge(Int)
 
@@ -195,6 +213,10 @@ public enum PacketError: Error, Equatable, CustomStringConvertible {
             "unknown packet type \(t) (reserved values 0 and 15, section 2.2.1)"
         case .invalidFlags(let t, let f):
             "\(t) with invalid fixed-header flags 0x\(String(f, radix: 16)) (section 2.2.2)"
+        case .invalidConnackFlags(let f):
+            "CONNACK with invalid acknowledge flags 0x\(String(f, radix: 16)) (section 3.2.2.1: bits 7-1 are reserved, and a refusal has session present 0)"
+        case .subackCountMismatch(let id, let expected, let got):
+            "SUBACK for packet id \(id) has \(got) return code(s) for the \(expected) filter(s) subscribed (MQTT-3.9.3-1)"
         case .invalidRemainingLength(let t, let n):
             "\(t) with invalid remaining length \(n)"
         case .truncated(let t, let field):

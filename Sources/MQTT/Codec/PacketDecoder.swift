@@ -49,6 +49,30 @@ public enum PacketDecoder {
         return (packet, header.packetLength)
     }
 
+    /// The topic and packet id at the front of a PUBLISH, checked as `decode` checks them, without
+    /// needing the payload; nil until those bytes are in.
+    public static func publishHead(_ header: FixedHeader, _ bytes: UnsafeRawBufferPointer) throws(PacketError) -> PublishHead? {
+        precondition(header.type == .publish)
+        let qosBits = (header.flags >> 1) & 0x03
+        guard let qos = QoS(rawValue: qosBits) else { throw .invalidQoS(qosBits) }
+        let dup = header.flags & 0x08 != 0
+        if qos == .atMostOnce && dup { throw .invalidFlags(.publish, header.flags) }  // MQTT-3.3.1-2
+        let start = header.headerLength
+        guard bytes.count >= start + 2 else { return nil }
+        let topicLength = Int(bytes[start]) << 8 | Int(bytes[start + 1])
+        let idLength = qos == .atMostOnce ? 0 : 2
+        guard 2 + topicLength + idLength <= header.remainingLength else { throw .truncated(.publish, field: "topic name") }
+        guard bytes.count >= start + 2 + topicLength + idLength else { return nil }
+        let topic = UnsafeRawBufferPointer(rebasing: bytes[(start + 2)..<(start + 2 + topicLength)])
+        if let problem = Topic.validateName(topic) { throw problem }
+        var packetID: UInt16 = 0
+        if qos != .atMostOnce {
+            packetID = UInt16(bytes[start + 2 + topicLength]) << 8 | UInt16(bytes[start + 3 + topicLength])
+            guard packetID != 0 else { throw .zeroPacketID(.publish) }
+        }
+        return PublishHead(topic: topic, qos: qos, dup: dup, packetID: packetID, packetSize: header.packetLength)
+    }
+
     static func decodeBody(_ header: FixedHeader, _ body: UnsafeRawBufferPointer) throws(PacketError) -> Packet {
         var reader = FieldReader(bytes: body, type: header.type)
         switch header.type {
@@ -57,11 +81,11 @@ public enum PacketDecoder {
         case .connack:
             try expectLength(header, 2)
             let ackFlags = try reader.byte("acknowledge flags")
-            guard ackFlags & 0xFE == 0 else { throw .invalidFlags(.connack, ackFlags) }  // MQTT-3.2.2: bits 7-1 reserved
+            guard ackFlags & 0xFE == 0 else { throw .invalidConnackFlags(ackFlags) }  // MQTT-3.2.2-1: bits 7-1 reserved
             let code = try reader.byte("return code")
             guard let returnCode = ConnectReturnCode(rawValue: code) else { throw .invalidReturnCode(.connack, code) }
             // MQTT-3.2.2-4: a refusal must carry session present 0.
-            if returnCode != .accepted && ackFlags != 0 { throw .invalidFlags(.connack, ackFlags) }
+            if returnCode != .accepted && ackFlags != 0 { throw .invalidConnackFlags(ackFlags) }
             return .connack(sessionPresent: ackFlags == 1, returnCode: returnCode)
         case .publish:
             let qosBits = (header.flags >> 1) & 0x03

@@ -32,6 +32,9 @@ public enum SessionEvent {
     case delivered(packetID: UInt16)
     case subscribed(packetID: UInt16, results: [SubscribeResult])
     case unsubscribed(packetID: UInt16)
+    /// A PUBLISH larger than `maxIncomingPacketSize`: acknowledged and skipped, not delivered. The
+    /// view's topic is valid only during the callback; its payload is empty.
+    case messageTooLarge(PublishHead)
     /// Something the broker should not have sent but that does not endanger the session, such as
     /// an acknowledgement for a packet id not in flight. Reported, then ignored.
     case warning(SessionWarning)
@@ -106,6 +109,11 @@ public final class MQTTSession {
     private var lastSentAt: Nanoseconds = 0
     private var lastReceivedAt: Nanoseconds = 0
     private var pingSentAt: Nanoseconds?
+    /// Bytes of an oversized PUBLISH still to be skipped.
+    private var skipping = 0
+    /// SUBSCRIBE and UNSUBSCRIBE packets not yet answered: packet id to the number of filters.
+    private var pendingSubscribes: [UInt16: Int] = [:]
+    private var pendingUnsubscribes: Set<UInt16> = []
 
     public init(configuration: SessionConfiguration) {
         self.configuration = configuration
@@ -136,6 +144,9 @@ public final class MQTTSession {
         state = .disconnected
         outbound.clear()
         pingSentAt = nil
+        skipping = 0
+        pendingSubscribes.removeAll()
+        pendingUnsubscribes.removeAll()
     }
 
     /// Writes DISCONNECT (section 3.14): the broker then discards the will.
@@ -199,6 +210,7 @@ public final class MQTTSession {
         let id = takeControlID()
         do throws(PacketError) { try PacketEncoder.subscribe(packetID: id, subscriptions, into: outbound) }
         catch { throw .invalid(error) }
+        pendingSubscribes[id] = subscriptions.count
         lastSentAt = now
         return id
     }
@@ -208,6 +220,7 @@ public final class MQTTSession {
         let id = takeControlID()
         do throws(PacketError) { try PacketEncoder.unsubscribe(packetID: id, filters, into: outbound) }
         catch { throw .invalid(error) }
+        pendingUnsubscribes.insert(id)
         lastSentAt = now
         return id
     }
@@ -216,13 +229,29 @@ public final class MQTTSession {
 
     /// Processes every complete packet at the front of `bytes`; returns how many bytes it consumed.
     /// A partial packet is left for the next call.
+    ///
+    /// A PUBLISH over `maxIncomingPacketSize` does not end the connection: closing it would make the
+    /// broker send the same message again after every reconnect, forever. Its topic and packet id are
+    /// read, it is acknowledged as its QoS requires and reported as `.messageTooLarge`, and its
+    /// remaining bytes are skipped as they arrive, so it never has to fit in memory.
     public func receive(_ bytes: UnsafeRawBufferPointer, now: Nanoseconds,
                         handler: (SessionEvent) -> Void) throws(SessionFailure) -> Int {
-        var consumed = 0
+        var consumed = min(skipping, bytes.count)
+        skipping -= consumed
+        if consumed > 0 { lastReceivedAt = now }
         while consumed < bytes.count {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[consumed...])
             let decoded: (packet: Packet, length: Int)?
             do throws(PacketError) {
+                guard let header = try PacketDecoder.fixedHeader(rest, maxPacketSize: Int.max) else { break }
+                if header.packetLength > configuration.maxIncomingPacketSize {
+                    guard header.type == .publish, state == .connected else {
+                        throw PacketError.packetTooLarge(size: header.packetLength, limit: configuration.maxIncomingPacketSize)
+                    }
+                    guard let skipped = try skipOversized(header, rest, now: now, handler: handler) else { break }
+                    consumed += skipped
+                    continue
+                }
                 decoded = try PacketDecoder.decode(rest, maxPacketSize: configuration.maxIncomingPacketSize)
             } catch { throw .protocolViolation(error) }
             guard let (packet, length) = decoded else { break }
@@ -231,6 +260,29 @@ public final class MQTTSession {
             try handle(packet, now: now, handler: handler)
         }
         return consumed
+    }
+
+    /// An oversized PUBLISH: reported and acknowledged once its topic and packet id are in; returns
+    /// the bytes consumed (the rest is skipped by later calls), or nil while the head is incomplete.
+    private func skipOversized(_ header: FixedHeader, _ bytes: UnsafeRawBufferPointer, now: Nanoseconds,
+                               handler: (SessionEvent) -> Void) throws(PacketError) -> Int? {
+        guard let head = try PacketDecoder.publishHead(header, bytes) else { return nil }
+        lastReceivedAt = now
+        switch head.qos {
+        case .atMostOnce:
+            handler(.messageTooLarge(head))
+        case .atLeastOnce:
+            PacketEncoder.acknowledgement(.puback, packetID: head.packetID, into: outbound)
+            lastSentAt = now
+            handler(.messageTooLarge(head))
+        case .exactlyOnce:
+            if awaitingRelease.insert(head.packetID) { handler(.messageTooLarge(head)) }
+            PacketEncoder.acknowledgement(.pubrec, packetID: head.packetID, into: outbound)
+            lastSentAt = now
+        }
+        let available = min(bytes.count, header.packetLength)
+        skipping = header.packetLength - available
+        return available
     }
 
     private func handle(_ packet: Packet, now: Nanoseconds, handler: (SessionEvent) -> Void) throws(SessionFailure) {
@@ -280,8 +332,20 @@ public final class MQTTSession {
             if window.complete(id, expecting: .awaitingPubcomp) { handler(.delivered(packetID: id)) }
             else { handler(.warning(.unknownPacketID(.pubcomp, id))) }
         case .suback(let id, let results):
+            // Only an answer to a SUBSCRIBE still pending counts; a second SUBACK for it is not one.
+            guard let expected = pendingSubscribes.removeValue(forKey: id) else {
+                handler(.warning(.unknownPacketID(.suback, id)))
+                return
+            }
+            guard results.count == expected else {
+                throw .protocolViolation(.subackCountMismatch(packetID: id, expected: expected, got: results.count))
+            }
             handler(.subscribed(packetID: id, results: results))
         case .unsuback(let id):
+            guard pendingUnsubscribes.remove(id) != nil else {
+                handler(.warning(.unknownPacketID(.unsuback, id)))
+                return
+            }
             handler(.unsubscribed(packetID: id))
         case .pingresp:
             pingSentAt = nil
@@ -352,10 +416,11 @@ public final class MQTTSession {
     }
 
     private func takeControlID() -> UInt16 {
-        // SUBSCRIBE/UNSUBSCRIBE ids come from the top of the range, publish ids from the bottom, and
-        // both skip ids in flight, so the two never collide while a publish is unacknowledged.
+        // SUBSCRIBE/UNSUBSCRIBE ids come from the top of the range and skip publish ids in flight and
+        // control ids still pending. Publish ids come from the bottom and skip only what the window
+        // holds, so the two ranges keep them apart in practice (a window of 49,152 would be needed).
         var id = nextControlID
-        while window.contains(id) || id == 0 { id = id &+ 1 }
+        while window.contains(id) || id == 0 || pendingSubscribes[id] != nil || pendingUnsubscribes.contains(id) { id = id &+ 1 }
         nextControlID = id &+ 1
         return id
     }
