@@ -28,8 +28,22 @@ public struct SpoolConfiguration: Sendable, Equatable {
 
     public init(capacityBytes: Int = 64 * 1024 * 1024, segmentBytes: Int? = nil, durability: Durability = .interval(1_000_000_000)) {
         self.capacityBytes = capacityBytes
-        self.segmentBytes = segmentBytes ?? max(64 * 1024, min(capacityBytes / 16, 4 * 1024 * 1024))
+        self.segmentBytes = segmentBytes ?? max(SpoolConfiguration.minimumSegmentBytes, min(capacityBytes / 16, 4 * 1024 * 1024))
         self.durability = durability
+    }
+
+    /// A segment holds at least one record of the largest size.
+    public static let minimumSegmentBytes = Format.segmentHeaderSize + Format.recordHeaderSize + Format.maxPayload
+    /// The smallest capacity with default segments: two of the smallest.
+    public static let minimumCapacityBytes = 2 * minimumSegmentBytes
+
+    /// Why the spool would refuse this configuration, or nil. The one rule, shared by `Spool.init`
+    /// and the configuration check.
+    public var problem: SpoolError? {
+        guard segmentBytes >= SpoolConfiguration.minimumSegmentBytes, capacityBytes >= 2 * segmentBytes else {
+            return .capacityTooSmall(capacity: capacityBytes, segmentBytes: segmentBytes)
+        }
+        return nil
     }
 }
 
@@ -116,10 +130,7 @@ public final class Spool {
     /// Opens or creates the spool in `directory`, recovering from whatever a crash left.
     /// Events found while recovering are delivered on the first `drainEvents` or to `onEvent` later.
     public init(directory: String, configuration: SpoolConfiguration = SpoolConfiguration()) throws(SpoolError) {
-        guard configuration.capacityBytes >= 2 * configuration.segmentBytes,
-              configuration.segmentBytes >= Format.segmentHeaderSize + Format.recordHeaderSize + Format.maxPayload else {
-            throw .capacityTooSmall(capacity: configuration.capacityBytes, segmentBytes: configuration.segmentBytes)
-        }
+        if let problem = configuration.problem { throw problem }
         self.directory = directory
         self.configuration = configuration
         if mkdir(directory, 0o750) != 0 && errno != EEXIST {

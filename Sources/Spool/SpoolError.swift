@@ -14,7 +14,8 @@ public enum SpoolError: Error, CustomStringConvertible, Equatable {
         case .system(let operation, let path, let errno): "spool \(path): \(operation): \(errno)"
         case .noSpace(let path): "spool \(path): no space left on the device; the reading was not stored"
         case .recordTooLarge(let n): "spool record of \(n) bytes exceeds the 65535-byte limit"
-        case .capacityTooSmall(let c, let s): "spool capacity \(c) bytes must hold at least two segments of \(s) bytes"
+        case .capacityTooSmall(let c, let s):
+            "spool capacity of \(c) bytes is too small: it must hold two segments of \(s) bytes, and a segment at least \(SpoolConfiguration.minimumSegmentBytes) bytes (the smallest capacity is \(SpoolConfiguration.minimumCapacityBytes) bytes)"
         case .inUse(let path): "spool \(path) is in use by another process"
         }
     }

@@ -1,10 +1,11 @@
+import Foundation
 import Testing
 @testable import Agent
 import TestSupport
 
 func decodeConfig(_ text: String) throws(ConfigError) -> AgentConfig {
-    let config = try YAMLDecoder.decode(AgentConfig.self, from: text, file: "test.yaml")
-    try config.check(file: "test.yaml")
+    let (config, lines) = try YAMLDecoder.decodeWithLines(AgentConfig.self, from: text, file: "test.yaml")
+    try config.check(lines, checkFiles: false)
     return config
 }
 
@@ -25,7 +26,7 @@ struct ConfigTests {
         #expect(config.deviceID == "pi-1")
         #expect(config.board == "simulated")
         #expect(config.mqtt.topicPrefix == "edge")
-        #expect(config.mqtt.keepAlive == ConfigDuration(seconds: 30))
+        #expect(config.mqtt.keepAlive == ConfigDuration.seconds(30))
         #expect(config.spool.capacity.bytes == 64 << 20)
         #expect(config.spool.durability == .interval)
         #expect(config.spool.mode == .writeAhead)
@@ -145,20 +146,29 @@ struct ConfigTests {
         #expect(try Board.load("raspberry-pi-5", configPath: configPath).gpioChip == "pinctrl-rp1")
         #expect(try Board.load("raspberry-pi-4b", configPath: configPath).gpioChip == "pinctrl-bcm2711")
         #expect(throws: ConfigError.self) { try Board.load("commodore-64", configPath: configPath) }
-        let config = try decodeConfig(minimal + "\ngpio:\n  - {name: a, line: GPIO99}\n")
         let board = try Board.load("raspberry-pi-4b", configPath: configPath)
-        #expect { try config.check(file: "c.yaml", against: board) } throws: { "\($0)".contains("'GPIO99' is not a line of Raspberry Pi 4 Model B") }
-        let twice = try decodeConfig(minimal + "\ngpio:\n  - {name: a, line: GPIO17}\n  - {name: b, line: pin 11}\n")
-        #expect { try twice.check(file: "c.yaml", against: board) } throws: { "\($0)".contains("same line as a") }
+        func check(_ text: String) throws(ConfigError) {
+            let (config, lines) = try YAMLDecoder.decodeWithLines(AgentConfig.self, from: text, file: "c.yaml")
+            try config.check(lines, against: board)
+        }
+        #expect { try check(minimal + "\ngpio:\n  - {name: a, line: GPIO99}\n") } throws: { "\($0)".contains("'GPIO99' is not a line of Raspberry Pi 4 Model B") }
+        #expect { try check(minimal + "\ngpio:\n  - {name: a, line: GPIO17}\n  - {name: b, line: pin 11}\n") } throws: {
+            "\($0)".contains("c.yaml:") && "\($0)".contains("gpio.1.line: 'pin 11' is the same line as a") && !"\($0)".contains(":0:")
+        }
     }
 
-    @Test func exampleFilesInTheRepositoryAreValid() throws {
-        for name in ["example.yaml", "simulated.yaml"] {
-            let path = repositoryRoot() + "/boards/" + name
-            // The reference example names secret files of a real deployment; everything else is checked.
-            #expect(throws: Never.self) {
-                let config = try YAMLDecoder.decode(AgentConfig.self, from: readFile(path)!, file: path)
-                try config.check(file: path, checkFiles: false)
+    /// Every YAML file shipped in boards/ passes the whole check, board and line conflicts
+    /// included, as `edge-agent check-config` runs it.
+    @Test func everyShippedFilePassesTheWholeCheck() throws {
+        let directory = repositoryRoot() + "/boards"
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(files.count >= 8)
+        for name in files {
+            let path = directory + "/" + name
+            #expect(throws: Never.self, "\(name)") {
+                if name.hasSuffix(".board.yaml") { _ = try YAMLDecoder.decode(Board.self, from: readFile(path)!, file: path) }
+                // The reference example names a real deployment's secret and certificate files.
+                else { _ = try AgentConfig.load(path: path, checkFiles: name != "example.yaml") }
             }
         }
     }

@@ -1,3 +1,5 @@
+import Spool
+
 /// The whole configuration file. Every key is documented in `boards/example.yaml`; anything not
 /// known here is an error with its line, so a typo never silently falls back to a default.
 public struct AgentConfig: Decodable, Equatable, Sendable {
@@ -23,6 +25,7 @@ public struct AgentConfig: Decodable, Equatable, Sendable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         deviceID = try c.decode(String.self, forKey: .deviceID)
+        if let problem = TopicLevel.problem(deviceID) { throw c.invalid(.deviceID, "the device id \(problem)") }
         board = try c.decodeIfPresent(String.self, forKey: .board) ?? "simulated"
         mqtt = try c.decode(MQTTSettings.self, forKey: .mqtt)
         spool = try c.decodeIfPresent(SpoolSettings.self, forKey: .spool) ?? SpoolSettings()
@@ -30,8 +33,9 @@ public struct AgentConfig: Decodable, Equatable, Sendable {
         sensors = try c.decodeIfPresent([SensorSettings].self, forKey: .sensors) ?? []
         gpio = try c.decodeIfPresent([GPIOSettings].self, forKey: .gpio) ?? []
         expanders = try c.decodeIfPresent([ExpanderSettings].self, forKey: .expanders) ?? []
-        metricsInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .metricsInterval) ?? ConfigDuration(seconds: 60)
+        metricsInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .metricsInterval) ?? ConfigDuration.seconds(60)
         clockCheck = try c.decodeIfPresent(Bool.self, forKey: .clockCheck) ?? true
+        if metricsInterval.nanoseconds < 100_000_000 { throw c.invalid(.metricsInterval, "must be at least 100ms") }
     }
 }
 
@@ -60,25 +64,29 @@ public struct MQTTSettings: Decodable, Equatable, Sendable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if c.contains(.password) {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.password],
-                debugDescription: "passwords are not kept in the config file; use password_file or password_env"))
+            throw c.invalid(.password, "passwords are not kept in the config file; use password_file or password_env")
         }
         brokers = try c.decode([String].self, forKey: .brokers)
         guard !brokers.isEmpty else {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.brokers], debugDescription: "at least one broker is needed"))
+            throw c.invalid(.brokers, "at least one broker is needed")
         }
         clientID = try c.decodeIfPresent(String.self, forKey: .clientID)
         topicPrefix = try c.decodeIfPresent(String.self, forKey: .topicPrefix) ?? "edge"
-        keepAlive = try c.decodeIfPresent(ConfigDuration.self, forKey: .keepAlive) ?? ConfigDuration(seconds: 30)
+        if let problem = TopicLevel.prefixProblem(topicPrefix) { throw c.invalid(.topicPrefix, problem) }
+        keepAlive = try c.decodeIfPresent(ConfigDuration.self, forKey: .keepAlive) ?? ConfigDuration.seconds(30)
         username = try c.decodeIfPresent(String.self, forKey: .username)
         passwordFile = try c.decodeIfPresent(String.self, forKey: .passwordFile)
         passwordEnv = try c.decodeIfPresent(String.self, forKey: .passwordEnv)
         tls = try c.decodeIfPresent(TLSSettings.self, forKey: .tls)
         inflight = try c.decodeIfPresent(Int.self, forKey: .inflight) ?? 32
-        reconnectMin = try c.decodeIfPresent(ConfigDuration.self, forKey: .reconnectMin) ?? ConfigDuration(seconds: 1)
-        reconnectMax = try c.decodeIfPresent(ConfigDuration.self, forKey: .reconnectMax) ?? ConfigDuration(seconds: 60)
+        reconnectMin = try c.decodeIfPresent(ConfigDuration.self, forKey: .reconnectMin) ?? ConfigDuration.seconds(1)
+        reconnectMax = try c.decodeIfPresent(ConfigDuration.self, forKey: .reconnectMax) ?? ConfigDuration.seconds(60)
+        if keepAlive.nanoseconds > 65_535 * 1_000_000_000 { throw c.invalid(.keepAlive, "must be at most 65535s (MQTT's 16-bit keep alive)") }
+        if reconnectMin.nanoseconds == 0 || reconnectMin.nanoseconds > reconnectMax.nanoseconds {
+            throw c.invalid(.reconnectMin, "must be more than 0 and at most reconnect_max")
+        }
         guard (1...65_534).contains(inflight) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.inflight], debugDescription: "must be between 1 and 65534"))
+            throw c.invalid(.inflight, "must be between 1 and 65534")
         }
     }
 }
@@ -91,6 +99,14 @@ public struct TLSSettings: Decodable, Equatable, Sendable {
     public var verify: Bool
     public var serverName: String?
     public var alpn: [String]
+
+    /// What an mqtts:// broker uses with no `tls:` section: the system trust store, verification on.
+    static let defaults = TLSSettings(caFile: nil, certFile: nil, keyFile: nil, verify: true, serverName: nil, alpn: [])
+
+    init(caFile: String?, certFile: String?, keyFile: String?, verify: Bool, serverName: String?, alpn: [String]) {
+        self.caFile = caFile; self.certFile = certFile; self.keyFile = keyFile
+        self.verify = verify; self.serverName = serverName; self.alpn = alpn
+    }
 
     enum CodingKeys: String, CodingKey {
         case caFile = "ca_file", certFile = "cert_file", keyFile = "key_file", verify, serverName = "server_name", alpn
@@ -105,7 +121,7 @@ public struct TLSSettings: Decodable, Equatable, Sendable {
         serverName = try c.decodeIfPresent(String.self, forKey: .serverName)
         alpn = try c.decodeIfPresent([String].self, forKey: .alpn) ?? []
         if (certFile == nil) != (keyFile == nil) {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.keyFile], debugDescription: "cert_file and key_file go together"))
+            throw c.invalid(.keyFile, "cert_file and key_file go together")
         }
     }
 }
@@ -119,7 +135,7 @@ public struct SpoolSettings: Decodable, Equatable, Sendable {
     public var dir: String = "/var/lib/edge-agent/spool"
     public var capacity = ByteSize(bytes: 64 << 20)
     public var durability = Durability.interval
-    public var syncInterval = ConfigDuration(seconds: 1)
+    public var syncInterval = ConfigDuration.seconds(1)
     public var mode = Mode.writeAhead
 
     enum CodingKeys: String, CodingKey { case dir, capacity, durability, syncInterval = "sync_interval", mode }
@@ -133,9 +149,9 @@ public struct SpoolSettings: Decodable, Equatable, Sendable {
         durability = try c.decodeIfPresent(Durability.self, forKey: .durability) ?? durability
         syncInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .syncInterval) ?? syncInterval
         mode = try c.decodeIfPresent(Mode.self, forKey: .mode) ?? mode
-        guard capacity.bytes >= 1 << 20 else {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.capacity], debugDescription: "must be at least 1MiB"))
-        }
+        if case .interval = durability, syncInterval.nanoseconds == 0 { throw c.invalid(.syncInterval, "must be more than 0") }
+        // The spool's own rule, so `run` never refuses what the check passed.
+        if let problem = SpoolConfiguration(capacityBytes: capacity.bytes).problem { throw c.invalid(.capacity, "\(problem)") }
     }
 }
 
@@ -153,8 +169,8 @@ public struct BackfillSettings: Decodable, Equatable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         rate = try c.decodeIfPresent(Int.self, forKey: .rate) ?? rate
         batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? batch
-        guard rate > 0, (1...1000).contains(batch) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "rate must be positive and batch between 1 and 1000"))
+        guard (1...100_000).contains(rate), (1...1000).contains(batch) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "rate must be between 1 and 100000 and batch between 1 and 1000"))
         }
     }
 }
@@ -178,17 +194,14 @@ public struct SensorSettings: Decodable, Equatable, Sendable {
         driver = try c.decode(String.self, forKey: .driver)
         bus = try c.decodeIfPresent(Int.self, forKey: .bus)
         address = try c.decodeIfPresent(I2CAddress.self, forKey: .address)
-        interval = try c.decodeIfPresent(ConfigDuration.self, forKey: .interval) ?? ConfigDuration(seconds: 10)
+        interval = try c.decodeIfPresent(ConfigDuration.self, forKey: .interval) ?? ConfigDuration.seconds(10)
         options = try c.decodeIfPresent([String: String].self, forKey: .options) ?? [:]
         guard SensorSettings.drivers.contains(driver) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.driver],
-                debugDescription: "unknown driver '\(driver)'; known: \(SensorSettings.drivers.joined(separator: ", "))"))
+            throw c.invalid(.driver, "unknown driver '\(driver)'; known: \(SensorSettings.drivers.joined(separator: ", "))")
         }
-        guard !name.isEmpty, !name.contains("/"), !name.contains("+"), !name.contains("#") else {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.name], debugDescription: "a sensor name becomes a topic level: no '/', '+' or '#'"))
-        }
+        if let problem = TopicLevel.problem(name) { throw c.invalid(.name, "a sensor name \(problem)") }
         guard interval.nanoseconds >= 10_000_000 else {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.interval], debugDescription: "must be at least 10ms"))
+            throw c.invalid(.interval, "must be at least 10ms")
         }
     }
 }
@@ -234,16 +247,13 @@ public struct GPIOSettings: Decodable, Equatable, Sendable {
         commandable = try c.decodeIfPresent(Bool.self, forKey: .commandable) ?? false
         activeLow = try c.decodeIfPresent(Bool.self, forKey: .activeLow) ?? false
         chip = try c.decodeIfPresent(String.self, forKey: .chip)
-        interval = try c.decodeIfPresent(ConfigDuration.self, forKey: .interval) ?? ConfigDuration(seconds: 60)
-        guard !name.isEmpty, !name.contains("/"), !name.contains("+"), !name.contains("#") else {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.name], debugDescription: "a line name becomes a topic level: no '/', '+' or '#'"))
-        }
+        interval = try c.decodeIfPresent(ConfigDuration.self, forKey: .interval) ?? ConfigDuration.seconds(60)
+        if let problem = TopicLevel.problem(name) { throw c.invalid(.name, "a line name \(problem)") }
         if direction != .counter && c.contains(.interval) {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.interval], debugDescription: "interval applies to counters only"))
+            throw c.invalid(.interval, "interval applies to counters only")
         }
         if direction != .output && (commandable || safeState != nil || c.contains(.initial)) {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.direction],
-                debugDescription: "initial, safe_state and commandable apply to outputs only"))
+            throw c.invalid(.direction, "initial, safe_state and commandable apply to outputs only")
         }
     }
 }
@@ -264,7 +274,14 @@ public struct ExpanderSettings: Decodable, Equatable, Sendable {
         bus = try c.decodeIfPresent(Int.self, forKey: .bus)
         address = try c.decodeIfPresent(I2CAddress.self, forKey: .address)
         guard ["pcf8574", "mcp23017"].contains(driver) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.driver], debugDescription: "unknown expander '\(driver)'; known: pcf8574, mcp23017"))
+            throw c.invalid(.driver, "unknown expander '\(driver)'; known: pcf8574, mcp23017")
         }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// The error for a value at `key` that decodes but is not acceptable; the loader adds its line.
+    func invalid(_ key: Key, _ message: String) -> DecodingError {
+        .dataCorrupted(.init(codingPath: codingPath + [key], debugDescription: message))
     }
 }

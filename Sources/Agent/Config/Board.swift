@@ -28,6 +28,17 @@ public struct Board: Decodable, Equatable, Sendable {
         header = try c.decodeIfPresent([String: String].self, forKey: .header) ?? [:]
         lines = try c.decodeIfPresent([String: Int].self, forKey: .lines) ?? [:]
         wires = try c.decodeIfPresent([String: String].self, forKey: .wires) ?? [:]
+        guard (1...1024).contains(gpioLines) else { throw c.invalid(.gpioLines, "must be between 1 and 1024") }
+        guard (0...255).contains(i2cBus) else { throw c.invalid(.i2cBus, "must be between 0 and 255") }
+        for (name, offset) in lines where !(0..<gpioLines).contains(offset) {
+            throw c.invalid(.lines, "\(name) is line \(offset), outside the chip's 0 to \(gpioLines - 1)")
+        }
+        for (pin, name) in header where lines[name] == nil {
+            throw c.invalid(.header, "pin \(pin) names \(name), which is not under lines:")
+        }
+        for (from, to) in wires where lines[from] == nil || lines[to] == nil {
+            throw c.invalid(.wires, "\(from) -> \(to): both ends must be under lines:")
+        }
     }
 
     public var isSimulated: Bool { gpioChip == "simulated" }

@@ -2,70 +2,92 @@
 import Glibc
 #endif
 import Hardware
+import MQTT
 import Sensors
 
 extension AgentConfig {
-    /// Reads, decodes and checks a config file. Checks that need no hardware and no network:
-    /// names unique, I2C sensors with a bus and an address, secret files readable.
-    public static func load(path: String) throws(ConfigError) -> AgentConfig {
+    /// Reads, decodes and checks a config file: everything `run` would refuse or trip over, short
+    /// of touching hardware or the network. `checkFiles: false` skips the files it names (secrets,
+    /// certificates), for a reference file checked away from its device.
+    public static func load(path: String, checkFiles: Bool = true) throws(ConfigError) -> AgentConfig {
         guard let text = readFile(path) else {
             throw ConfigError(file: path, line: 0, key: "", message: "cannot read the file: \(String(cString: strerror(errno)))")
         }
-        let config = try YAMLDecoder.decode(AgentConfig.self, from: text, file: path)
-        try config.check(file: path)
-        let board = try Board.load(config.board, configPath: path)
-        try config.check(file: path, against: board)
+        let (config, lines) = try YAMLDecoder.decodeWithLines(AgentConfig.self, from: text, file: path)
+        try config.check(lines, checkFiles: checkFiles)
+        let board: Board
+        do { board = try Board.load(config.board, configPath: path) }
+        catch { throw error.file == path ? lines.error(error.key, error.message) : error }
+        try config.check(lines, against: board)
         return config
     }
 
-    func check(file: String, checkFiles: Bool = true) throws(ConfigError) {
+    func check(_ lines: ConfigLines, checkFiles: Bool = true) throws(ConfigError) {
         var names: Set<String> = []
         for (i, sensor) in sensors.enumerated() {
-            guard names.insert(sensor.name).inserted else {
-                throw ConfigError(file: file, line: 0, key: "sensors.\(i).name", message: "'\(sensor.name)' is used twice")
-            }
+            guard names.insert(sensor.name).inserted else { throw lines.error("sensors.\(i).name", "'\(sensor.name)' is used twice") }
             // Build the driver on a throwaway simulated bus: this checks its options without hardware.
             if sensor.driver != "simulated" {
                 do { _ = try SensorCatalog.makeDriver(sensor.driver, bus: SimulatedI2CBus(number: 0), address: sensor.address?.value, options: sensor.options) }
-                catch { throw ConfigError(file: file, line: 0, key: "sensors.\(i).options", message: "\(error)") }
+                catch { throw lines.error("sensors.\(i).options", "\(error)") }
             }
         }
-        var lines: Set<String> = []
-        for (i, line) in gpio.enumerated() {
-            guard lines.insert(line.name).inserted, !names.contains(line.name) else {
-                throw ConfigError(file: file, line: 0, key: "gpio.\(i).name", message: "'\(line.name)' is used twice")
-            }
+        for (i, line) in gpio.enumerated() where !names.insert(line.name).inserted {
+            throw lines.error("gpio.\(i).name", "'\(line.name)' is used twice")
         }
         var expanderNames: Set<String> = []
         for (i, expander) in expanders.enumerated() where !expanderNames.insert(expander.name).inserted {
-            throw ConfigError(file: file, line: 0, key: "expanders.\(i).name", message: "'\(expander.name)' is used twice")
+            throw lines.error("expanders.\(i).name", "'\(expander.name)' is used twice")
         }
         for (i, line) in gpio.enumerated() {
-            if let chip = line.chip, !expanderNames.contains(chip) {
-                throw ConfigError(file: file, line: 0, key: "gpio.\(i).chip", message: "no expander named '\(chip)' under expanders:")
+            if let chip = line.chip, !expanderNames.contains(chip) { throw lines.error("gpio.\(i).chip", "no expander named '\(chip)' under expanders:") }
+        }
+        for (i, broker) in mqtt.brokers.enumerated() {
+            guard broker.hasPrefix("mqtt://") || broker.hasPrefix("mqtts://"), BrokerAddress(url: broker) != nil else {
+                throw lines.error("mqtt.brokers.\(i)", "'\(broker)' is not a broker URL: mqtt://HOST[:PORT] or mqtts://HOST[:PORT]")
             }
         }
-        if checkFiles, let passwordFile = mqtt.passwordFile, access(passwordFile, R_OK) != 0 {
-            throw ConfigError(file: file, line: 0, key: "mqtt.password_file", message: "cannot read \(passwordFile)")
+        // Every topic the agent publishes or subscribes to, as the MQTT layer will check it.
+        for (key, topic) in [("device_id", "\(mqtt.topicPrefix)/\(deviceID)/status"), ("mqtt.topic_prefix", "\(mqtt.topicPrefix)/\(deviceID)/cmd/#")] {
+            if let problem = Topic.validateFilter(topic) { throw lines.error(key, "\(problem)") }
         }
-        for broker in mqtt.brokers where !(broker.hasPrefix("mqtt://") || broker.hasPrefix("mqtts://")) {
-            throw ConfigError(file: file, line: 0, key: "mqtt.brokers", message: "'\(broker)' must start with mqtt:// or mqtts://")
+        if let clientID = mqtt.clientID, clientID.isEmpty || clientID.utf8.count > 65_535 {
+            throw lines.error("mqtt.client_id", "must be 1 to 65535 bytes")
+        }
+        guard checkFiles else { return }
+        if let passwordFile = mqtt.passwordFile, access(passwordFile, R_OK) != 0 {
+            throw lines.error("mqtt.password_file", "cannot read \(passwordFile): \(String(cString: strerror(errno)))")
+        }
+        try checkTLS(lines)
+    }
+
+    /// TLS files exist, are readable, parse as PEM, and the key matches the certificate: the same
+    /// OpenSSL context `run` builds, so a file it would refuse is refused here, with its key.
+    private func checkTLS(_ lines: ConfigLines) throws(ConfigError) {
+        guard let tls = mqtt.tls ?? (mqtt.brokers.contains { $0.hasPrefix("mqtts://") } ? TLSSettings.defaults : nil) else { return }
+        for (key, file) in [("ca_file", tls.caFile), ("cert_file", tls.certFile), ("key_file", tls.keyFile)] {
+            guard let file else { continue }
+            if access(file, R_OK) != 0 { throw lines.error("mqtt.tls.\(key)", "cannot read \(file): \(String(cString: strerror(errno)))") }
+        }
+        var configuration = TLSConfiguration()
+        configuration.caFile = tls.caFile
+        configuration.certificateFile = tls.certFile
+        configuration.keyFile = tls.keyFile
+        do { _ = try TLSContext(configuration) } catch {
+            let text = "\(error)"
+            let key = text.contains("CA certificates") || text.contains("trust store") ? "ca_file" : text.contains("client key") ? "key_file" : "cert_file"
+            throw lines.error("mqtt.tls.\(key)", text)
         }
     }
-}
 
-extension AgentConfig {
-    /// Checks that need the board file: every GPIO line resolves to a line offset.
-    func check(file: String, against board: Board) throws(ConfigError) {
+    /// Checks that need the board file: every GPIO line resolves to a line offset, used once.
+    func check(_ lines: ConfigLines, against board: Board) throws(ConfigError) {
         var used: [Int: String] = [:]
         for (i, line) in gpio.enumerated() where line.chip == nil {
             guard let offset = board.lineOffset(line.line) else {
-                throw ConfigError(file: file, line: 0, key: "gpio.\(i).line",
-                                  message: "'\(line.line)' is not a line of \(board.model) (use 'pin N', a name like GPIO17, or an offset)")
+                throw lines.error("gpio.\(i).line", "'\(line.line)' is not a line of \(board.model) (use 'pin N', a name like GPIO17, or an offset)")
             }
-            if let other = used[offset] {
-                throw ConfigError(file: file, line: 0, key: "gpio.\(i).line", message: "'\(line.line)' is the same line as \(other)")
-            }
+            if let other = used[offset] { throw lines.error("gpio.\(i).line", "'\(line.line)' is the same line as \(other)") }
             used[offset] = line.name
         }
     }

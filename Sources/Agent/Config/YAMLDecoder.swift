@@ -14,6 +14,11 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 /// are errors with the line they are on.
 public enum YAMLDecoder {
     public static func decode<T: Decodable>(_ type: T.Type, from text: String, file: String) throws(ConfigError) -> T {
+        try decodeWithLines(type, from: text, file: file).value
+    }
+
+    /// Also returns where each key is, for checks made after decoding.
+    static func decodeWithLines<T: Decodable>(_ type: T.Type, from text: String, file: String) throws(ConfigError) -> (value: T, lines: ConfigLines) {
         let root: YAMLNode
         do { root = try YAMLParser.parse(text) }
         catch let error as YAMLError { throw ConfigError(file: file, line: error.line, key: "", message: error.message) }
@@ -24,7 +29,7 @@ public enum YAMLDecoder {
         catch let error as DecodingError { throw translate(error, root: root, file: file) }
         catch { throw ConfigError(file: file, line: root.line, key: "", message: "\(error)") }
         if let unknown = firstUnknownKey(root, path: []) { throw ConfigError(file: file, line: unknown.line, key: unknown.path, message: "unknown key") }
-        return value
+        return (value, ConfigLines(root: root, file: file))
     }
 
     private static func firstUnknownKey(_ node: YAMLNode, path: [String]) -> (line: Int, path: String)? {
@@ -72,6 +77,34 @@ public enum YAMLDecoder {
             }
         }
         return current
+    }
+}
+
+/// Where each key of a decoded file is: checks made after decoding report `file:line: key:` too.
+struct ConfigLines {
+    let root: YAMLNode?
+    let file: String
+
+    /// The line of a dotted key path (`sensors.2.name`), or of the nearest enclosing key found.
+    func line(_ key: String) -> Int {
+        guard var current = root else { return 0 }
+        for part in key.split(separator: ".") {
+            switch current.kind {
+            case .mapping(let entries):
+                guard let next = entries.first(where: { $0.key == part })?.value else { return current.line }
+                current = next
+            case .sequence(let items):
+                guard let i = Int(part), i >= 0, i < items.count else { return current.line }
+                current = items[i]
+            case .scalar:
+                return current.line
+            }
+        }
+        return current.line
+    }
+
+    func error(_ key: String, _ message: String) -> ConfigError {
+        ConfigError(file: file, line: line(key), key: key, message: message)
     }
 }
 

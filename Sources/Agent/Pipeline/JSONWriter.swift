@@ -74,7 +74,7 @@ struct JSONWriter {
         var scale: Double = 1
         for _ in 0..<decimals { scale *= 10 }
         let scaled = (value * scale).rounded()
-        guard abs(scaled) < 9e18 else { integer(Int64(value)); return }
+        guard abs(scaled) < 9e18 else { shortest(value); return }  // beyond Int64: no fixed decimals
         let whole = Int64(scaled)
         let negative = whole < 0
         let magnitude = whole.magnitude
@@ -113,7 +113,7 @@ struct JSONWriter {
         switch v {
         case .null: literal("null")
         case .bool(let b): if b { literal("true") } else { literal("false") }
-        case .number(let n): if n == n.rounded() && abs(n) < 1e15 { integer(Int64(n)) } else { number(n, decimals: 6) }
+        case .number(let n): if n == n.rounded() && abs(n) < 1e15 { integer(Int64(n)) } else { shortest(n) }
         case .string(let s): string(s)
         case .array(let items): beginArray(); for item in items { value(item) }; endArray()
         case .object(let members):
@@ -121,6 +121,15 @@ struct JSONWriter {
             for (k, item) in members.sorted(by: { $0.key < $1.key }) { key(k); value(item) }
             endObject()
         }
+    }
+
+    /// A finite number in the shortest form that reads back as the same Double (`1e+300`, `0.1`);
+    /// rare (ids and numbers beyond Int64), so the String it allocates does not matter.
+    private mutating func shortest(_ value: Double) {
+        guard value.isFinite else { literal("null"); return }
+        separator()
+        for c in value.description.utf8 { byte(c) }
+        needsComma = true
     }
 
     /// A byte outside the JSON grammar (the spool record's header).
