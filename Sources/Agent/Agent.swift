@@ -41,6 +41,11 @@ public final class Agent: MQTTClientDelegate {
     var latency = LatencyStats()
     var nextMetricsAt: UInt64 = 0
     var statusPacketID: UInt16?
+    var commandInbox = CommandInbox(maxRequestBytes: Agent.maxRequestBytes)
+    /// A reply that found no room in the window; sent before any other request runs.
+    var heldReply: (topic: String, payload: [UInt8])?
+    var commandCounts = CommandCounts()
+    var repeated = RepeatedLog()
     var stopping = false
     var startupPagesReleased = false
     var reloadRequested = false
@@ -67,7 +72,9 @@ public final class Agent: MQTTClientDelegate {
         copies = UnacknowledgedCopies(capacity: config.spool.mode == .spill ? config.mqtt.inflight : 1)
         var clientConfig = try Agent.clientConfiguration(config, topics: topics)
         clientConfig.subscriptions = [TopicSubscription(topics.commandFilter, qos: .atLeastOnce)]
-        clientConfig.session.maxIncomingPacketSize = 64 * 1024
+        // Requests over the command limit are still taken (and answered); over this, the session
+        // skips their bytes instead of holding them (MQTTSession.receive).
+        clientConfig.session.maxIncomingPacketSize = 16 * 1024
         client = try MQTTClient(configuration: clientConfig)
         loop = try EventLoop()
         signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
@@ -134,6 +141,9 @@ public final class Agent: MQTTClientDelegate {
             spillOverdueCopies(now: now)
             publishBacklog(now: now)
             client.flush()
+            runCommands()
+            client.flush()
+            repeated.tick(now: now)
             updateWatchedDescriptor()
             var deadline = now + 1_000_000_000
             for s in sensors { deadline = min(deadline, s.deadline) }
@@ -143,6 +153,8 @@ public final class Agent: MQTTClientDelegate {
             if let d = backlogDeadline { deadline = min(deadline, d) }
             if let d = spillDeadline { deadline = min(deadline, d) }
             if let d = systemd.watchdog(now: now) { deadline = min(deadline, d) }
+            if let d = repeated.nextDeadline { deadline = min(deadline, d) }
+            if commandsReady { deadline = now }
             if now >= nextMetricsAt {
                 publishMetrics()
                 nextMetricsAt = nextSlot(after: nextMetricsAt, interval: config.metricsInterval.nanoseconds, now: now)
@@ -246,9 +258,13 @@ public final class Agent: MQTTClientDelegate {
     }
 
     public func mqttClient(_ client: MQTTClient, didReceive message: PublishView) {
-        guard message.topic.starts(with: topics.commandPrefix) else { return }
-        let command = String(decoding: message.topic[topics.commandPrefix.count...], as: UTF8.self)
-        handleCommand(command, payload: message.payload)
+        receiveCommand(topic: message.topic, payload: message.payload, size: message.payload.count, packetID: message.packetID, dup: message.dup)
+    }
+
+    public func mqttClient(_ client: MQTTClient, didSkipOversized message: PublishHead) {
+        // The session took only the head; the reply says how large the request was.
+        receiveCommand(topic: message.topic, payload: UnsafeRawBufferPointer(start: nil, count: 0),
+                       size: message.packetSize, packetID: message.packetID, dup: message.dup)
     }
 
     public func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) {
@@ -256,56 +272,7 @@ public final class Agent: MQTTClientDelegate {
     }
 
     public func mqttClient(_ client: MQTTClient, warning: SessionWarning) {
-        Log.warning("\(warning)")
-    }
-}
-
-/// The topic names of one device, with telemetry and event topics built into reused buffers.
-final class Topics {
-    let status: String
-    let metrics: String
-    let commandFilter: String
-    let commandPrefix: [UInt8]
-    private let replyPrefix: String
-    private let telemetry: TopicBuilder
-    private let events: TopicBuilder
-
-    init(prefix: String, device: String) {
-        status = "\(prefix)/\(device)/status"
-        metrics = "\(prefix)/\(device)/metrics"
-        commandFilter = "\(prefix)/\(device)/cmd/#"
-        commandPrefix = Array("\(prefix)/\(device)/cmd/".utf8)
-        replyPrefix = "\(prefix)/\(device)/reply/"
-        telemetry = TopicBuilder(prefix: "\(prefix)/\(device)/telemetry/")
-        events = TopicBuilder(prefix: "\(prefix)/\(device)/events/")
-    }
-
-    func reply(_ command: String) -> String { replyPrefix + (command.isEmpty ? "unknown" : command) }
-
-    /// `<prefix>/<device>/telemetry/<name>`, valid until the next call.
-    func telemetry(sensorName name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer { telemetry.topic(name) }
-
-    /// `<prefix>/<device>/events/<name>`, valid until the next call.
-    func events(lineName name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer { events.topic(name) }
-}
-
-/// A topic prefix followed by a name, written into one buffer allocated once.
-final class TopicBuilder {
-    private let prefixCount: Int
-    private let buffer: UnsafeMutableRawBufferPointer
-
-    init(prefix: String) {
-        let bytes = Array(prefix.utf8)
-        prefixCount = bytes.count
-        buffer = .allocate(byteCount: bytes.count + 256, alignment: 8)
-        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
-    }
-
-    deinit { buffer.deallocate() }
-
-    func topic(_ name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        let end = prefixCount + min(name.count, 255)
-        UnsafeMutableRawBufferPointer(rebasing: buffer[prefixCount..<end]).copyMemory(from: UnsafeRawBufferPointer(rebasing: name[0..<(end - prefixCount)]))
-        return UnsafeRawBufferPointer(rebasing: buffer[0..<end])
+        // A misbehaving broker can send these by the thousand: the first is logged, then a count.
+        repeated.note("broker warnings (\(warning.kind))", "\(warning)")
     }
 }

@@ -1,39 +1,71 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import MQTT
 
 /// Commands on `<prefix>/<device>/cmd/<command>`: a JSON object with an optional `id`. Every
 /// request, valid or not, gets exactly one reply on `<prefix>/<device>/reply/<command>`:
 /// `{"id":…,"ok":true,"result":{…}}` or `{"id":…,"ok":false,"error":"…"}`. No command runs a shell.
+///
+/// A request waits in `commandInbox` (CommandInbox.swift) until its PUBACK is on its way, then
+/// runs when the in-flight window has room for its reply: replies wait for space rather than
+/// being dropped, and one that cannot be sent at all is logged and counted.
 extension Agent {
     static let maxRequestBytes = 4096
-    static let commandNames = ["ping", "status", "read", "set-interval", "gpio-set", "gpio-toggle", "gpio-pulse", "reload"]
 
-    struct CommandFailure: Error { let message: String }
+    /// Counts for the metrics message.
+    struct CommandCounts {
+        var replied: UInt64 = 0
+        var replyFailures: UInt64 = 0
+    }
 
-    func handleCommand(_ command: String, payload: UnsafeRawBufferPointer) {
+    /// A request arrived (or an oversized one was skipped by the session, with `size` its size).
+    func receiveCommand(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, size: Int, packetID: UInt16, dup: Bool) {
+        guard topic.starts(with: topics.commandPrefix) else { return }
+        let command = String(decoding: topic[topics.commandPrefix.count...], as: UTF8.self)
+        switch commandInbox.receive(command: command, payload: payload, size: size, packetID: packetID, dup: dup) {
+        case .queued: break
+        case .duplicate: Log.info("command \(command): a redelivery (DUP) of request \(packetID), already taken; not run again")
+        case .dropped: repeated.note("commands-dropped", "command \(command) dropped: \(CommandInbox.maxWaiting) requests are already waiting")
+        }
+    }
+
+    /// Runs the requests whose PUBACKs have been sent, while their replies find room.
+    func runCommands() {
+        if client.session.outbound.isEmpty || !client.isConnected { commandInbox.acknowledgementsSent() }
+        while client.session.canPublishReliably, heldReply == nil, let request = commandInbox.next() {
+            run(request)
+        }
+        if let held = heldReply, sendReply(topic: held.topic, held.payload) { heldReply = nil }
+    }
+
+    /// Whether the loop must come round again at once: ready requests and room for their replies.
+    var commandsReady: Bool { commandInbox.nextIsReady && client.session.canPublishReliably && heldReply == nil }
+
+    private func run(_ request: CommandInbox.Request) {
         var id: JSONValue = .null
         var reply = JSONWriter(capacity: 512)
         defer { reply.deallocate() }
-        do {
-            guard payload.count <= Agent.maxRequestBytes else {
-                throw CommandFailure(message: "request of \(payload.count) bytes is larger than the limit of \(Agent.maxRequestBytes)")
+        do throws(CommandFailure) {
+            if let refusal = request.refusal { throw CommandFailure(refusal.message) }
+            let payload = request.payload ?? []
+            let parsed: JSONValue
+            do { parsed = payload.isEmpty ? .object([:]) : try JSONParser.parse(payload) } catch { throw CommandFailure("\(error)") }
+            guard case .object(let fields) = parsed else { throw CommandFailure("a request is a JSON object, not \(parsed.typeName)") }
+            switch fields["id"] {
+            case .string?, .number?, .null?: id = fields["id"]!
+            case nil: break
+            default: throw CommandFailure("id must be a string or a number")
             }
-            let request: JSONValue
-            if payload.isEmpty { request = .object([:]) } else {
-                do { request = try JSONParser.parse(Array(payload)) } catch { throw CommandFailure(message: "\(error)") }
+            guard let spec = Agent.commands.first(where: { $0.name == request.command }) else {
+                throw CommandFailure("unknown command '\(request.command)'; commands: \(Agent.commandNames.joined(separator: ", "))")
             }
-            guard case .object(let fields) = request else { throw CommandFailure(message: "a request is a JSON object, not \(request.typeName)") }
-            if let given = fields["id"] {
-                switch given {
-                case .string, .number, .null: id = given
-                default: throw CommandFailure(message: "id must be a string or a number")
-                }
-            }
+            let arguments = CommandArguments(command: spec.name, fields: fields)
+            try arguments.allowOnly(spec.fields)
             var result = JSONWriter(capacity: 512)
             defer { result.deallocate() }
-            try execute(command, fields, into: &result)
+            result.beginObject()
+            do { try spec.run(self, arguments, &result) }
+            catch let failure as CommandFailure { throw failure }
+            catch { throw CommandFailure("\(error)") }
+            result.endObject()
             reply.beginObject()
             reply.key("id"); reply.value(id)
             reply.key("ok"); reply.literal("true")
@@ -44,127 +76,31 @@ extension Agent {
             reply.beginObject()
             reply.key("id"); reply.value(id)
             reply.key("ok"); reply.literal("false")
-            reply.key("error"); reply.string((error as? CommandFailure)?.message ?? "\(error)")
+            reply.key("error"); reply.string(error.message)
             reply.endObject()
-            Log.info("command \(command) refused: \((error as? CommandFailure)?.message ?? "\(error)")")
+            Log.info("command \(request.command) refused: \(error.message)")
         }
-        var topic = topics.reply(command)
-        _ = topic.withUTF8 { t in
-            try? client.publish(topicBytes: UnsafeRawBufferPointer(t), payload: reply.view, qos: .atLeastOnce)
+        let topic = topics.reply(request.command)
+        if !sendReply(topic: topic, reply.view) { heldReply = (topic, Array(reply.view)) }
+    }
+
+    /// Publishes a reply: true when it was taken or can never be (logged, counted), false when the
+    /// window has no room for it yet.
+    private func sendReply(topic: String, _ payload: UnsafeRawBufferPointer) -> Bool {
+        do {
+            try client.publish(topic: topic, payload: payload, qos: .atLeastOnce)
+            commandCounts.replied += 1
+            return true
+        } catch .windowFull {
+            return false
+        } catch {
+            commandCounts.replyFailures += 1
+            repeated.note("reply-failed", "a reply on \(topic.prefix(200)) cannot be sent: \(error)")
+            return true
         }
     }
 
-    private func execute(_ command: String, _ fields: [String: JSONValue], into result: inout JSONWriter) throws {
-        func allow(_ names: Set<String>) throws {
-            for key in fields.keys where key != "id" && !names.contains(key) {
-                throw CommandFailure(message: "unknown field '\(key)' for \(command)")
-            }
-        }
-        func string(_ key: String) throws -> String {
-            guard let value = fields[key] else { throw CommandFailure(message: "\(command) needs '\(key)'") }
-            guard case .string(let s) = value else { throw CommandFailure(message: "'\(key)' must be a string, not \(value.typeName)") }
-            return s
-        }
-        func sensorNamed() throws -> SensorRunner {
-            let name = try string("sensor")
-            guard let sensor = sensors.first(where: { $0.settings.name == name }) else {
-                throw CommandFailure(message: "no sensor named '\(name)'; sensors: \(sensors.map(\.settings.name).joined(separator: ", "))")
-            }
-            return sensor
-        }
-        result.beginObject()
-        switch command {
-        case "ping":
-            try allow([])
-            result.key("pong"); result.literal("true")
-            result.key("uptime_s"); result.integer((MonotonicClock.now() - startedAt) / 1_000_000_000)
-        case "status":
-            try allow([])
-            result.key("version"); result.string(AgentVersion.string)
-            writeUptimeAndSpool(into: &result)
-            result.key("reconnects"); result.integer(client.reconnectCount)
-            result.key("sensors"); result.beginArray()
-            for s in sensors {
-                result.beginObject()
-                result.key("name"); result.string(s.settings.name)
-                result.key("driver"); result.string(s.settings.driver)
-                result.key("interval_ms"); result.integer(s.settings.interval.nanoseconds / 1_000_000)
-                result.key("readings"); result.integer(s.readings)
-                result.key("errors"); result.integer(s.errors)
-                if let error = s.lastError { result.key("last_error"); result.string(error) }
-                result.endObject()
-            }
-            result.endArray()
-        case "read":
-            try allow(["sensor"])
-            let sensor = try sensorNamed()
-            do { try readNow(sensor) } catch {
-                let message = sensor.failed(error, now: MonotonicClock.now())
-                if let message { Log.warning(message) }
-                throw CommandFailure(message: "\(sensor.settings.name): \(error)")
-            }
-            result.key("sensor"); result.string(sensor.settings.name)
-            result.key("ts"); result.integer(sensor.takenAt)
-            for field in sensor.measurement.fields { result.key(field.key); result.number(field.value, decimals: field.decimals) }
-        case "set-interval":
-            try allow(["sensor", "interval"])
-            let sensor = try sensorNamed()
-            let interval: ConfigDuration
-            switch fields["interval"] {
-            case .string(let text)?:
-                guard let parsed = ConfigDuration.parse(text) else { throw CommandFailure(message: "'\(text)' is not a duration; write e.g. 500ms, 10s, 5m") }
-                interval = parsed
-            case .number(let seconds)?:
-                guard seconds >= 0 else { throw CommandFailure(message: "interval must not be negative") }
-                interval = ConfigDuration(seconds: seconds)
-            case let other?:
-                throw CommandFailure(message: "'interval' must be a duration string or seconds, not \(other.typeName)")
-            case nil:
-                throw CommandFailure(message: "set-interval needs 'interval'")
-            }
-            guard interval.nanoseconds >= 10_000_000, interval.nanoseconds <= 86_400_000_000_000 else {
-                throw CommandFailure(message: "interval must be between 10ms and 24h")
-            }
-            sensor.settings.interval = interval
-            sensor.nextDue = MonotonicClock.now() + interval.nanoseconds
-            result.key("sensor"); result.string(sensor.settings.name)
-            result.key("interval_ms"); result.integer(interval.nanoseconds / 1_000_000)
-        case "gpio-set", "gpio-toggle", "gpio-pulse":
-            try allow(command == "gpio-set" ? ["line", "value"] : command == "gpio-pulse" ? ["line", "duration_ms"] : ["line"])
-            let output = try commandableOutput(try string("line"))
-            var value = !output.line.value
-            if command == "gpio-set" {
-                switch fields["value"] {
-                case .bool(let b)?: value = b
-                case .number(let n)? where n == 0 || n == 1: value = n == 1
-                case let other?: throw CommandFailure(message: "'value' must be true, false, 0 or 1, not \(other.typeName == "number" ? "that number" : other.typeName)")
-                case nil: throw CommandFailure(message: "gpio-set needs 'value'")
-                }
-            }
-            if command == "gpio-pulse" {
-                guard case .number(let ms)? = fields["duration_ms"] else { throw CommandFailure(message: "gpio-pulse needs 'duration_ms' (a number)") }
-                guard ms >= 1, ms <= 60_000 else { throw CommandFailure(message: "duration_ms must be between 1 and 60000") }
-                guard output.pulseEndsAt == nil else { throw CommandFailure(message: "'\(output.settings.name)' is already pulsing") }
-                output.pulseEndsAt = MonotonicClock.now() + UInt64(ms * 1_000_000)
-            }
-            guard setOutput(output, to: value, source: "command") else { output.pulseEndsAt = nil; throw CommandFailure(message: "'\(output.settings.name)' could not be set; see the log") }
-            result.key("line"); result.string(output.settings.name)
-            result.key("value"); result.literal(value ? "true" : "false")
-        case "reload":
-            try allow([])
-            try validateReload()
-            result.key("reloading"); result.literal("true")
-            reloadRequested = true
-        default:
-            throw CommandFailure(message: "unknown command '\(command)'; commands: \(Agent.commandNames.joined(separator: ", "))")
-        }
-        result.endObject()
-    }
-
-    /// Checks the configuration file before a reload: a broken file keeps the running agent as it is.
-    func validateReload() throws {
-        guard let path = configPath else { throw CommandFailure(message: "started without a configuration file; nothing to reload") }
-        do { _ = try AgentConfig.load(path: path) }
-        catch { throw CommandFailure(message: "configuration not reloaded: \(error)") }
+    private func sendReply(topic: String, _ payload: [UInt8]) -> Bool {
+        payload.withUnsafeBytes { sendReply(topic: topic, $0) }
     }
 }

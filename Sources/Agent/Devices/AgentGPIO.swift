@@ -98,10 +98,10 @@ extension Agent {
         }
     }
 
-    func commandableOutput(_ name: String) throws -> OutputLine {
+    func commandableOutput(_ name: String) throws(CommandFailure) -> OutputLine {
         guard let output = devices.outputs.first(where: { $0.settings.name == name }), output.settings.commandable else {
             let names = devices.outputs.filter(\.settings.commandable).map(\.settings.name)
-            throw CommandFailure(message: "'\(name)' is not an output marked commandable in the configuration; commandable: \(names.isEmpty ? "none" : names.joined(separator: ", "))")
+            throw CommandFailure("'\(name)' is not an output marked commandable in the configuration; commandable: \(names.isEmpty ? "none" : names.joined(separator: ", "))")
         }
         return output
     }

@@ -43,6 +43,13 @@ public enum SessionEvent {
 public enum SessionWarning: Equatable, CustomStringConvertible, Sendable {
     case unknownPacketID(PacketType, UInt16)
 
+    /// What kind of warning, without the details that vary (for counting repeats).
+    public var kind: String {
+        switch self {
+        case .unknownPacketID(let type, _): "\(type) for a packet id not in flight"
+        }
+    }
+
     public var description: String {
         switch self {
         case .unknownPacketID(let type, let id):

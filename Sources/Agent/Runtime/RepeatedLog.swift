@@ -1,0 +1,43 @@
+import MQTT
+
+/// Conditions that can repeat many times a second (a broker sending bogus acknowledgements, a
+/// flood of commands), logged once per episode: the first occurrence in full, then, while it goes
+/// on, one line per `period` saying how many more there were. An episode ends after a quiet period.
+struct RepeatedLog {
+    static let period: UInt64 = 60_000_000_000
+
+    private struct Episode {
+        var since: UInt64
+        var more: UInt64 = 0
+    }
+
+    private var episodes: [String: Episode] = [:]
+    private let write: (String) -> Void
+
+    init(write: @escaping (String) -> Void = { Log.warning($0) }) { self.write = write }
+
+    /// One occurrence of the condition `key`.
+    mutating func note(_ key: String, _ message: @autoclosure () -> String, now: UInt64 = MonotonicClock.now()) {
+        if episodes[key] != nil {
+            episodes[key]!.more += 1
+        } else {
+            episodes[key] = Episode(since: now)
+            write(message())
+        }
+    }
+
+    /// Reports the counts of episodes a period old; ends the quiet ones.
+    mutating func tick(now: UInt64) {
+        for (key, episode) in episodes where now &- episode.since >= RepeatedLog.period {
+            if episode.more == 0 {
+                episodes[key] = nil
+            } else {
+                write("\(key): \(episode.more) more in the last \(RepeatedLog.period / 1_000_000_000) s")
+                episodes[key] = Episode(since: now)
+            }
+        }
+    }
+
+    /// When `tick` has something to do.
+    var nextDeadline: UInt64? { episodes.values.map { $0.since &+ RepeatedLog.period }.min() }
+}
