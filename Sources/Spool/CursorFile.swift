@@ -49,9 +49,10 @@ struct CursorFile {
                 let crc = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt32.self))
                 guard crc == Format.crc32(UnsafeRawBufferPointer(rebasing: p[0..<24])) else { continue }
                 let generation = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-                guard generation > 0 else { continue }
+                guard generation > 0, generation <= Format.maxSequence else { continue }
                 let state = State(nextUnacknowledged: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
                                   dropped: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+                guard state.nextUnacknowledged <= Format.maxSequence, state.dropped <= Format.maxSequence else { continue }
                 if best == nil || generation > best!.generation { best = (generation, state) }
             }
         }

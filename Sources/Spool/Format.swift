@@ -14,6 +14,11 @@ enum Format {
     static let segmentHeaderSize = 32
     static let recordHeaderSize = 14
     static let maxPayload = Int(UInt16.max)
+    /// Past any number a spool reaches (2^62 records): a larger sequence number, generation or count
+    /// in a file is damage, refused at decode so that no later arithmetic on it can overflow.
+    static let maxSequence: UInt64 = 1 << 62
+    /// Timestamps within about 285,000 years of 1970, in milliseconds: the same reason.
+    static let maxTimestampMagnitude: Int64 = 1 << 53
 
     static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         guard let base = bytes.baseAddress else { return 0 }
@@ -26,8 +31,8 @@ enum Format {
     }
 
     static func baseSeq(fromSegmentName name: String) -> UInt64? {
-        guard name.hasSuffix(".seg"), name.utf8.count == 24 else { return nil }
-        return UInt64(name.prefix(20))
+        guard name.hasSuffix(".seg"), name.utf8.count == 24, let seq = UInt64(name.prefix(20)), seq <= maxSequence else { return nil }
+        return seq
     }
 
     static func encodeSegmentHeader(baseSeq: UInt64, baseTimestamp: Int64, into p: UnsafeMutableRawBufferPointer) {
@@ -45,8 +50,10 @@ enum Format {
         for (i, b) in segmentMagic.enumerated() where p[i] != b { return nil }
         guard UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 28, as: UInt32.self)) == crc32(UnsafeRawBufferPointer(rebasing: p[0..<28]))
         else { return nil }
-        return (UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-                Int64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: Int64.self)))
+        let baseSeq = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        let baseTimestamp = Int64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: Int64.self))
+        guard baseSeq <= maxSequence, baseTimestamp.magnitude <= maxTimestampMagnitude.magnitude else { return nil }
+        return (baseSeq, baseTimestamp)
     }
 
     /// Writes a record header and payload at `p` (which has room for both).

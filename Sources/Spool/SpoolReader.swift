@@ -33,17 +33,17 @@ extension Spool {
                 if seq < readSeq { continue }  // scanning forward to the read position
                 if seq > readSeq { noteSkipped(from: readSeq, to: seq - 1, segment: segment) }
                 body(SpoolRecord(seq: seq, timestamp: timestamp, payload: payload))
-                readSeq = seq + 1
+                readSeq = seq &+ 1
                 count += 1
             case .corrupt:
                 let limit = index + 1 < segments.count ? segments[index + 1].baseSeq : nextSeq
                 if let (offset, seq) = try resync(segmentIndex: index, after: position.offset, minSeq: readSeq, limit: limit) {
-                    noteSkipped(from: readSeq, to: seq - 1, segment: segment)
+                    if seq > readSeq { noteSkipped(from: readSeq, to: seq - 1, segment: segment) }
                     readPosition!.offset = offset
                     readSeq = seq
                 } else {
-                    noteSkipped(from: readSeq, to: limit - 1, segment: segment)
-                    readSeq = limit
+                    if limit > readSeq { noteSkipped(from: readSeq, to: limit - 1, segment: segment) }
+                    readSeq = Swift.max(readSeq, limit)
                     readPosition = index + 1 < segments.count ? (segments[index + 1].baseSeq, Format.segmentHeaderSize) : nil
                 }
             case .end:
@@ -61,7 +61,7 @@ extension Spool {
 
     private func noteSkipped(from: UInt64, to: UInt64, segment: SegmentFile) {
         guard to >= from else { return }
-        corruptRecords += to - from + 1
+        corruptRecords &+= to &- from &+ 1
         report(.skippedCorrupt(fromSeq: from, toSeq: to, segment: Format.segmentName(baseSeq: segment.baseSeq)))
     }
 
@@ -174,8 +174,8 @@ extension Spool {
         let whole = try view(segmentIndex: index, offset: offset, count: Format.recordHeaderSize + length)
         guard case .valid(let header) = Format.checkRecord(whole) else { return .corrupt }
         let segment = segments[index]
-        return .record(seq: segment.baseSeq + UInt64(header.seqDelta),
-                       timestamp: segment.baseTimestamp + Int64(header.timestampDelta),
+        return .record(seq: segment.baseSeq &+ UInt64(header.seqDelta),
+                       timestamp: segment.baseTimestamp &+ Int64(header.timestampDelta),
                        payload: UnsafeRawBufferPointer(rebasing: whole[Format.recordHeaderSize...]),
                        size: header.totalSize)
     }

@@ -32,7 +32,7 @@ import TestSupport
     }
 
     static func record(_ name: String, _ json: String, event: Bool = false) -> [UInt8] {
-        [UInt8(name.utf8.count) | (event ? 0x80 : 0)] + Array(name.utf8) + Array(json.utf8)
+        AgentRecord.encode(name: name, event: event, json: json)
     }
 
     @Test func batchesGroupEachSensorsReadingsInOrder() {

@@ -87,19 +87,3 @@ struct BacklogBatch {
         }
     }
 }
-
-/// The agent's spool record: [name length, bit 7 set for GPIO events][name][JSON payload].
-struct AgentRecord {
-    let name: UnsafeRawBufferPointer
-    let event: Bool
-    let json: UnsafeRawBufferPointer
-
-    init?(_ bytes: UnsafeRawBufferPointer) {
-        guard let first = bytes.first else { return nil }
-        let nameLength = Int(first & 0x7F)
-        guard nameLength > 0, bytes.count > 1 + nameLength else { return nil }
-        name = UnsafeRawBufferPointer(rebasing: bytes[1..<(1 + nameLength)])
-        event = first & 0x80 != 0
-        json = UnsafeRawBufferPointer(rebasing: bytes[(1 + nameLength)...])
-    }
-}

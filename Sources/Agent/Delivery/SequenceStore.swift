@@ -59,10 +59,14 @@ final class SequenceStore {
             if line.isEmpty || line.hasPrefix("#") { continue }
             let parts = line.split(separator: " ")
             guard parts.count == 2, let value = UInt64(parts[1]) else { return .failure(ParseFailure("line \(number + 1) is not '<kind>/<name> <next>'")) }
+            // A number no agent reaches (2^62 readings) is damage; taking it would overflow later.
+            guard value <= SequenceStore.maxPlausible else { return .failure(ParseFailure("line \(number + 1): \(value) is past any real sequence number")) }
             values[String(parts[0])] = value
         }
         return .success(values)
     }
+
+    static let maxPlausible: UInt64 = 1 << 62
 
     struct ParseFailure: Error, Equatable { let message: String; init(_ m: String) { message = m } }
 
@@ -83,7 +87,7 @@ final class SequenceStore {
     func close() { store(exact: true) }
 
     private func store(exact: Bool) {
-        var text = "# edge-agent: the next reading number per sensor and line (see README, Pipeline)\n"
+        var text = "# edge-agent: the next reading number per sensor and line (see README, Topics and payloads)\n"
         for (i, name) in names.enumerated() {
             text += "\(name) \(exact ? counters[i].next : counters[i].reserved)\n"
         }

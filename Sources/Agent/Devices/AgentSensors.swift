@@ -43,17 +43,13 @@ extension Agent {
         if !stored { sensor.errors += 1 }
     }
 
-    /// Stores and publishes one record: [name length, with bit 7 set for events][name][JSON], the
-    /// JSON being `{"seq":..,"ts":..,<fields>}` with the name's own sequence number. Returns false
+    /// Stores and publishes one record (AgentRecord's layout), the JSON being `{"seq":..,"ts":..,<fields>}` with the name's own sequence number. Returns false
     /// if it was lost (the spool refused it).
     @discardableResult
     func record(name: String, event: Bool, timestamp: Int64, fields: (inout JSONWriter) -> Void) -> Bool {
         json.reset()
         var name = name
-        name.withUTF8 { utf8 in
-            json.rawByte(UInt8(utf8.count) | (event ? 0x80 : 0))
-            for b in utf8 { json.rawByte(b) }
-        }
+        name.withUTF8 { AgentRecord.writeHeader(name: UnsafeRawBufferPointer($0), event: event, into: &json) }
         json.beginObject()
         if let seq = sequences.next(name: name, event: event) { json.key("seq"); json.integer(seq) }
         json.key("ts"); json.integer(timestamp)

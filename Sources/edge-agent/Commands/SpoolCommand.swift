@@ -1,3 +1,4 @@
+import Agent
 import ArgumentParser
 import Spool
 
@@ -67,16 +68,13 @@ struct SpoolDumpCommand: ParsableCommand {
     }
 }
 
-/// Text payloads as they are; the agent's records as `telemetry/<name> {json}` or
-/// `events/<name> {json}` (its [name length | event bit][name][JSON] layout); anything else as hex.
+/// Text payloads as they are; the agent's records (AgentRecord) as `telemetry/<name> {json}` or
+/// `events/<name> {json}`; anything else as hex.
 func printable(_ bytes: UnsafeRawBufferPointer) -> String {
-    if let first = bytes.first, first >= 1, first & 0x7F < 0x20 || first & 0x80 != 0, bytes.count > 1 + Int(first & 0x7F) {
-        let nameEnd = 1 + Int(first & 0x7F)
-        let rest = UnsafeRawBufferPointer(rebasing: bytes[1...])
-        if rest.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }), bytes[nameEnd] == UInt8(ascii: "{") {
-            let name = String(decoding: bytes[1..<nameEnd], as: UTF8.self)
-            return (first & 0x80 != 0 ? "events/" : "telemetry/") + name + " " + String(decoding: bytes[nameEnd...], as: UTF8.self)
-        }
+    if let record = AgentRecord(bytes),
+       record.name.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }), record.json.first == UInt8(ascii: "{"),
+       record.json.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+        return (record.event ? "events/" : "telemetry/") + String(decoding: record.name, as: UTF8.self) + " " + String(decoding: record.json, as: UTF8.self)
     }
     if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return String(decoding: bytes, as: UTF8.self) }
     let digits: [Character] = Array("0123456789abcdef")
@@ -87,6 +85,8 @@ func printable(_ bytes: UnsafeRawBufferPointer) -> String {
 
 /// UTC milliseconds as ISO 8601, from the civil-from-days algorithm (no Foundation, no ICU).
 func formatTimestamp(_ milliseconds: Int64) -> String {
+    // The timestamp comes from a spool file: keep it within years 0 to 9999.
+    let milliseconds = min(max(milliseconds, -62_167_219_200_000), 253_402_300_799_999)
     let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
     let ms = Int(milliseconds - seconds * 1000)
     let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400

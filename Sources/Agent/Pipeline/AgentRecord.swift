@@ -1,0 +1,40 @@
+/// The agent's spool record, the one owner of its layout:
+/// `[name length, bit 7 set for GPIO events][name][JSON payload]`.
+/// Spool files are outside input (a disk can rot, a file can be replaced), so decoding checks
+/// every length and returns nil for anything that is not such a record.
+public struct AgentRecord {
+    /// The name length has seven bits; configuration names are shorter still (`TopicLevel.maxBytes`).
+    public static let maxNameBytes = 127
+
+    public let name: UnsafeRawBufferPointer
+    public let event: Bool
+    public let json: UnsafeRawBufferPointer
+
+    public init?(_ bytes: UnsafeRawBufferPointer) {
+        guard let first = bytes.first else { return nil }
+        let nameLength = Int(first & 0x7F)
+        guard nameLength > 0, bytes.count > 1 + nameLength else { return nil }
+        name = UnsafeRawBufferPointer(rebasing: bytes[1..<(1 + nameLength)])
+        event = first & 0x80 != 0
+        json = UnsafeRawBufferPointer(rebasing: bytes[(1 + nameLength)...])
+    }
+
+    /// Writes the header (length byte and name); the JSON follows. A name over `maxNameBytes` is
+    /// refused by the configuration before it gets here; it is cut, never allowed to spill into
+    /// the event bit.
+    static func writeHeader(name: UnsafeRawBufferPointer, event: Bool, into json: inout JSONWriter) {
+        let count = min(name.count, maxNameBytes)
+        json.rawByte(UInt8(count) | (event ? 0x80 : 0))
+        for b in name.prefix(count) { json.rawByte(b) }
+    }
+
+    /// A whole record, for tests and tools.
+    public static func encode(name: String, event: Bool, json text: String) -> [UInt8] {
+        var writer = JSONWriter(capacity: 256)
+        defer { writer.deallocate() }
+        var name = name
+        name.withUTF8 { writeHeader(name: UnsafeRawBufferPointer($0), event: event, into: &writer) }
+        for b in text.utf8 { writer.rawByte(b) }
+        return Array(writer.view)
+    }
+}
