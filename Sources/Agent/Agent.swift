@@ -133,7 +133,8 @@ public final class Agent: MQTTClientDelegate {
         nextMetricsAt = MonotonicClock.now() + config.metricsInterval.nanoseconds
         systemd.send("READY=1\nSTATUS=connecting to \(client.broker)")
         while !stopping {
-            if reloadRequested { break }
+            // Requests already acknowledged are answered before the re-exec, which would lose them.
+            if reloadRequested && ((commandInbox.isEmpty && heldReply == nil) || !client.isConnected) { break }
             let now = MonotonicClock.now()
             clock?.refresh(now: now)
             runDueSensors(now: now)
