@@ -56,8 +56,10 @@ final class Observer: MQTTClientDelegate, @unchecked Sendable {
 
 /// The agent binary run as a child process with a config written for the test.
 final class AgentProcess {
+    /// The binary next to the tests, or EDGE_AGENT_BINARY (to see a test fail against an older build).
     static var binary: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("edge-agent").path
+        if let path = ProcessInfo.processInfo.environment["EDGE_AGENT_BINARY"] { return path }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("edge-agent").path
     }
 
     let directory = TemporaryDirectory("agent-e2e")

@@ -8,6 +8,9 @@ public final class Mosquitto: @unchecked Sendable {
         public var tls: Certificates?
         public var requireClientCertificate = false
         public var extraConfig: [String] = []
+        /// Keep sessions and queued messages across restarts (in the broker's directory), as
+        /// brokers in the field do: what it has not delivered comes again after a restart.
+        public var persistence = false
         public init() {}
     }
 
@@ -31,7 +34,8 @@ public final class Mosquitto: @unchecked Sendable {
         var lines = [
             "listener \(port) 127.0.0.1",
             "user root",  // run as the test's user: by default it drops to 'mosquitto', which cannot write here
-            "persistence false",
+            options.persistence ? "persistence true" : "persistence false",
+            "persistence_location \(directory.path)/",
             "log_dest file \(directory.file("mosquitto.log"))",
             "log_type all",
             "max_inflight_messages 0",
