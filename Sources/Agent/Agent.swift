@@ -216,7 +216,7 @@ public final class Agent: MQTTClientDelegate {
                 stopping = true
             case SIGHUP:
                 do { try validateReload(); reloadRequested = true }
-                catch { Log.error("SIGHUP: \((error as? CommandFailure)?.message ?? "\(error)"); keeping the running configuration") }
+                catch { Log.error("SIGHUP: \(error.message); keeping the running configuration") }
             default:
                 break
             }

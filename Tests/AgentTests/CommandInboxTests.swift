@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Agent
 
@@ -73,10 +74,23 @@ struct CommandInboxTests {
         #expect(try arguments(#"{"interval":60000}"#).integer("interval", in: 1...60_000) == 60_000)
     }
 
-    @Test func theCommandListComesFromTheTable() {
-        #expect(Agent.commandNames == Agent.commands.map(\.name))
+    /// The table is the one list: the error reply lists it, and the README's table names the same
+    /// commands with the same fields.
+    @Test func theCommandListComesFromTheTable() throws {
         #expect(Set(Agent.commandNames).count == Agent.commands.count)
-        #expect(Agent.commandNames.contains("gpio-pulse"))
+        let readme = try String(contentsOfFile: repositoryRoot() + "/README.md", encoding: .utf8)
+        let table = readme.components(separatedBy: "| command | fields | result |")[1].components(separatedBy: "\n\n")[0]
+        var documented: [String] = []
+        var fields: Set<String> = []
+        for row in table.split(separator: "\n").dropFirst(1) {
+            let cells = row.split(separator: "|", omittingEmptySubsequences: false)
+            guard cells.count > 2 else { continue }
+            documented += cells[1].split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+            fields.formUnion(cells[2].split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+                .filter { $0.allSatisfy { $0.isLetter || $0 == "_" } })  // names, not examples like "500ms"
+        }
+        #expect(documented == Agent.commandNames)
+        #expect(fields == Agent.commands.reduce(into: Set<String>()) { $0.formUnion($1.fields) })
     }
 
     @Test func hugeNumbersAreWrittenNotTrapped() {
