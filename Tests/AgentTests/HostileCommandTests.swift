@@ -17,6 +17,17 @@ extension Observer {
     }
 }
 
+extension AgentProcess {
+    /// An observer on `broker`, and an agent started against it that has said it is online.
+    static func online(_ broker: Mosquitto, interval: String, extraConfig: String = "") throws -> (AgentProcess, Observer) {
+        let observer = try Observer(url: broker.url)
+        let agent = try AgentProcess(brokerPort: broker.port, interval: interval, extraConfig: extraConfig)
+        try agent.start()
+        #expect(observer.wait { observer.statuses == ["online"] })
+        return (agent, observer)
+    }
+}
+
 /// Requests that once crashed the agent on every restart, or knocked it offline, against a real
 /// mosquitto with persistence on: the agent stays up, answers each once, and keeps publishing.
 @Suite("Hostile commands against a running agent", .serialized)
@@ -30,10 +41,7 @@ struct HostileCommandTests {
     @Test func crashLoopsOfOldAreAnsweredOnceAndTheAgentCarriesOn() throws {
         let broker = try persistentBroker()
         defer { broker.stop() }
-        let observer = try Observer(url: broker.url)
-        let agent = try AgentProcess(brokerPort: broker.port, interval: "200ms")
-        try agent.start()
-        #expect(observer.wait { observer.statuses == ["online"] })
+        let (agent, observer) = try AgentProcess.online(broker, interval: "200ms")
         let poison: [(String, [UInt8], String)] = [
             ("ping", Array(#"{"id":1e300}"#.utf8), "1e+300"),                                     // trapped in JSONWriter
             ("set-interval", Array(#"{"id":2,"sensor":"air","interval":1e308}"#.utf8), "between"),  // trapped in ConfigDuration
@@ -63,10 +71,7 @@ struct HostileCommandTests {
     @Test func aBurstOfRequestsGetsExactlyOneReplyEach() throws {
         let broker = try Mosquitto()
         defer { broker.stop() }
-        let observer = try Observer(url: broker.url)
-        let agent = try AgentProcess(brokerPort: broker.port, interval: "1s")
-        try agent.start()
-        #expect(observer.wait { observer.statuses == ["online"] })
+        let (agent, observer) = try AgentProcess.online(broker, interval: "1s")
         let count = 1000
         for i in 0..<count { observer.request("ping", Array(#"{"id":\#(i)}"#.utf8)) }
         #expect(observer.wait(seconds: 30) { observer.replies.count >= count }, "\(observer.replies.count) replies")
@@ -82,14 +87,11 @@ struct HostileCommandTests {
     func randomRequestsEachGetOneReply(seed: UInt64) throws {
         let broker = try Mosquitto()
         defer { broker.stop() }
-        let observer = try Observer(url: broker.url)
-        let agent = try AgentProcess(brokerPort: broker.port, interval: "100ms", extraConfig: """
+        let (agent, observer) = try AgentProcess.online(broker, interval: "100ms", extraConfig: """
             gpio:
               - {name: relay, line: GPIO20, direction: output, commandable: true}
               - {name: door, line: GPIO21, direction: input}
             """)
-        try agent.start()
-        #expect(observer.wait { observer.statuses == ["online"] })
         var random = SplitMix(seed: seed)
         let count = 400
         for _ in 0..<count {
