@@ -40,7 +40,8 @@ public final class Agent: MQTTClientDelegate {
     let sequences: SequenceStore
     var latency = LatencyStats()
     var nextMetricsAt: UInt64 = 0
-    var statusPacketID: UInt16?
+    /// The status to publish (true: online) once the window has room; see publishStatus.
+    var pendingStatus: Bool?
     var commandInbox = CommandInbox(maxRequestBytes: Agent.maxRequestBytes)
     /// A reply that found no room in the window; sent before any other request runs.
     var heldReply: (topic: String, payload: [UInt8])?
@@ -137,6 +138,7 @@ public final class Agent: MQTTClientDelegate {
             if reloadRequested && ((commandInbox.isEmpty && heldReply == nil) || !client.isConnected) { break }
             let now = MonotonicClock.now()
             clock?.refresh(now: now)
+            sendPendingStatus()
             runDueSensors(now: now)
             runGPIOTimers(now: now)
             spillOverdueCopies(now: now)
@@ -232,10 +234,13 @@ public final class Agent: MQTTClientDelegate {
             if !reloading { publishStatus(online: false) }
             // Give the broker up to two seconds to take the offline status and pending readings.
             let deadline = MonotonicClock.now() + 2_000_000_000
-            while client.isConnected && client.session.inflightCount > 0 && MonotonicClock.now() < deadline {
+            while client.isConnected && (client.session.inflightCount > 0 || !sendPendingStatus()) && MonotonicClock.now() < deadline {
                 client.runOnce(maxWait: 100_000_000)
             }
         }
+        // An offline status that found no room: leave without DISCONNECT, so the broker publishes
+        // the last will ("offline") instead of keeping "online".
+        if !reloading && pendingStatus == false { client.dropConnection() }
         client.stop()
         if spillMode { spillCopies(while: { _ in true }) }  // what the broker did not acknowledge in time waits on disk
         do { try spool.sync() } catch { Log.error("\(error)") }

@@ -360,4 +360,17 @@ struct SessionTests {
         #expect(h.warnings.last == .unknownPacketID(.suback, again))
         #expect(h.events.filter { $0.hasPrefix("subscribed") }.count == 1)
     }
+
+    /// RabbitMQ answers a QoS 2 PUBLISH with PUBACK: delivered (at least once), with a warning;
+    /// it used to be "not in flight", and `pub -q 2` waited 10 s and failed.
+    @Test func aPubackForQoS2IsADowngradeNotAnUnknownID() throws {
+        let h = SessionHarness()
+        try h.connect()
+        let id = try h.publish("x", qos: .exactlyOnce)
+        _ = h.sent()
+        try h.feed([0x40, 2, UInt8(id >> 8), UInt8(id & 0xFF)])
+        #expect(h.delivered == [id])
+        #expect(h.warnings == [.qos2Downgraded(id)])
+        #expect(h.session.inflightCount == 0)
+    }
 }

@@ -45,7 +45,7 @@ extension Agent {
 
     /// Stores and publishes a new reading (the record built in `json`). False if it was lost.
     func deliver(record: UnsafeRawBufferPointer, timestamp: Int64, now: UInt64) -> Bool {
-        if spillMode, liveFrom != nil, client.isConnected, client.session.canPublishReliably, !copies.isFull,
+        if spillMode, liveFrom != nil, pendingStatus == nil, client.isConnected, client.session.canPublishReliably, !copies.isFull,
            let id = publishLive(record) {
             if id != 0 { copies.add(packetID: id, sentAt: now, record: record) }
             return true
@@ -57,7 +57,7 @@ extension Agent {
             return false
         }
         guard let from = liveFrom else { return true }
-        if !spillMode, client.isConnected, client.session.canPublishReliably, let id = publishLive(record) {
+        if !spillMode, pendingStatus == nil, client.isConnected, client.session.canPublishReliably, let id = publishLive(record) {
             if id != 0 { inflight.append(InflightReading(packetID: id, seq: seq, sentAt: now)) }
             else { acknowledgeDelivered() }
             return true
@@ -136,7 +136,7 @@ extension Agent {
 
     /// Publishes what the backlog's rate and window share allow.
     func publishBacklog(now: UInt64) {
-        guard client.isConnected else { return }
+        guard client.isConnected, pendingStatus == nil else { return }
         while true {
             skipLiveRanges()
             if !backlog.isEmpty {
@@ -157,7 +157,7 @@ extension Agent {
 
     /// When the backlog can next send, if it has something and room to send it.
     var backlogDeadline: UInt64? {
-        guard client.isConnected, client.session.inflightCount < backlogWindow else { return nil }
+        guard client.isConnected, pendingStatus == nil, client.session.inflightCount < backlogWindow else { return nil }
         if !backlog.isEmpty { return MonotonicClock.now() }
         let unread = unreadBacklog
         guard unread > 0 else { return nil }

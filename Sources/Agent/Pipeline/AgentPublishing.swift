@@ -6,7 +6,20 @@ import Spool
 
 /// The status and metrics messages.
 extension Agent {
+    /// Sets the retained status to publish: on every connect (online) and at a clean stop
+    /// (offline). It goes before any reading: while it waits for room in the window, readings wait
+    /// too (live ones in the spool), so a window full of backlog at a reconnect cannot leave the
+    /// last will's "offline" standing while the agent publishes.
     func publishStatus(online: Bool) {
+        pendingStatus = online
+        sendPendingStatus()
+    }
+
+    /// Publishes the pending status if the window has room; true when nothing is pending.
+    @discardableResult
+    func sendPendingStatus() -> Bool {
+        guard let online = pendingStatus else { return true }
+        guard client.isConnected else { return false }
         json.reset()
         json.beginObject()
         json.key("state"); json.string(online ? "online" : "offline")
@@ -16,9 +29,16 @@ extension Agent {
             json.key("spool_records"); json.integer(spool.unacknowledgedCount)
         }
         json.endObject()
-        var topic = topics.status
-        statusPacketID = topic.withUTF8 { t in
-            try? client.publish(topicBytes: UnsafeRawBufferPointer(t), payload: json.view, qos: .atLeastOnce, retain: true)
+        do {
+            try client.publish(topic: topics.status, payload: json.view, qos: .atLeastOnce, retain: true)
+            pendingStatus = nil
+            return true
+        } catch .windowFull {
+            return false
+        } catch {
+            Log.error("the status cannot be published: \(error)")
+            pendingStatus = nil
+            return true
         }
     }
 

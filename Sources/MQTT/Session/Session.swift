@@ -42,11 +42,14 @@ public enum SessionEvent {
 
 public enum SessionWarning: Equatable, CustomStringConvertible, Sendable {
     case unknownPacketID(PacketType, UInt16)
+    /// A QoS 2 message answered with PUBACK: the broker delivers it at QoS 1 (at least once).
+    case qos2Downgraded(UInt16)
 
     /// What kind of warning, without the details that vary (for counting repeats).
     public var kind: String {
         switch self {
         case .unknownPacketID(let type, _): "\(type) for a packet id not in flight"
+        case .qos2Downgraded: "QoS 2 downgraded to 1 by the broker"
         }
     }
 
@@ -54,6 +57,8 @@ public enum SessionWarning: Equatable, CustomStringConvertible, Sendable {
         switch self {
         case .unknownPacketID(let type, let id):
             "broker sent \(type) for packet id \(id), which is not in flight; ignored"
+        case .qos2Downgraded(let id):
+            "broker answered the QoS 2 message \(id) with PUBACK: it downgrades QoS 2 to 1 (RabbitMQ does), so messages arrive at least once, not exactly once"
         }
     }
 }
@@ -327,7 +332,12 @@ public final class MQTTSession {
             lastSentAt = now
         case .puback(let id):
             if window.complete(id, expecting: .awaitingPuback) { handler(.delivered(packetID: id)) }
-            else { handler(.warning(.unknownPacketID(.puback, id))) }
+            else if window.complete(id, expecting: .awaitingPubrec) {
+                // RabbitMQ's MQTT plugin downgrades QoS 2 to 1 and answers PUBACK: the message
+                // was delivered, at least once.
+                handler(.delivered(packetID: id))
+                handler(.warning(.qos2Downgraded(id)))
+            } else { handler(.warning(.unknownPacketID(.puback, id))) }
         case .pubrec(let id):
             if window.received(pubrec: id) {
                 PacketEncoder.acknowledgement(.pubrel, packetID: id, into: outbound)

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+import MQTT
+import TestSupport
+
+/// Faults of the field against a real mosquitto: what dashboards read must be right.
+@Suite("Field faults", .serialized)
+struct FieldFaultTests {
+    /// A broker that froze with the window full, then died and came back: at the reconnect the
+    /// window is still full of unacknowledged readings. The "online" status used to be tried once,
+    /// refused (window full) and never again: the retained status said "offline" while readings
+    /// flowed. Now it goes before any reading.
+    @Test func theStatusIsOnlineAfterAReconnectWithAFullWindow() throws {
+        var options = Mosquitto.Options()
+        options.persistence = true
+        let broker = try Mosquitto(options)
+        defer { broker.stop() }
+        let observer = try Observer(url: broker.url)
+        let agent = try AgentProcess(brokerPort: broker.port, interval: "20ms", extraConfig: "")
+        // A small window fills while the broker is frozen.
+        let config = try String(contentsOfFile: agent.directory.file("config.yaml"), encoding: .utf8)
+        try config.replacingOccurrences(of: "  keep_alive: 5s", with: "  keep_alive: 2s\n  inflight: 4")
+            .write(toFile: agent.directory.file("config.yaml"), atomically: true, encoding: .utf8)
+        try agent.start()
+        #expect(observer.wait { observer.statuses == ["online"] })
+        broker.signal(SIGSTOP)
+        usleep(3_000_000)  // the agent's keep alive gives up on the frozen broker (1 s ping timeout)
+        broker.signal(SIGKILL)
+        try broker.start()
+        // The observer reconnects; the retained status it is sent, and everything after it.
+        let before = observer.telemetry("air").count
+        #expect(observer.wait(seconds: 20) { observer.statuses.count >= 2 && observer.telemetry("air").count > before })
+        let restarted = observer.telemetry("air").count
+        #expect(observer.wait(seconds: 10) { observer.telemetry("air").count > restarted + 10 }, "telemetry after the restart")
+        #expect(observer.statuses.last == "online", "\(observer.statuses)")
+        // A late subscriber sees the retained status: online.
+        let late = try Observer(url: broker.url)
+        #expect(late.wait { !late.statuses.isEmpty })
+        #expect(late.statuses == ["online"], "\(late.statuses)")
+        agent.stop(SIGTERM)
+    }
+}
