@@ -14,8 +14,6 @@ let package = Package(
     dependencies: [
         // Command-line parsing for the user's toolbox (run, pub, sub, spool, bench, ...).
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        // Errno, FileDescriptor and FilePath: typed faces of the syscalls the spool and sockets make.
-        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         // Model-based property tests of the spool (tests only; never linked into the binary).
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
@@ -33,16 +31,19 @@ let package = Package(
         .systemLibrary(name: "CI2C", providers: [.apt(["libi2c-dev"])]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
 
+        // Errno and FileDescriptor: the typed system calls of the spool, the sockets and the loop.
+        .target(name: "Syscalls", swiftSettings: sizeOptimised),
+
         // OpenSSL's allocations through size-class free lists: no malloc per TLS record.
         .target(name: "CTLSMemory", dependencies: ["COpenSSL"]),
 
         // Sans-I/O MQTT 3.1.1 codec and session state, with TCP/TLS transport and a client on top.
         .target(name: "MQTT", dependencies: [
-            "COpenSSL", "CTLSMemory", .product(name: "SystemPackage", package: "swift-system"),
+            "COpenSSL", "CTLSMemory", "Syscalls",
         ], swiftSettings: sizeOptimised),
         // The crash-safe on-disk ring buffer of readings.
         .target(name: "Spool", dependencies: [
-            "CZlib", .product(name: "SystemPackage", package: "swift-system"),
+            "CZlib", "Syscalls",
         ], swiftSettings: sizeOptimised),
 
         // I2C buses and GPIO chips: Linux (libi2c, libgpiod) and simulated.
@@ -52,7 +53,7 @@ let package = Package(
 
         // The daemon: configuration, event loop, pipeline, commands, status.
         .target(name: "Agent", dependencies: ["MQTT", "Spool", "Hardware", "Sensors", "CYAML", "CLinux",
-                                              .product(name: "SystemPackage", package: "swift-system")],
+                                              "Syscalls"],
                 swiftSettings: sizeOptimised),
 
         .executableTarget(

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import SystemPackage
+import Syscalls
 
 /// The delivery cursor: the first sequence number not yet acknowledged, plus the count of readings
 /// dropped for lack of room. Stored in two alternating 32-byte slots, each with a generation and a

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import SystemPackage
+import Syscalls
 
 /// One segment file as the spool tracks it.
 struct SegmentFile {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import SystemPackage
+import Syscalls
 
 public typealias Nanoseconds = UInt64
 

@@ -1,4 +1,4 @@
-import SystemPackage
+import Syscalls
 
 /// Why the spool could not do what was asked. Descriptions name the file and the operation.
 public enum SpoolError: Error, CustomStringConvertible, Equatable {

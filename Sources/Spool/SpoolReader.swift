@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import SystemPackage
+import Syscalls
 
 /// Reading, scanning and recovery: the parts of the spool that walk records.
 extension Spool {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import SystemPackage
+import Syscalls
 import CLinux
 
 /// One epoll set for everything the daemon waits on: the broker socket, signals (signalfd) and,

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import SystemPackage
+import Syscalls
 
 /// A non-blocking TCP connection with TCP_NODELAY. Tries each address the host resolves to
 /// (IPv6 and IPv4) in turn until one accepts.

@@ -1,4 +1,4 @@
-import SystemPackage
+import Syscalls
 
 /// Why a connection to the broker could not be made or kept. Descriptions name the broker and the
 /// operation, so a log line says what failed without a debugger.
