@@ -1,4 +1,6 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
+// Swift 6.0 (Debian 13's swiftlang) reads Package@swift-6.0.swift instead: the same package without
+// swift-property-based, which needs 6.1, and the spool's model test that uses it.
 import PackageDescription
 
 // Release builds of our own modules optimise for size: the hot paths allocate nothing and spend
@@ -27,9 +29,11 @@ let package = Package(
                        providers: [.apt(["libyaml-dev"])]),
         // epoll, signalfd and adjtimex headers (libc itself, nothing to link).
         .systemLibrary(name: "CLinux"),
-        // I2C: i2c-dev ioctls and libi2c's SMBus calls. GPIO: libgpiod 1.6 (Raspberry Pi OS bookworm).
+        // I2C: i2c-dev ioctls and libi2c's SMBus calls. GPIO: libgpiod, 1.6 (Debian 12, Raspberry Pi OS
+        // bookworm) or 2.x (Debian 13 trixie), behind one C interface compiled against whichever is there.
         .systemLibrary(name: "CI2C", providers: [.apt(["libi2c-dev"])]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        .target(name: "CGPIOLines", dependencies: ["CGPIOD"]),
 
         // Errno and FileDescriptor: the typed system calls of the spool, the sockets and the loop.
         .target(name: "Syscalls", swiftSettings: sizeOptimised),
@@ -47,7 +51,7 @@ let package = Package(
         ], swiftSettings: sizeOptimised),
 
         // I2C buses and GPIO chips: Linux (libi2c, libgpiod) and simulated.
-        .target(name: "Hardware", dependencies: ["CI2C", "CGPIOD"], swiftSettings: sizeOptimised),
+        .target(name: "Hardware", dependencies: ["CI2C", "CGPIOLines"], swiftSettings: sizeOptimised),
         // Sensor drivers and IO expanders on top of Hardware, with chip models for the simulated bus.
         .target(name: "Sensors", dependencies: ["Hardware"], swiftSettings: sizeOptimised),
 

@@ -5,11 +5,15 @@
 #   - i2c-stub at 0x76 filled with a BME280's registers (the datasheet's worked example), read
 #     with `edge-agent read` through /dev/i2c-0, libi2c's SMBus calls and the BME280 driver;
 #   - `edge-agent scan-i2c` naming the chip by its id register;
-#   - gpio-sim: the agent runs with an input and an output on the simulated chip (libgpiod); the
-#     script drives the input through gpio-sim's pull attribute and reads the output back, then
-#     stops the agent and checks that the edges were recorded as events and the output went to
-#     its safe state.
+#   - gpio-sim: the agent runs with an input and an output on the simulated chip, found by its
+#     label (libgpiod); the script drives the input through gpio-sim's pull attribute, first in a
+#     burst of bounces that the 20 ms debounce must fold into one edge (libgpiod 1.6: the agent's
+#     debouncer; libgpiod 2: the kernel's), reads the output back, then stops the agent and checks
+#     that the edges were recorded as events and the output went to its safe state.
 # Prints the guest's transcript and exits non-zero on any difference from what is expected.
+#
+# EDGE_AGENT_BINARY tests another build; EDGE_AGENT_ROOT names the root it was built for (its shared
+# libraries and loader come from there: scripts/trixie-test.sh's Debian 13 root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -29,9 +33,17 @@ cp "$EDGE_AGENT_BINARY" "$initrd/bin/edge-agent"
 strip "$initrd/bin/edge-agent" 2>/dev/null || true
 cp "$kernel_dir/i2c-stub.ko" "$initrd/lib/"
 # The binary's shared libraries, at the paths the dynamic loader looks for them.
-ldd "$EDGE_AGENT_BINARY" | grep -o '/[^ ]*' | while read -r lib; do
+libroot=${EDGE_AGENT_ROOT:-}
+if [ -n "$libroot" ]; then
+    cp "$EDGE_AGENT_BINARY" "$libroot/tmp/edge-agent-ldd"
+    libraries=$(chroot "$libroot" ldd /tmp/edge-agent-ldd)
+    rm -f "$libroot/tmp/edge-agent-ldd"
+else
+    libraries=$(ldd "$EDGE_AGENT_BINARY")
+fi
+echo "$libraries" | grep -o '/[^ ]*' | while read -r lib; do
     mkdir -p "$initrd$(dirname "$lib")"
-    cp -L "$lib" "$initrd$lib"
+    cp -L "$libroot$lib" "$initrd$lib"
 done
 
 cat > "$initrd/etc/test.board.yaml" <<'EOF'
@@ -53,7 +65,7 @@ spool:
 sensors:
   - {name: air, driver: bme280, address: 0x76, interval: 10s}
 gpio:
-  - {name: door, line: GPIO3, direction: input, edge: both}
+  - {name: door, line: GPIO3, direction: input, edge: both, debounce: 20ms}
   - {name: relay, line: GPIO5, direction: output, initial: true, safe_state: false, commandable: true}
 EOF
 
@@ -90,7 +102,8 @@ edge-agent run --config /etc/test.yaml 2>/tmp/agent.log &
 agent=$!
 sleep 2
 echo "== output after start: $(cat $lines/sim_gpio5/value)"
-echo pull-up > $lines/sim_gpio3/pull
+# Bounces: five level changes within a few milliseconds, settling high: one edge.
+for pull in pull-up pull-down pull-up pull-down pull-up; do echo $pull > $lines/sim_gpio3/pull; done
 sleep 1
 echo pull-down > $lines/sim_gpio3/pull
 sleep 1

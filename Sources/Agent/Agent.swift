@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CLinux
 import MQTT
+import Hardware
 import Spool
 
 /// The daemon: samples sensors on their schedules, writes each reading to the spool, publishes from
@@ -127,7 +128,7 @@ public final class Agent: MQTTClientDelegate {
 
     /// Runs until SIGTERM or SIGINT. Returns the process exit code.
     public func run() -> Int32 {
-        Log.notice("edge-agent \(AgentVersion.string) starting: device \(config.deviceID) on \(devices.board.model), \(sensors.count) sensor(s), \(devices.inputs.count + devices.outputs.count) GPIO line(s), spool \(config.spool.dir) with \(spool.unacknowledgedCount) reading(s) waiting")
+        Log.notice("edge-agent \(AgentVersion.string) starting: device \(config.deviceID) on \(devices.board.model), \(sensors.count) sensor(s), \(devices.inputs.count + devices.outputs.count) GPIO line(s) (\(devices.board.isSimulated ? "simulated" : LinuxGPIOChip.library)), spool \(config.spool.dir) with \(spool.unacknowledgedCount) reading(s) waiting")
         loop.watch(signals.fd, events: UInt32(EPOLLIN.rawValue))
         watchGPIO()
         client.start()

@@ -1,2 +1,2 @@
-// libgpiod 1.6 (Debian 12, Raspberry Pi OS bookworm): the GPIO character device's v1 interface.
+// libgpiod, 1.6 or 2.x: linked through this module; CGPIOLines (gpio_lines.c) includes gpiod.h itself.
 #include <gpiod.h>

@@ -21,7 +21,7 @@ struct CursorFile {
     init(path: String) throws(SpoolError) {
         self.path = path
         do { fd = try FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite]) }
-        catch { throw .system(operation: "open", path: path, errno: error as? Errno ?? .ioError) }
+        catch { throw .system(operation: "open", path: path, errno: error) }
         // A lock held for an instant is not a second agent: a process that forks (posix_spawn from
         // another thread, say) shares our descriptors until its child calls exec, and with them
         // the lock. Wait up to half a second before calling the spool in use.

@@ -12,7 +12,7 @@ struct SegmentFile {
     var size: Int
 }
 
-/// Thin wrappers over the few syscalls swift-system does not offer, with the spool's errors.
+/// Thin wrappers over the few syscalls FileDescriptor does not offer, with the spool's errors.
 enum FileOps {
     static func sync(_ fd: FileDescriptor, path: String) throws(SpoolError) {
         while fdatasync(fd.rawValue) != 0 {
@@ -31,12 +31,12 @@ enum FileOps {
 
     static func truncate(_ fd: FileDescriptor, to size: Int, path: String) throws(SpoolError) {
         do { try fd.resize(to: Int64(size)) }
-        catch { throw .system(operation: "truncate", path: path, errno: error as? Errno ?? .ioError) }
+        catch { throw .system(operation: "truncate", path: path, errno: error) }
     }
 
     static func fileSize(_ fd: FileDescriptor, path: String) throws(SpoolError) -> Int {
         do { return Int(try fd.seek(offset: 0, from: .end)) }
-        catch { throw .system(operation: "seek", path: path, errno: error as? Errno ?? .ioError) }
+        catch { throw .system(operation: "seek", path: path, errno: error) }
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; fewer at the end of the file.

@@ -271,7 +271,7 @@ public final class Spool {
         do {
             activeFD = try FileDescriptor.open(fullPath, .writeOnly, options: [.create, .truncate, .append, .closeOnExec],
                                                permissions: [.ownerReadWrite, .groupRead])
-        } catch { throw .system(operation: "create", path: fullPath, errno: error as? Errno ?? .ioError) }
+        } catch { throw .system(operation: "create", path: fullPath, errno: error) }
         segments.append(SegmentFile(baseSeq: nextSeq, baseTimestamp: timestamp, path: fullPath, size: 0))
         activeFlushedSize = 0
         // The header goes out with the first records, in the same write.

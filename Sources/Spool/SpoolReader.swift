@@ -156,7 +156,7 @@ extension Spool {
             let fd = try FileDescriptor.open(segment.path, .readOnly, options: [.closeOnExec])
             readFD = (segment.baseSeq, fd)
             return fd
-        } catch { throw .system(operation: "open", path: segment.path, errno: error as? Errno ?? .ioError) }
+        } catch { throw .system(operation: "open", path: segment.path, errno: error) }
     }
 
     func logicalEnd(segmentIndex index: Int) -> Int {
@@ -233,7 +233,7 @@ extension Spool {
             nextSeq = Swift.max(nextSeq, try recoverTail(segmentIndex: last))
             do {
                 activeFD = try FileDescriptor.open(segments[last].path, .writeOnly, options: [.append, .closeOnExec])
-            } catch { throw .system(operation: "open", path: segments[last].path, errno: error as? Errno ?? .ioError) }
+            } catch { throw .system(operation: "open", path: segments[last].path, errno: error) }
             activeFlushedSize = segments[last].size
         }
         let oldest = segments.first?.baseSeq ?? nextSeq
@@ -273,7 +273,7 @@ extension Spool {
                     let cut = segment.size - offset
                     let fd: FileDescriptor
                     do { fd = try FileDescriptor.open(segment.path, .writeOnly, options: [.closeOnExec]) }
-                    catch { throw .system(operation: "open", path: segment.path, errno: error as? Errno ?? .ioError) }
+                    catch { throw .system(operation: "open", path: segment.path, errno: error) }
                     defer { try? fd.close() }
                     try FileOps.truncate(fd, to: offset, path: segment.path)
                     try FileOps.sync(fd, path: segment.path)

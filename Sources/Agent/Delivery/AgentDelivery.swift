@@ -214,8 +214,8 @@ extension Agent {
             })
             switch result {
             case nil: backlog.reset(); return true
-            case false: return false
-            case true: if packetID == 0 { acknowledgeDelivered() }
+            case false?: return false
+            case true?: if packetID == 0 { acknowledgeDelivered() }
             }
         }
         return backlog.isEmpty

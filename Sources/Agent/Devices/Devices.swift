@@ -87,7 +87,8 @@ final class Devices {
                     let edge: GPIOEdge = switch settings.edge { case .rising: .rising; case .falling: .falling; case .both: .both }
                     let bias: GPIOBias = switch settings.bias { case .asIs: .asIs; case .disabled: .disabled; case .pullUp: .pullUp; case .pullDown: .pullDown }
                     let line = try target.requestInput(offset: offset, GPIOInputOptions(consumer: "edge-agent:\(settings.name)", bias: bias,
-                        edge: settings.direction == .counter ? edge : .both, activeLow: settings.activeLow))
+                        edge: settings.direction == .counter ? edge : .both, activeLow: settings.activeLow,
+                        debounce: settings.debounce.nanoseconds))
                     inputs.append(InputLine(settings: settings, line: line, now: now))
                 }
             } catch { Log.error("GPIO \(settings.name): \(error)") }

@@ -113,7 +113,8 @@ final class InputLine {
         self.settings = settings
         self.line = line
         let level = (try? line.value()) ?? false
-        debouncer = Debouncer(interval: settings.debounce.nanoseconds, initial: level)
+        // Where the kernel debounces (libgpiod 2), its events are already settled.
+        debouncer = Debouncer(interval: line.debouncedByKernel ? 0 : settings.debounce.nanoseconds, initial: level)
         counter = PulseCounter(now: now)
         lastPolled = level
         nextPoll = now + InputLine.pollInterval

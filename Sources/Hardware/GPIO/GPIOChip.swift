@@ -19,9 +19,11 @@ public struct GPIOInputOptions: Sendable {
     /// Edge events to report; nil for a line that is only read.
     public var edge: GPIOEdge?
     public var activeLow: Bool
+    /// Nanoseconds of quiet before an edge counts, for chips that can ask the kernel to debounce.
+    public var debounce: UInt64
 
-    public init(consumer: String = "edge-agent", bias: GPIOBias = .asIs, edge: GPIOEdge? = nil, activeLow: Bool = false) {
-        self.consumer = consumer; self.bias = bias; self.edge = edge; self.activeLow = activeLow
+    public init(consumer: String = "edge-agent", bias: GPIOBias = .asIs, edge: GPIOEdge? = nil, activeLow: Bool = false, debounce: UInt64 = 0) {
+        self.consumer = consumer; self.bias = bias; self.edge = edge; self.activeLow = activeLow; self.debounce = debounce
     }
 }
 
@@ -49,6 +51,12 @@ public protocol GPIOInput: AnyObject {
     var eventDescriptor: Int32? { get }
     /// Reads the events waiting, without blocking.
     func readEvents(_ handler: (GPIOEvent) -> Void) throws(GPIOError)
+    /// Whether the kernel debounces the events (the requested `debounce`), so the loop need not.
+    var debouncedByKernel: Bool { get }
+}
+
+public extension GPIOInput {
+    var debouncedByKernel: Bool { false }
 }
 
 public protocol GPIOOutput: AnyObject {
