@@ -26,7 +26,7 @@ struct FieldFaultTests {
         broker.signal(SIGSTOP)
         usleep(3_000_000)  // the agent's keep alive gives up on the frozen broker (1 s ping timeout)
         broker.signal(SIGKILL)
-        try broker.start()
+        try broker.restart()   // reaps the killed broker, starts a new one on the same port
         // The observer reconnects; the retained status it is sent, and everything after it.
         let before = observer.telemetry("air").count
         #expect(observer.wait(seconds: 20) { observer.statuses.count >= 2 && observer.telemetry("air").count > before })

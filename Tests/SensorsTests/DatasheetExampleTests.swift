@@ -82,12 +82,16 @@ import Hardware
         #expect(abs(BH1750.lux(high: 0xFF, low: 0xFF) - 54612.5) < 0.01)
     }
 
-    /// VEML7700: 0.0036 lx/count at gain 2, 800 ms; 0.0576 at gain 1, 100 ms; correction above 1000 lx.
+    /// VEML7700, datasheet rev. 1.7 resolution table: 0.0042 lx/count at gain 2, 800 ms (max 275 lx);
+    /// 0.0672 at gain 1, 100 ms; 2.1504 at gain 1/8, 25 ms (max 140,929 lx); correction above 1000 lx.
     @Test func veml7700Resolution() {
-        #expect(abs(VEML7700.lux(counts: 1000, gain: 2, integrationMilliseconds: 800) - 3.6) < 1e-9)
-        #expect(abs(VEML7700.lux(counts: 1000, gain: 1, integrationMilliseconds: 100) - 57.6) < 1e-9)
-        let high = VEML7700.lux(counts: 60000, gain: 0.125, integrationMilliseconds: 25)   // 0.4608 * 60000 = 27648 lx raw
-        #expect(high > 27648)
+        #expect(abs(VEML7700.lux(counts: 1000, gain: 2, integrationMilliseconds: 800) - 4.2) < 1e-9)
+        #expect(abs(VEML7700.lux(counts: 65535, gain: 2, integrationMilliseconds: 800) - 275.247) < 1e-3)
+        #expect(abs(VEML7700.lux(counts: 1000, gain: 1, integrationMilliseconds: 100) - 67.2) < 1e-9)
+        #expect(abs(VEML7700.lux(counts: 400, gain: 0.125, integrationMilliseconds: 25) - 860.16) < 1e-9)  // below 1000: raw
+        let x = 2.1504 * 60000   // 129,024 lx raw: the application note's polynomial
+        let corrected = 6.0135e-13 * x * x * x * x - 9.3924e-9 * x * x * x + 8.1488e-5 * x * x + 1.0023 * x
+        #expect(abs(VEML7700.lux(counts: 60000, gain: 0.125, integrationMilliseconds: 25) - corrected) < 1e-6)
     }
 
     /// ADS1115 datasheet Table 3 (output codes at FS = 2.048 V): 0x7FFF = +FS (2^15 - 1)/2^15,

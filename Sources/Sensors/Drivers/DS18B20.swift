@@ -4,19 +4,27 @@ import Glibc
 
 /// Maxim DS18B20 through the kernel's 1-wire interface (w1-gpio + w1_therm, `dtoverlay=w1-gpio`).
 ///
-/// Reading `w1_slave` makes the kernel convert (750 ms at 12 bits) and blocks meanwhile, which
-/// would stall the agent's loop; so `start` writes `trigger` to the bus master's
-/// `therm_bulk_read` (kernel 5.10+), and `collect` reads `w1_slave` after the conversion time,
-/// when the kernel returns the converted scratchpad without waiting again. The kernel's CRC
-/// verdict (`crc=.. YES`) is checked, and 85.000 °C, the power-on value of the temperature
-/// register (datasheet, Table "Memory map"), is refused as a conversion that did not run.
+/// Reading `w1_slave` makes the kernel convert (750 ms at 12 bits) and blocks meanwhile; even a
+/// read after a conversion holds the thread for the 1-wire transfer. So `w1_slave` is only ever
+/// read on a thread of its own (BackgroundFileReader), never on the agent's loop. Where
+/// `therm_bulk_read` is writable (kernel 5.10+, as root and outside the systemd unit's sandbox)
+/// `start` triggers the conversion there and the read follows it; elsewhere the read itself
+/// converts. The kernel's CRC verdict (`crc=.. YES`) is checked, and 85.000 °C, the power-on value
+/// of the temperature register (datasheet, Table "Memory map"), is refused as a conversion that
+/// did not run.
 ///
 /// Options: `id` (the device directory name, `28-...`), required.
 public final class DS18B20: SensorDriver {
     let devicePath: String
     let bulkTriggerPath: String
-    private var buffer = [UInt8](repeating: 0, count: 128)
+    private let reader: BackgroundFileReader
     private var bulkTrigger = true
+    /// When the current read of w1_slave was handed to the reader; nil before it is.
+    private var readSince: UInt64?
+    static let conversionNanoseconds: UInt64 = 750_000_000
+    static let pollNanoseconds: UInt64 = 20_000_000
+    /// A read that has not returned by then (a stuck bus; w1_therm retries a few times) fails.
+    static let timeoutNanoseconds: UInt64 = 5_000_000_000
 
     public init(options: DriverOptions, sysfsRoot: String = "/sys/bus/w1/devices") throws {
         var options = options
@@ -25,6 +33,7 @@ public final class DS18B20: SensorDriver {
         try options.finish()
         devicePath = "\(sysfsRoot)/\(id)/w1_slave"
         bulkTriggerPath = "\(sysfsRoot)/\(id)/../therm_bulk_read"
+        reader = BackgroundFileReader(path: devicePath)
     }
 
     public func configure() throws {
@@ -33,22 +42,46 @@ public final class DS18B20: SensorDriver {
     }
 
     public func start() throws -> UInt64 {
-        guard bulkTrigger else { return 0 }
-        let fd = open(bulkTriggerPath, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { bulkTrigger = false; return 0 }
-        defer { close(fd) }
-        let ok = "trigger\n".withCString { write(fd, $0, 8) } == 8
-        return ok ? 750_000_000 : 0
+        readSince = nil
+        if bulkTrigger {
+            let fd = open(bulkTriggerPath, O_WRONLY | O_CLOEXEC)
+            if fd >= 0, "trigger\n".withCString({ write(fd, $0, 8) }) == 8 {
+                close(fd)
+                return DS18B20.conversionNanoseconds  // collect reads once the conversion is done
+            }
+            if fd >= 0 { close(fd) }
+            bulkTrigger = false
+        }
+        try requestRead()
+        return DS18B20.conversionNanoseconds
     }
 
     public func collect(into m: inout Measurement) throws -> UInt64? {
-        let fd = open(devicePath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SensorError.file(path: devicePath, errno: errno) }
-        defer { close(fd) }
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { throw SensorError.file(path: devicePath, errno: count < 0 ? errno : EIO) }
-        m.add("temperature_c", try DS18B20.parse(buffer[0..<count]), decimals: 3)
-        return nil
+        guard let since = readSince else {
+            try requestRead()
+            return DS18B20.pollNanoseconds
+        }
+        switch reader.take() {
+        case .bytes(let bytes)?:
+            readSince = nil
+            m.add("temperature_c", try DS18B20.parse(bytes[...]), decimals: 3)
+            return nil
+        case .failed(let error)?:
+            readSince = nil
+            throw SensorError.file(path: devicePath, errno: error)
+        case nil:
+            guard monotonicNanoseconds() - since < DS18B20.timeoutNanoseconds else {
+                throw SensorError.conversionStuck("DS18B20: reading \(devicePath) has not returned in 5 s")
+            }
+            return DS18B20.pollNanoseconds
+        }
+    }
+
+    private func requestRead() throws {
+        guard reader.request() else {
+            throw SensorError.conversionStuck("DS18B20: the previous read of \(devicePath) has not returned")
+        }
+        readSince = monotonicNanoseconds()
     }
 
     /// Parses w1_slave: "72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 ... t=23125\n".

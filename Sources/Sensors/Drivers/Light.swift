@@ -74,11 +74,15 @@ public final class VEML7700: SensorDriver {
         return nil
     }
 
+    /// Datasheet rev. 1.7 (Nov 2023) and application note 84323: 0.0042 lx per count at gain 2 and
+    /// 800 ms (the earlier 0.0036 was withdrawn: readings with it were 14.3 % low), doubling as the
+    /// gain or the integration time halves.
     static func lux(counts: UInt16, gain: Double, integrationMilliseconds: Int) -> Double {
-        let resolution = 0.0036 * (2 / gain) * (800 / Double(integrationMilliseconds))
+        let resolution = 0.0042 * (2 / gain) * (800 / Double(integrationMilliseconds))
         let x = Double(counts) * resolution
         guard x > 1000 else { return x }
-        // Application note 84323, "Calculating the lux level": correction for high illuminance.
+        // Application note 84323, "Calculating the lux level": the sensor reads low above about
+        // 1000 lx, whatever the gain; this polynomial corrects it (as ESPHome and Adafruit apply it).
         return 6.0135e-13 * x * x * x * x - 9.3924e-9 * x * x * x + 8.1488e-5 * x * x + 1.0023 * x
     }
 }

@@ -115,7 +115,13 @@ public final class SimulatedAHT20: SimulatedCommandDevice {
     public var rawRH: UInt32 = 0x80000    // 50 %
     public var rawT: UInt32 = 0x66666     // 30 °C
     public var calibrated = true
+    /// When power came on (monotonic ns): for 40 ms after it the chip answers nothing (datasheet 7.4).
+    public var poweredOnAt: UInt64 = 0
     public override init() {}
+    public override func transfer(write: UnsafeRawBufferPointer, read: UnsafeMutableRawBufferPointer) -> Bool {
+        if monotonicNanoseconds() < poweredOnAt + 40_000_000 { return false }
+        return super.transfer(write: write, read: read)
+    }
     override func handle(command: [UInt8]) {
         switch command.first {
         case 0x71: response = [calibrated ? 0x18 : 0x10]
