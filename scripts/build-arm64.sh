@@ -6,7 +6,7 @@
 # linked statically. Then, with --check, runs the binary under qemu-user: check-config, scan-i2c on
 # a bus that is not there, and a simulated run that must publish to a local mosquitto.
 #
-#   scripts/build-arm64.sh [--check]     -> .build-arm64/aarch64-unknown-linux-gnu/release/edge-agent
+#   scripts/build-arm64.sh [--check]     -> .build-arm64/edge-agent-aarch64 (stripped)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source=$(pwd)
@@ -38,12 +38,12 @@ triple=aarch64-unknown-linux-gnu
 chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
   PKG_CONFIG_SYSROOT_DIR=/sdk PKG_CONFIG_LIBDIR=/sdk/usr/lib/aarch64-linux-gnu/pkgconfig:/sdk/usr/share/pkgconfig \
   bash -o pipefail -c "cd /src && swift build -c release --scratch-path .build-arm64 --product edge-agent --static-swift-stdlib \
-    --triple $triple --sdk /sdk -Xswiftc -resource-dir -Xswiftc /sdk/usr/libexec/swift/lib/swift \
-    -Xcc --sysroot=/sdk -Xlinker --sysroot=/sdk 2>&1 | grep -E 'error|warning: unre|Build' | tail -5"
+    --triple $triple --sdk /sdk -Xswiftc -resource-dir -Xswiftc /sdk/usr/libexec/swift/lib/swift_static -Xswiftc -sdk -Xswiftc /sdk 2>&1 | grep -E 'error|warning: unre|Build' | tail -5"
 binary=$source/.build-arm64/$triple/release/edge-agent
 [ -x "$binary" ]
 stripped=$source/.build-arm64/edge-agent-aarch64
-"$root/usr/libexec/swift/bin/llvm-strip" -o "$stripped" "$binary" 2>/dev/null || cp "$binary" "$stripped"
+command -v aarch64-linux-gnu-strip >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binutils-aarch64-linux-gnu >/dev/null
+aarch64-linux-gnu-strip -o "$stripped" "$binary"
 echo "arm64 binary: $(file -b "$stripped" | cut -d, -f1-2), $(( $(stat -c %s "$stripped") / 1024 )) KiB stripped"
 [ "${1:-}" = "--check" ] || exit 0
 
@@ -61,7 +61,7 @@ mosquitto -c "$work/mosquitto.conf" >/dev/null 2>&1 & broker=$!
 sed -e "s|mqtt://localhost:1883|mqtt://127.0.0.1:$port|" -e "s|dir: .*spool.*|dir: $work/spool|" boards/simulated.yaml > "$work/config.yaml"
 sleep 0.5
 timeout 20 mosquitto_sub -p "$port" -t 'edge/+/telemetry/#' -C 1 -W 20 > "$work/received" & sub=$!
-run run --config "$work/config.yaml" 2>"$work/agent.log" & agent=$!
+qemu-aarch64-static -L "$sdk" "$stripped" run --config "$work/config.yaml" 2>"$work/agent.log" & agent=$!
 status=0
 wait $sub || status=$?
 kill $agent $broker 2>/dev/null || true

@@ -16,6 +16,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$packages" ]; then
   command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap
   rm -rf "$root"
   debootstrap --variant=minbase --include="$packages" trixie "$root" http://deb.debian.org/debian >/dev/null
+  # Swift packages resolve from the same mirror as outside the root (git's url.*.insteadOf).
+  git config --system -l 2>/dev/null | grep '^url\.' | while IFS='=' read -r key value; do
+    chroot "$root" git config --system --add "$key" "$value"
+  done
   echo "$packages" > "$stamp"
 fi
 [ "${1:-}" = "--root-only" ] && exit 0
@@ -27,11 +31,7 @@ bind() { mkdir -p "$root$2"; mount --bind "$1" "$root$2"; mounts+=("$root$2"); }
 mount -t proc proc "$root/proc"; mounts+=("$root/proc")   # swift finds its runtime through /proc/self/exe
 bind /dev /dev
 bind "$source" /src
-# Swift packages resolve from this machine's mirror, as outside the root.
 if [ -d /opt/swift-packages ]; then bind /opt/swift-packages /opt/swift-packages; fi
-git config --system -l 2>/dev/null | grep '^url\.' | while IFS='=' read -r key value; do
-  chroot "$root" git config --system --add "$key" "$value" 2>/dev/null || true
-done
 
 run() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 bash -o pipefail -c "cd /src && $1"; }
 run "swift --version 2>&1 | grep -i version"
