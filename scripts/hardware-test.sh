@@ -5,9 +5,9 @@
 #   - i2c-stub at 0x76 filled with a BME280's registers (the datasheet's worked example), read
 #     with `edge-agent read` through /dev/i2c-0, libi2c's SMBus calls and the BME280 driver;
 #   - `edge-agent scan-i2c` naming the chip by its id register;
-#   - gpio-sim: the agent runs with an input and an output on the simulated chip, found by its
-#     label (libgpiod); the script drives the input through gpio-sim's pull attribute, first in a
-#     burst of bounces that the 20 ms debounce must fold into one edge (libgpiod 1.6: the agent's
+#   - gpio-sim: the agent runs with an input (biased pull-up, which gpio-sim must show) and an
+#     output on the simulated chip, found by its label (libgpiod); the script drives the input
+#     through gpio-sim's pull attribute, first in a burst of bounces that the 20 ms debounce must fold into one edge (libgpiod 1.6: the agent's
 #     debouncer; libgpiod 2: the kernel's), reads the output back, then stops the agent and checks
 #     that the edges were recorded as events and the output went to its safe state.
 # Prints the guest's transcript and exits non-zero on any difference from what is expected.
@@ -65,7 +65,7 @@ spool:
 sensors:
   - {name: air, driver: bme280, address: 0x76, interval: 10s}
 gpio:
-  - {name: door, line: GPIO3, direction: input, edge: both, debounce: 20ms}
+  - {name: door, line: GPIO3, direction: input, edge: both, debounce: 20ms, bias: pull-up}
   - {name: relay, line: GPIO5, direction: output, initial: true, safe_state: false, commandable: true}
 EOF
 
@@ -102,10 +102,12 @@ edge-agent run --config /etc/test.yaml 2>/tmp/agent.log &
 agent=$!
 sleep 2
 echo "== output after start: $(cat $lines/sim_gpio5/value)"
-# Bounces: five level changes within a few milliseconds, settling high: one edge.
-for pull in pull-up pull-down pull-up pull-down pull-up; do echo $pull > $lines/sim_gpio3/pull; done
+# The agent asked for a pull-up on the input, over gpio-sim's pull-down.
+echo "== input with its pull-up bias: $(cat $lines/sim_gpio3/value)"
+# Bounces: five level changes within a few milliseconds, settling low: one edge.
+for pull in pull-down pull-up pull-down pull-up pull-down; do echo $pull > $lines/sim_gpio3/pull; done
 sleep 1
-echo pull-down > $lines/sim_gpio3/pull
+echo pull-up > $lines/sim_gpio3/pull
 sleep 1
 kill -TERM $agent
 wait $agent
@@ -138,11 +140,12 @@ air:
 i2c-0:
   0x76  BME280 (chip id 0x60)
 == output after start: 1
+== input with its pull-up bias: 1
 == agent exit: 0
 == output after stop: 0
 == events
-events/door {"state":true,"source":"input"}
 events/door {"state":false,"source":"input"}
+events/door {"state":true,"source":"input"}
 EOF
 actual=$work/actual.txt
 sed -n '/^== read/,/^== agent log/p' "$transcript" | sed '$d' | grep -v '^events/relay {"state":false' > "$actual" || true
