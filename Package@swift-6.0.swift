@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "edge-agent"]),
         // libFuzzer targets for every parser of outside bytes (scripts/fuzz.sh); without -D FUZZING
         // the same binary replays a corpus.
-        .executableTarget(name: "edge-agent-fuzz", dependencies: ["Agent", "MQTT", "Sensors", "Spool"], path: "Tests/Fuzz",
+        .executableTarget(name: "edge-agent-fuzz", dependencies: ["Agent", "MQTT", "Sensors", "Spool"], path: "Tests/Fuzz", exclude: ["corpus"],
                          linkerSettings: [.unsafeFlags(["-use-ld=lld"], .when(platforms: [.linux]))]),
         // A child process for the spool's crash tests: appends until SIGKILLed.
         .executableTarget(name: "spool-crash-writer", dependencies: ["Spool"], path: "Tests/SpoolCrashWriter"),
