@@ -22,8 +22,10 @@ done
 [ ${#targets[@]} -gt 0 ] || targets=(mqtt commands config board spool w1)
 
 # Debug configuration keeps @testable imports working; -O makes the run fast enough.
+mkdir -p .build-fuzz
 swift build --scratch-path .build-fuzz --product edge-agent-fuzz \
-  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -parse-as-library -Xswiftc -O 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | tail -3
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -parse-as-library -Xswiftc -O >.build-fuzz/build.log 2>&1 \
+  || { grep -E "error" .build-fuzz/build.log | head -20; echo "fuzz targets: build failed (.build-fuzz/build.log)"; exit 1; }
 binary=.build-fuzz/debug/edge-agent-fuzz
 mkdir -p .build-fuzz/crashes
 failed=0
