@@ -36,7 +36,9 @@ enum FuzzSpool {
         write(dir + "/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".seg", segment)
         if !cursor.isEmpty { write(dir + "/cursor", cursor) }
         write(dir + "/sequences", sequences)
-        guard let spool = try? Spool(directory: dir, configuration: SpoolConfiguration(capacityBytes: 1 << 20, durability: .never)) else { return }
+        var configuration = SpoolConfiguration(capacityBytes: 1 << 20, durability: .never)
+        configuration.writeBufferBytes = 4096  // small: more flushes, and a cheaper allocation per input
+        guard let spool = try? Spool(directory: dir, configuration: configuration) else { return }
         _ = spool.drainEvents()
         var last: UInt64?
         while let n = try? spool.read(max: 64, { last = $0.seq }), n > 0 {}
