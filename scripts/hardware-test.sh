@@ -9,7 +9,9 @@
 #     output on the simulated chip, found by its label (libgpiod); the script drives the input
 #     through gpio-sim's pull attribute, first in a burst of bounces that the 20 ms debounce must fold into one edge (libgpiod 1.6: the agent's
 #     debouncer; libgpiod 2: the kernel's), reads the output back, then stops the agent and checks
-#     that the edges were recorded as events and the output went to its safe state.
+#     that the edges were recorded as events and the output went to its safe state; a second input
+#     without debounce sees two edges 0.2 s apart, the second while the agent is stopped (SIGSTOP)
+#     for 2 s: its events must keep the kernel's times, 0.2 s apart.
 # Prints the guest's transcript and exits non-zero on any difference from what is expected.
 #
 # EDGE_AGENT_BINARY tests another build; EDGE_AGENT_ROOT names the root it was built for (its shared
@@ -51,7 +53,7 @@ model: qemu gpio-sim test board
 gpio_chip: edge-test
 gpio_lines: 8
 i2c_bus: 0
-lines: {GPIO3: 3, GPIO5: 5}
+lines: {GPIO3: 3, GPIO5: 5, GPIO6: 6}
 EOF
 cat > "$initrd/etc/test.yaml" <<'EOF'
 device_id: qemu
@@ -66,6 +68,7 @@ sensors:
   - {name: air, driver: bme280, address: 0x76, interval: 10s}
 gpio:
   - {name: door, line: GPIO3, direction: input, edge: both, debounce: 20ms, bias: pull-up}
+  - {name: button, line: GPIO6, direction: input, edge: both}
   - {name: relay, line: GPIO5, direction: output, initial: true, safe_state: false, commandable: true}
 EOF
 
@@ -98,6 +101,7 @@ echo edge-test > $sim/bank0/label
 echo 1 > $sim/live
 lines=/sys/devices/platform/$(cat $sim/dev_name)/$(cat $sim/bank0/chip_name)
 echo pull-down > $lines/sim_gpio3/pull
+echo pull-down > $lines/sim_gpio6/pull
 edge-agent run --config /etc/test.yaml 2>/tmp/agent.log &
 agent=$!
 sleep 2
@@ -109,12 +113,25 @@ for pull in pull-down pull-up pull-down pull-up pull-down; do echo $pull > $line
 sleep 1
 echo pull-up > $lines/sim_gpio3/pull
 sleep 1
+# Two button edges 0.2 s apart, the second while the agent is stopped for 2 s: with the kernel's
+# event times the two events are 0.2 s apart, not 2 s (the time the loop saw them).
+echo pull-up > $lines/sim_gpio6/pull
+sleep 0.2
+kill -STOP $agent
+echo pull-down > $lines/sim_gpio6/pull
+sleep 2
+kill -CONT $agent
+sleep 0.5
 kill -TERM $agent
 wait $agent
 echo "== agent exit: $?"
 echo "== output after stop: $(cat $lines/sim_gpio5/value)"
 echo "== events"
-edge-agent spool dump --dir /tmp/spool 2>&1 | grep -o 'events/[a-z]* {[^}]*}' | sed 's/"seq":[0-9]*,"ts":[0-9]*,//'
+edge-agent spool dump --dir /tmp/spool 2>&1 | grep -o 'events/[a-z]* {[^}]*}' > /tmp/events
+grep -v button /tmp/events | sed 's/"seq":[0-9]*,"ts":[0-9]*,//'
+set -- $(grep button /tmp/events | sed 's/.*"ts":\([0-9]*\).*/\1/')
+gap=$(( $2 - $1 ))
+echo "== button events $(grep -c button /tmp/events), kernel-time gap under 1 s: $([ $gap -ge 100 ] && [ $gap -lt 1000 ] && echo yes || echo "no ($gap ms)")"
 echo "== agent log"
 cat /tmp/agent.log
 echo "== guest done"
@@ -146,6 +163,7 @@ i2c-0:
 == events
 events/door {"state":false,"source":"input"}
 events/door {"state":true,"source":"input"}
+== button events 2, kernel-time gap under 1 s: yes
 EOF
 actual=$work/actual.txt
 sed -n '/^== read/,/^== agent log/p' "$transcript" | sed '$d' | grep -v '^events/relay {"state":false' > "$actual" || true

@@ -17,17 +17,27 @@ extension Agent {
 
     func handleGPIOEvents(_ input: InputLine, now: UInt64) {
         do {
-            try input.line.readEvents { event in edge(input, rising: event.rising, now: now) }
+            try input.line.readEvents { event in edge(input, rising: event.rising, now: now, kernelTime: event.timestamp) }
         } catch { Log.error("\(error)") }
     }
 
-    private func edge(_ input: InputLine, rising: Bool, now: UInt64) {
+    private func edge(_ input: InputLine, rising: Bool, now: UInt64, kernelTime: UInt64? = nil) {
         if input.settings.direction == .counter { input.counter.pulse(); return }
         input.debouncer.edge(at: now)
-        // No debounce: the edge settles at once, with the level it went to.
-        if input.settings.debounce.nanoseconds == 0, let change = input.debouncer.settle(level: rising, now: now) {
-            publishLineEvent(input.settings.name, level: change.level, source: "input")
+        // Settled already (no debounce asked for, or the kernel debounced it): published at once,
+        // with the level it went to and the kernel's time of the edge, however late the loop saw it.
+        if input.settings.debounce.nanoseconds == 0 || input.line.debouncedByKernel,
+           let change = input.debouncer.settle(level: rising, now: now) {
+            publishLineEvent(input.settings.name, level: change.level, source: "input", at: kernelTime.map { wallClock(ofMonotonic: $0, now: now) })
         }
+    }
+
+    /// A kernel event time (CLOCK_MONOTONIC, as libgpiod 2 asks and kernels since 5.7 give v1) as
+    /// UTC milliseconds; the time of reading if it is not a plausible recent monotonic time.
+    private func wallClock(ofMonotonic time: UInt64, now: UInt64) -> Int64 {
+        let wall = wallClockMilliseconds()
+        guard time <= now, now - time < 3_600_000_000_000 else { return wall }
+        return wall - Int64((now - time) / 1_000_000)
     }
 
     /// Debounce settling, polling of expander inputs, counter reports, pulse ends.
@@ -79,8 +89,8 @@ extension Agent {
 
     /// `{"seq":..,"ts":..,"state":true,"source":"input"}` on `<prefix>/<device>/events/<line>`,
     /// through the spool like readings, so an event during an outage is not lost.
-    func publishLineEvent(_ name: String, level: Bool, source: StaticString) {
-        record(name: name, event: true, timestamp: wallClockMilliseconds()) { json in
+    func publishLineEvent(_ name: String, level: Bool, source: StaticString, at timestamp: Int64? = nil) {
+        record(name: name, event: true, timestamp: timestamp ?? wallClockMilliseconds()) { json in
             json.key("state"); json.literal(level ? "true" : "false")
             json.key("source"); json.string("\(source)")
         }
