@@ -49,10 +49,11 @@ extension Agent {
             let parsed: JSONValue
             do { parsed = payload.isEmpty ? .object([:]) : try JSONParser.parse(payload) } catch { throw CommandFailure("\(error)") }
             guard case .object(let fields) = parsed else { throw CommandFailure("a request is a JSON object, not \(parsed.typeName)") }
-            switch fields["id"] {
-            case .string?, .number?, .null?: id = fields["id"]!
-            case nil: break
-            default: throw CommandFailure("id must be a string or a number")
+            if let given = fields["id"] {
+                switch given {
+                case .string, .number, .null: id = given
+                default: throw CommandFailure("id must be a string or a number")
+                }
             }
             guard let spec = Agent.commands.first(where: { $0.name == request.command }) else {
                 throw CommandFailure("unknown command '\(request.command)'; commands: \(Agent.commandNames.joined(separator: ", "))")
