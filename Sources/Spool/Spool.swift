@@ -3,64 +3,6 @@ import Glibc
 #endif
 import Syscalls
 
-public typealias Nanoseconds = UInt64
-
-public struct SpoolConfiguration: Sendable, Equatable {
-    /// When appended records are made durable (fdatasync). Whatever the policy, records reach the
-    /// kernel (write(2)) at least every `flushInterval`, so a crash of the process alone loses at most
-    /// that much; a power cut loses what the policy says.
-    public enum Durability: Sendable, Equatable {
-        /// fdatasync after every append: nothing acknowledged by `append` is lost. Slowest, most writes.
-        case always
-        /// fdatasync every interval: a power cut loses at most the last interval.
-        case interval(Nanoseconds)
-        /// Never fdatasync; the kernel writes back when it likes (about 30 s on Linux by default).
-        case never
-    }
-
-    public var capacityBytes: Int = 64 * 1024 * 1024
-    /// Size of each segment file; the oldest whole segment is dropped when the spool is full.
-    public var segmentBytes: Int = 4 * 1024 * 1024
-    public var durability: Durability = .interval(1_000_000_000)
-    public var flushInterval: Nanoseconds = 1_000_000_000
-    /// Records are batched here and written in whole buffers (of whole pages where possible).
-    public var writeBufferBytes: Int = 64 * 1024
-
-    public init(capacityBytes: Int = 64 * 1024 * 1024, segmentBytes: Int? = nil, durability: Durability = .interval(1_000_000_000)) {
-        self.capacityBytes = capacityBytes
-        self.segmentBytes = segmentBytes ?? max(SpoolConfiguration.minimumSegmentBytes, min(capacityBytes / 16, 4 * 1024 * 1024))
-        self.durability = durability
-    }
-
-    /// A segment holds at least one record of the largest size.
-    public static let minimumSegmentBytes = Format.segmentHeaderSize + Format.recordHeaderSize + Format.maxPayload
-    /// The smallest capacity with default segments: two of the smallest.
-    public static let minimumCapacityBytes = 2 * minimumSegmentBytes
-
-    /// Why the spool would refuse this configuration, or nil. The one rule, shared by `Spool.init`
-    /// and the configuration check.
-    public var problem: SpoolError? {
-        guard segmentBytes >= SpoolConfiguration.minimumSegmentBytes, capacityBytes >= 2 * segmentBytes else {
-            return .capacityTooSmall(capacity: capacityBytes, segmentBytes: segmentBytes)
-        }
-        return nil
-    }
-}
-
-/// Things the spool reports as they happen; none of them stops it.
-public enum SpoolEvent: Equatable, Sendable {
-    /// The spool was full and the oldest segment went; `records` unacknowledged readings were lost.
-    case droppedOldest(records: UInt64, segment: String)
-    /// A torn record at the end of the newest segment (a crash mid-write) was cut off at open.
-    case truncatedTail(bytes: Int, segment: String)
-    /// Records that failed their checksum were skipped; `fromSeq...toSeq` are missing.
-    case skippedCorrupt(fromSeq: UInt64, toSeq: UInt64, segment: String)
-    /// A segment whose header is unreadable was set aside (renamed to .corrupt).
-    case quarantinedSegment(segment: String)
-    /// No intact cursor was found; delivery restarts at the oldest record kept (at-least-once).
-    case cursorLost
-}
-
 /// A record handed to a reader. The payload is valid only during the callback.
 public struct SpoolRecord {
     public let seq: UInt64
@@ -93,6 +35,9 @@ public final class Spool {
     public let directory: String
     public let configuration: SpoolConfiguration
     public var onEvent: ((SpoolEvent) -> Void)?
+    /// How many records of a range about to be dropped unacknowledged were sent anyway (in flight,
+    /// or published without going through the reader): those are not counted in `dropped`.
+    public var sentElsewhere: ((Range<UInt64>) -> UInt64)?
 
     var segments: [SegmentFile] = []
     var activeFD: FileDescriptor
@@ -104,6 +49,14 @@ public final class Spool {
     var dataDirty = false
     var lastSyncAt: Nanoseconds
     var lastFlushAt: Nanoseconds
+    /// A write episode that is failing (a full disk): when it began, when a write was last tried,
+    /// and how many appends or syncs failed. While it lasts, writes are tried once a second, not on
+    /// every append, so a full disk costs no CPU.
+    var failing: (since: Nanoseconds, lastTry: Nanoseconds, failures: UInt64, error: SpoolError)?
+    /// Whether writes are failing now (reported by `.writeFailed`, ended by `.writingResumed`).
+    public var isWriteFailing: Bool { failing != nil }
+    /// How often a failing write is tried again.
+    public static let writeRetryInterval: Nanoseconds = 1_000_000_000
 
     public internal(set) var nextSeq: UInt64
     public internal(set) var nextUnacknowledged: UInt64
@@ -203,6 +156,7 @@ public final class Spool {
         }
         try makeRoom(for: size)
         if buffered + size > writeBuffer.count { try flush() }
+        let before = (position: lastAppendedPosition, timestamp: newestTimestamp)
         lastAppendedPosition = Position(seq: nextSeq, segmentBase: active.baseSeq, offset: activeFlushedSize + buffered)
         Format.encodeRecord(seqDelta: UInt32(nextSeq - active.baseSeq),
                             timestampDelta: Int32(timestamp - active.baseTimestamp),
@@ -212,7 +166,19 @@ public final class Spool {
         let seq = nextSeq
         nextSeq += 1
         newestTimestamp = timestamp
-        try applyPolicy(now: Spool.monotonicNow())
+        do { try applyPolicy(now: Spool.monotonicNow()) } catch {
+            // `.always` acknowledges only what is on the disk: a record the write did not take is
+            // taken back, and the caller told. The other policies hold it in memory until a write
+            // succeeds (syncIfDue retries and throws meanwhile).
+            guard configuration.durability == .always else { return seq }
+            if buffered >= size {
+                buffered -= size
+                nextSeq -= 1
+                lastAppendedPosition = before.position
+                newestTimestamp = before.timestamp
+            }
+            throw error
+        }
         return seq
     }
 
@@ -237,13 +203,15 @@ public final class Spool {
     }
 
     /// Removes the oldest segment; readings in it not yet acknowledged are counted as dropped.
-    func dropOldestSegment() throws(SpoolError) {
+    func dropOldestSegment(reason: SpoolEvent.DropReason = .capacity) throws(SpoolError) {
         let oldest = segments[0]
         let end = segments[1].baseSeq
         let lost = end > nextUnacknowledged ? end - max(nextUnacknowledged, oldest.baseSeq) : 0
         if lost > 0 {
-            dropped += lost
-            report(.droppedOldest(records: lost, segment: Format.segmentName(baseSeq: oldest.baseSeq)))
+            let seqs = max(nextUnacknowledged, oldest.baseSeq)..<end
+            let unsent = lost - min(lost, sentElsewhere?(seqs) ?? 0)
+            dropped += unsent
+            report(.droppedOldest(seqs: seqs, unsent: unsent, from: oldest.baseTimestamp, to: segments[1].baseTimestamp, reason: reason))
         }
         nextUnacknowledged = max(nextUnacknowledged, end)
         cursorDirty = true
@@ -288,6 +256,34 @@ public final class Spool {
     /// tries once more; if that does not help, the buffer is kept and `.noSpace` thrown.
     public func flush() throws(SpoolError) {
         guard buffered > 0, !segments.isEmpty else { return }
+        let now = Spool.monotonicNow()
+        if var episode = failing {
+            // Tried less than a second ago: fail at once, without a system call.
+            guard now &- episode.lastTry >= Spool.writeRetryInterval else {
+                episode.failures += 1
+                failing = episode
+                throw episode.error
+            }
+            failing?.lastTry = now
+        }
+        do { try writeBuffered() } catch {
+            if var episode = failing {
+                episode.failures += 1
+                failing = episode
+            } else {
+                failing = (now, now, 1, error)
+                report(.writeFailed(error))
+            }
+            throw error
+        }
+        if let episode = failing {
+            failing = nil
+            report(.writingResumed(failures: episode.failures, seconds: (now &- episode.since) / 1_000_000_000))
+        }
+    }
+
+    /// Writes the buffer to the newest segment; on failure the file is left as it was.
+    private func writeBuffered() throws(SpoolError) {
         let active = segments[segments.count - 1]
         var written = 0
         var retried = false
@@ -300,7 +296,7 @@ public final class Spool {
             try FileOps.truncate(activeFD, to: activeFlushedSize, path: active.path)
             if (error == ENOSPC || error == EFBIG || error == EDQUOT), !retried, segments.count > 1 {
                 retried = true
-                try dropOldestSegment()
+                try dropOldestSegment(reason: .diskFull)
                 written = 0
                 continue
             }
@@ -339,6 +335,7 @@ public final class Spool {
     /// When `syncIfDue` next has work, or nil when nothing is waiting.
     public var nextSyncDeadline: Nanoseconds? {
         guard dataDirty || cursorDirty || buffered > 0 else { return nil }
+        if let failing { return failing.lastTry &+ Spool.writeRetryInterval }
         switch configuration.durability {
         case .always: return lastSyncAt
         case .interval(let interval): return lastSyncAt &+ interval
@@ -367,7 +364,10 @@ public final class Spool {
         nextUnacknowledged = next
         if readSeq < next { readSeq = next; readPosition = nil }
         cursorDirty = true
-        try applyPolicy(now: Spool.monotonicNow())
+        do { try applyPolicy(now: Spool.monotonicNow()) } catch {
+            // A failing disk was reported when the episode began; the cursor waits in memory.
+            guard failing != nil else { throw error }
+        }
     }
 
     /// Records not yet acknowledged.

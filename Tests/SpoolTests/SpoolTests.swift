@@ -50,12 +50,26 @@ struct SpoolTests {
         try spool.appendExpected(3000)  // about 320 KB into 280 KB
         #expect(spool.bytesUsed <= 4 * 70_000)
         #expect(spool.dropped > 0)
-        guard case .droppedOldest(let records, _)? = events.first else { Issue.record("no drop reported"); return }
-        #expect(UInt64(events.count) >= 1 && records > 0)
+        guard case .droppedOldest(let seqs, let unsent, _, _, let reason)? = events.first else { Issue.record("no drop reported"); return }
+        #expect(seqs.lowerBound == 0 && seqs.count > 0 && unsent == UInt64(seqs.count) && reason == .capacity)
         let remaining = try spool.readAll()
         #expect(remaining.first?.seq == spool.dropped)  // exactly the oldest were dropped
         #expect(UInt64(remaining.count) + spool.dropped == 3000)
         #expect(remaining.map(\.seq) == Array(spool.dropped..<3000))
+    }
+
+    /// Records sent by other means (live, in flight) are gone from the disk but not lost: the
+    /// caller says how many, and `dropped` counts only the others.
+    @Test func droppedCountsOnlyWhatWasNeverSent() throws {
+        let dir = TemporaryDirectory("spool")
+        let spool = try Spool(directory: dir.path, configuration: smallSegments)
+        var events: [SpoolEvent] = []
+        spool.onEvent = { events.append($0) }
+        spool.sentElsewhere = { seqs in UInt64(seqs.clamped(to: 0..<100).count) }  // 0..<100 went out live
+        try spool.appendExpected(3000)
+        guard case .droppedOldest(let seqs, let unsent, _, _, _)? = events.first else { Issue.record("no drop reported"); return }
+        #expect(unsent == UInt64(seqs.count) - 100)
+        #expect(UInt64(try spool.readAll().count) + spool.dropped + 100 == 3000)
     }
 
     @Test func droppingAcknowledgedSegmentsLosesNothing() throws {
