@@ -40,6 +40,8 @@ public final class Agent: MQTTClientDelegate {
     var copies: UnacknowledgedCopies
     let sequences: SequenceStore
     var latency = LatencyStats()
+    /// Readings the spool refused (SpoolError): published from memory, or dropped.
+    var unstored = (published: UInt64(0), dropped: UInt64(0))
     var nextMetricsAt: UInt64 = 0
     /// The status to publish (true: online) once the window has room; see publishStatus.
     var pendingStatus: Bool?
@@ -66,7 +68,7 @@ public final class Agent: MQTTClientDelegate {
         case .never: spoolConfig.durability = .never
         }
         spool = try Spool(directory: config.spool.dir, configuration: spoolConfig)
-        for event in spool.drainEvents() { Log.warning("spool: \(event)") }
+        for event in spool.drainEvents() { Log.warning(SpoolWords.describe(event, capacity: config.spool.capacity.bytes)) }
         inflight.reserveCapacity(config.mqtt.inflight * config.backfill.batch + 16)
         liveRanges.reserveCapacity(Agent.maxLiveRanges)
         backlog = BacklogBatch(batch: config.backfill.batch)
@@ -88,7 +90,14 @@ public final class Agent: MQTTClientDelegate {
                                   warning: { Log.warning($0) })
         clock = config.clockCheck ? ClockSync() : nil
         client.delegate = self
-        spool.onEvent = { Log.warning("spool: \($0)") }
+        let capacity = config.spool.capacity.bytes
+        spool.onEvent = { event in
+            switch event {
+            case .writingResumed: Log.notice(SpoolWords.describe(event, capacity: capacity))
+            default: Log.warning(SpoolWords.describe(event, capacity: capacity))
+            }
+        }
+        spool.sentElsewhere = { [unowned self] seqs in sentCount(in: seqs) }
     }
 
     static func clientConfiguration(_ config: AgentConfig, topics: Topics) throws -> ClientConfiguration {
@@ -179,7 +188,10 @@ public final class Agent: MQTTClientDelegate {
                 else if let input = gpioInput(fd: fd) { handleGPIOEvents(input, now: MonotonicClock.now()) }
             }
             client.tick()
-            do { try spool.syncIfDue() } catch { Log.error("\(error)") }
+            do { try spool.syncIfDue() } catch {
+                // A failing disk was reported when the episode began (SpoolWords), and its end will be.
+                if !spool.isWriteFailing { Log.error("\(error)") }
+            }
         }
         shutDown(reloading: reloadRequested)
         if reloadRequested { reexec() }

@@ -114,8 +114,9 @@ struct CommandInboxTests {
         #expect(lines == ["broker sent PUBACK for 0"])
         log.tick(now: RepeatedLog.period)
         #expect(lines.last == "unknown PUBACK: 9999 more in the last 60 s")
-        log.tick(now: 2 * RepeatedLog.period)    // a quiet period ends the episode
-        #expect(lines.count == 2)
+        log.tick(now: 2 * RepeatedLog.period)    // a quiet period ends the episode, with its count
+        #expect(lines.count == 3)
+        #expect(lines.last == "unknown PUBACK: over, 10000 in all")
         #expect(log.nextDeadline == nil)
         log.note("unknown PUBACK", "again", now: 3 * RepeatedLog.period)
         #expect(lines.last == "again")

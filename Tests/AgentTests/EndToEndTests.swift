@@ -87,10 +87,16 @@ final class AgentProcess {
             """.write(toFile: directory.file("config.yaml"), atomically: true, encoding: .utf8)
     }
 
+    /// Each start logs to its own file; `log` is the latest one's.
+    private(set) var logPath: String?
+
     func start(environment: [String: String] = [:]) throws {
-        process = try ChildProcess(Self.binary, ["run", "--config", directory.file("config.yaml")],
-                                   stderr: directory.file("agent-\(UInt32.random(in: 0...UInt32.max)).log"), environment: environment)
+        let path = directory.file("agent-\(UInt32.random(in: 0...UInt32.max)).log")
+        process = try ChildProcess(Self.binary, ["run", "--config", directory.file("config.yaml")], stderr: path, environment: environment)
+        logPath = path
     }
+
+    var log: String { logPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? "" }
 
     func stop(_ signal: Int32) {
         process?.signal(signal)

@@ -53,8 +53,7 @@ extension Agent {
         if spillMode { spillCopies(while: { _ in true }) }
         let seq: UInt64
         do { seq = try spool.append(record, timestamp: timestamp) } catch {
-            Log.error("\(AgentRecord(record)?.event == true ? "event" : "reading") not stored: \(error)")
-            return false
+            return notStored(record, error: error)
         }
         guard let from = liveFrom else { return true }
         if !spillMode, pendingStatus == nil, client.isConnected, client.session.canPublishReliably, let id = publishLive(record) {
@@ -64,6 +63,35 @@ extension Agent {
         }
         stopLive(at: seq, from: from, resume: spool.lastAppendedPosition)
         return true
+    }
+
+    /// A reading the spool refused (a full disk, a failing card): published from memory if the
+    /// broker takes it now, otherwise dropped and counted. Logged once per episode, with a count.
+    private func notStored(_ record: UnsafeRawBufferPointer, error: SpoolError) -> Bool {
+        repeated.note("readings not stored", "readings cannot be stored: \(error)")
+        // Not tracked in flight: its acknowledgement has no spool record to move the cursor past.
+        if liveFrom != nil, pendingStatus == nil, client.isConnected, client.session.canPublishReliably,
+           let id = publishLive(record), id != 0 {
+            unstored.published += 1
+            return true
+        }
+        unstored.dropped += 1
+        return false
+    }
+
+    /// How many of the spool records in `seqs`, about to be dropped unacknowledged, were sent all
+    /// the same: live, in flight, or staged for the backlog. They are not counted as dropped.
+    func sentCount(in seqs: Range<UInt64>) -> UInt64 {
+        func overlap(_ a: Range<UInt64>) -> UInt64 {
+            let r = a.clamped(to: seqs)
+            return UInt64(r.count)
+        }
+        var n: UInt64 = 0
+        for range in liveRanges { n += overlap(range.seqs) }
+        if let liveFrom, liveFrom < UInt64.max { n += overlap(liveFrom..<UInt64.max) }
+        for reading in inflight where seqs.contains(reading.seq) && !isLive(reading.seq) { n += 1 }
+        for entry in backlog.entries where !entry.sent && seqs.contains(entry.seq) && !isLive(entry.seq) { n += 1 }
+        return n
     }
 
     /// Publishes a live record: its packet id, 0 if it was dropped as unpublishable (logged), nil
@@ -113,7 +141,10 @@ extension Agent {
                 do {
                     let seq = try spool.append(record, timestamp: wallClockMilliseconds())
                     inflight.append(InflightReading(packetID: id, seq: seq, sentAt: sentAt))
-                } catch { Log.error("an unacknowledged reading could not be spilled: \(error)") }
+                } catch {
+                    // Still in flight: it is lost only if the process dies before the broker acknowledges it.
+                    repeated.note("spill failures", "an unacknowledged reading could not be written to the spool: \(error)")
+                }
             }
         }
     }
@@ -181,7 +212,7 @@ extension Agent {
         }
     }
 
-    private func isLive(_ seq: UInt64) -> Bool {
+    func isLive(_ seq: UInt64) -> Bool {
         if let liveFrom, seq >= liveFrom { return true }
         return liveRanges.contains { $0.seqs.contains(seq) }
     }

@@ -34,17 +34,18 @@ extension Agent {
     }
 
     func record(sensor: SensorRunner) {
-        let stored = record(name: sensor.settings.name, event: false, timestamp: sensor.takenAt) { json in
+        // A reading the spool refused is counted as dropped (notStored), not as a sensor error.
+        record(name: sensor.settings.name, event: false, timestamp: sensor.takenAt) { json in
             for field in sensor.measurement.fields {
                 json.key(field.key)
                 json.number(field.value, decimals: field.decimals)
             }
         }
-        if !stored { sensor.errors += 1 }
     }
 
-    /// Stores and publishes one record (AgentRecord's layout), the JSON being `{"seq":..,"ts":..,<fields>}` with the name's own sequence number. Returns false
-    /// if it was lost (the spool refused it).
+    /// Stores and publishes one record (AgentRecord's layout), the JSON being `{"seq":..,"ts":..,<fields>}`
+    /// with the name's own sequence number. Returns false if it was lost (the spool refused it and
+    /// no broker took it).
     @discardableResult
     func record(name: String, event: Bool, timestamp: Int64, fields: (inout JSONWriter) -> Void) -> Bool {
         json.reset()

@@ -42,13 +42,19 @@ extension Agent {
         }
     }
 
-    /// `uptime_s`, `spool_records`, `spool_bytes`, `backlog`, `dropped`: in metrics and the status reply.
+    /// `uptime_s`, `spool_records`, `spool_bytes`, `backlog`, the `dropped` counts: in metrics and
+    /// the status reply. `dropped` is every reading that will never be delivered: the oldest unsent
+    /// ones the spool let go (full, or a full disk), and new ones it could not store while no broker
+    /// took them.
     func writeUptimeAndSpool(into json: inout JSONWriter) {
         json.key("uptime_s"); json.integer((MonotonicClock.now() - startedAt) / 1_000_000_000)
         json.key("spool_records"); json.integer(spool.unacknowledgedCount)
         json.key("spool_bytes"); json.integer(spool.bytesUsed)
         json.key("backlog"); json.integer(backlogCount)
-        json.key("dropped"); json.integer(spool.dropped)
+        json.key("dropped"); json.integer(spool.dropped + unstored.dropped)
+        json.key("dropped_oldest"); json.integer(spool.dropped)
+        json.key("dropped_not_stored"); json.integer(unstored.dropped)
+        json.key("published_not_stored"); json.integer(unstored.published)
     }
 
     /// Agent metrics on `<prefix>/<device>/metrics` (QoS 0: the next one follows anyway).

@@ -2,13 +2,15 @@ import MQTT
 
 /// Conditions that can repeat many times a second (a broker sending bogus acknowledgements, a
 /// flood of commands), logged once per episode: the first occurrence in full, then, while it goes
-/// on, one line per `period` saying how many more there were. An episode ends after a quiet period.
+/// on, one line per `period` saying how many more there were. An episode ends after a quiet period,
+/// with a line giving the count in all if there was more than one.
 struct RepeatedLog {
     static let period: UInt64 = 60_000_000_000
 
     private struct Episode {
         var since: UInt64
         var more: UInt64 = 0
+        var total: UInt64 = 1
     }
 
     private var episodes: [String: Episode] = [:]
@@ -20,6 +22,7 @@ struct RepeatedLog {
     mutating func note(_ key: String, _ message: @autoclosure () -> String, now: UInt64 = MonotonicClock.now()) {
         if episodes[key] != nil {
             episodes[key]!.more += 1
+            episodes[key]!.total += 1
         } else {
             episodes[key] = Episode(since: now)
             write(message())
@@ -30,10 +33,12 @@ struct RepeatedLog {
     mutating func tick(now: UInt64) {
         for (key, episode) in episodes where now &- episode.since >= RepeatedLog.period {
             if episode.more == 0 {
+                // A quiet period: the episode is over. One that repeated says how often in all.
+                if episode.total > 1 { write("\(key): over, \(episode.total) in all") }
                 episodes[key] = nil
             } else {
                 write("\(key): \(episode.more) more in the last \(RepeatedLog.period / 1_000_000_000) s")
-                episodes[key] = Episode(since: now)
+                episodes[key] = Episode(since: now, total: episode.total)
             }
         }
     }
