@@ -67,6 +67,7 @@ public final class Agent: MQTTClientDelegate {
         case .interval: spoolConfig.durability = .interval(config.spool.syncInterval.nanoseconds)
         case .never: spoolConfig.durability = .never
         }
+        let spoolExisted = access(config.spool.dir + "/cursor", F_OK) == 0
         spool = try Spool(directory: config.spool.dir, configuration: spoolConfig)
         for event in spool.drainEvents() { Log.warning(SpoolWords.describe(event, capacity: config.spool.capacity.bytes)) }
         inflight.reserveCapacity(config.mqtt.inflight * config.backfill.batch + 16)
@@ -84,10 +85,17 @@ public final class Agent: MQTTClientDelegate {
         signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
         let board = try Board.load(config.board, configPath: configPath)
         devices = Devices(config: config, board: board, now: MonotonicClock.now())
+        let spool = spool
+        let recovery = SequenceStore.Recovery(spoolExisted: spoolExisted,
+                                              keptInSpool: { SequenceStore.nextNumbers(in: spool) },
+                                              wallClock: SequenceStore.plausibleWallClock())
         sequences = SequenceStore(directory: config.spool.dir,
                                   telemetry: devices.sensors.map(\.settings.name) + devices.inputs.filter { $0.settings.direction == .counter }.map(\.settings.name),
                                   events: devices.inputs.filter { $0.settings.direction == .input }.map(\.settings.name) + devices.outputs.map(\.settings.name),
-                                  warning: { Log.warning($0) })
+                                  recovery: recovery, warning: { Log.warning($0) })
+        if sequences.previousRunStoppedCleanly == false {
+            Log.warning("the previous run did not stop cleanly (a crash, a kill or a power cut): readings it had not yet synced may be lost, as the durability policy (\(config.spool.durability)) allows; each sensor's seq skips ahead to a reserved bound")
+        }
         clock = config.clockCheck ? ClockSync() : nil
         client.delegate = self
         let capacity = config.spool.capacity.bytes

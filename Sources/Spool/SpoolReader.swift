@@ -59,6 +59,24 @@ extension Spool {
         return count
     }
 
+    /// Hands every record the spool still holds, delivered or not, oldest first, to `body`,
+    /// without moving the read position and without reporting damage (the reader does that): for
+    /// recovering what other files lost. A damaged record ends the scan of its segment.
+    public func scanKept(_ body: (SpoolRecord) -> Void) throws(SpoolError) {
+        for index in segments.indices {
+            var offset = Format.segmentHeaderSize
+            scanning: while true {
+                switch try step(segmentIndex: index, offset: offset) {
+                case .record(let seq, let timestamp, let payload, let size):
+                    body(SpoolRecord(seq: seq, timestamp: timestamp, payload: payload))
+                    offset += size
+                case .corrupt, .end:
+                    break scanning
+                }
+            }
+        }
+    }
+
     private func noteSkipped(from: UInt64, to: UInt64, segment: SegmentFile) {
         guard to >= from else { return }
         corruptRecords &+= to &- from &+ 1

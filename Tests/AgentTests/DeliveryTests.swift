@@ -110,6 +110,59 @@ import TestSupport
         #expect(warnings.allSatisfy { !$0.isEmpty })
     }
 
+    /// The numbers never repeat when the file is lost: the backup, the spool's records and the
+    /// clock, in that order, say where they continue.
+    @Test func sequenceNumbersSurviveALostOrDamagedFile() throws {
+        let dir = TemporaryDirectory("sequences")
+        var warnings: [String] = []
+        let warn = { (w: String) in warnings.append(w) }
+        var store = SequenceStore(directory: dir.path, telemetry: ["air"], events: [], warning: warn)
+        #expect(store.previousRunStoppedCleanly == nil, "a first start")
+        for _ in 0..<10 { _ = store.next(name: "air", event: false) }
+        store.close()
+        // The file deleted: the backup has the same numbers.
+        try FileManager.default.removeItem(atPath: dir.file("sequences"))
+        store = SequenceStore(directory: dir.path, telemetry: ["air"], events: [], warning: warn)
+        #expect(store.next(name: "air", event: false) == 10)
+        #expect(store.previousRunStoppedCleanly == true)
+        #expect(warnings.last?.contains("continue from") == true)
+        // No close (a crash): the next start says so, and resumes at the bound.
+        store = SequenceStore(directory: dir.path, telemetry: ["air"], events: [], warning: warn)
+        #expect(store.previousRunStoppedCleanly == false)
+        #expect(store.next(name: "air", event: false) == 1024)
+        // Both gone on a spool that existed: past the spool's records and the clock.
+        for name in ["sequences", "sequences.backup"] { try FileManager.default.removeItem(atPath: dir.file(name)) }
+        let clock = SequenceStore.Recovery(spoolExisted: true, keptInSpool: { ["telemetry/air": 5000] }, wallClock: 4000)
+        store = SequenceStore(directory: dir.path, telemetry: ["air", "soil"], events: ["button"], recovery: clock, warning: warn)
+        #expect(store.next(name: "air", event: false) == 5000)
+        #expect(store.next(name: "soil", event: false) == 4000)
+        #expect(store.next(name: "button", event: true) == 4000)
+        #expect(warnings.last?.contains("clock") == true)
+        // Both damaged, no clock: past the spool's records, with a warning that says what may repeat.
+        for name in ["sequences", "sequences.backup"] { try "telemetry/air x\n".write(toFile: dir.file(name), atomically: true, encoding: .utf8) }
+        let noClock = SequenceStore.Recovery(spoolExisted: true, keptInSpool: { ["telemetry/air": 7000] }, wallClock: nil)
+        store = SequenceStore(directory: dir.path, telemetry: ["air"], events: [], recovery: noClock, warning: warn)
+        #expect(store.next(name: "air", event: false) == 7000)
+        #expect(warnings.last?.contains("may repeat") == true)
+        // A spool directory that did not exist: a first start, from 0, without a word.
+        let fresh = TemporaryDirectory("sequences")
+        let count = warnings.count
+        let first = SequenceStore.Recovery(spoolExisted: false, keptInSpool: { ["telemetry/air": 5000] }, wallClock: 4000)
+        store = SequenceStore(directory: fresh.path, telemetry: ["air"], events: [], recovery: first, warning: warn)
+        #expect(store.next(name: "air", event: false) == 0 && warnings.count == count)
+    }
+
+    @Test func theSpoolsRecordsGiveTheNextNumbers() throws {
+        let dir = TemporaryDirectory("kept")
+        let spool = try Spool(directory: dir.path, configuration: SpoolConfiguration(capacityBytes: 4 << 20))
+        for (name, event, seq) in [("air", false, 41), ("air", false, 42), ("button", true, 7), ("air", true, 3)] {
+            try spool.append(AgentRecord.encode(name: name, event: event, json: #"{"seq":\#(seq),"ts":1}"#), timestamp: 1)
+        }
+        try spool.append(AgentRecord.encode(name: "odd", event: false, json: #"{"ts":1}"#), timestamp: 1)
+        try spool.ack(through: 1)  // delivered records count too
+        #expect(SequenceStore.nextNumbers(in: spool) == ["telemetry/air": 43, "events/button": 8, "events/air": 4])
+    }
+
     func readSeqs(_ spool: Spool, max: Int = .max) throws -> [UInt64] {
         var seqs: [UInt64] = []
         try spool.read(max: max) { seqs.append($0.seq) }

@@ -39,4 +39,47 @@ struct FieldFaultTests {
         #expect(late.statuses == ["online"], "\(late.statuses)")
         agent.stop(SIGTERM)
     }
+
+    /// The `sequences` file deleted after a crash, then damaged after a clean stop: seq used to
+    /// restart at 0, and a consumer dropping repeats by (sensor, seq), as the README says, threw
+    /// new readings away. No pair may now stand for two different readings.
+    @Test func sequenceNumbersNeverRepeatWhenTheirFileIsLost() throws {
+        let broker = try Mosquitto()
+        defer { broker.stop() }
+        let observer = try Observer(url: broker.url)
+        let agent = try AgentProcess(brokerPort: broker.port, interval: "20ms")
+        let spool = agent.directory.file("spool")
+        // A kill is an unclean end, and the next start says so; a clean stop is not.
+        for (stop, unclean) in [(SIGKILL, false), (SIGTERM, true), (SIGTERM, false)] {
+            try agent.start()
+            #expect(waitUntil(seconds: 10) { agent.log.contains("connected to") }, "\(agent.log)")
+            #expect(agent.log.contains("did not stop cleanly") == unclean, "\(agent.log)")
+            agent.stop(stop)
+        }
+        for (stop, damage) in [(SIGKILL, "delete"), (SIGTERM, "garble")] {
+            try agent.start()
+            let before = observer.telemetry("air").count
+            #expect(observer.wait { observer.telemetry("air").count > before + 20 })
+            agent.stop(stop)
+            for name in ["sequences", "sequences.backup"] {
+                if damage == "delete" { unlink(spool + "/" + name) }
+                else { try "telemetry/air 12x\n\u{0}\u{7}".write(toFile: spool + "/" + name, atomically: false, encoding: .utf8) }
+            }
+        }
+        try agent.start()
+        let before = observer.telemetry("air").count
+        #expect(observer.wait { observer.telemetry("air").count > before + 20 })
+        agent.stop(SIGTERM)
+        #expect(agent.log.contains("the numbers continue from"), "\(agent.log.prefix(3000))")
+        for sensor in ["air", "soil"] {
+            var seen: [Int: Int] = [:]
+            var reused: [Int] = []
+            for reading in observer.telemetry(sensor) {
+                guard let seq = reading["seq"] as? Int, let ts = reading["ts"] as? Int else { continue }
+                if let earlier = seen[seq], earlier != ts { reused.append(seq) }
+                seen[seq] = ts
+            }
+            #expect(reused.isEmpty, "\(sensor): \(reused.count) seq numbers stand for two readings, first \(reused.prefix(5))")
+        }
+    }
 }

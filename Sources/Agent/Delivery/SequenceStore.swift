@@ -1,17 +1,23 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Spool
 
-/// The per-sensor (and per-line) `seq` of readings, continuing across restarts.
+/// The per-sensor (and per-line) `seq` of readings, continuing across restarts; a `(name, seq)`
+/// pair is never used twice, which is what lets consumers drop repeats by it.
 ///
-/// A number is never handed out twice, even after a power cut: the file holds, for each name, a
-/// bound not yet used, the next multiple of `blockSize`, and is rewritten (new file, fsync, rename)
-/// before the counter passes it. A clean shutdown writes the exact next numbers, so the sequence
-/// continues without a gap; after a crash it resumes at the bound (a multiple of 1024), and the
-/// gap says so.
-/// At 1 Hz that is one small write per sensor every 17 minutes: nothing for an SD card.
+/// The file holds, for each name, a bound not yet used, the next multiple of `blockSize`, and is
+/// rewritten (new file, fsync, rename) before the counter passes it, together with a second copy
+/// (`sequences.backup`). A clean shutdown writes the exact next numbers and a line saying so, so
+/// the sequence continues without a gap; after a crash it resumes at the bound (a multiple of 1024),
+/// the gap says so, and the missing line tells the next start that the run ended uncleanly.
+/// At 1 Hz that is two small writes per sensor every 17 minutes: nothing for an SD card.
 ///
-/// The file lives in the spool directory, whose lock (the spool's) keeps a second agent out.
+/// If both copies are lost or damaged on a spool that existed before, each name resumes past the
+/// highest number its records in the spool carry and past the wall clock in milliseconds, whichever
+/// is higher (see `recover`).
+///
+/// The files live in the spool directory, whose lock (the spool's) keeps a second agent out.
 final class SequenceStore {
     struct Counter {
         var next: UInt64
@@ -19,25 +25,53 @@ final class SequenceStore {
     }
 
     static let blockSize: UInt64 = 1024
+    static let cleanStopLine = "# stopped cleanly"
     let path: String
+    var backupPath: String { path + ".backup" }
     private var names: [String] = []
     private var counters: [Counter] = []
     private var telemetry: [String: Int] = [:]
     private var events: [String: Int] = [:]
     /// The numbers the file held at load, for names not configured now (kept, not forgotten).
     private var others: [(String, UInt64)] = []
+    /// Whether the previous run stopped cleanly: nil when there was no previous run to judge.
+    private(set) var previousRunStoppedCleanly: Bool?
 
-    /// Loads `directory/sequences`; a missing file starts every name at 0, an unreadable one is
-    /// reported (through `warning`) and set aside, and its names start over at 0.
-    init(directory: String, telemetry telemetryNames: [String], events eventNames: [String], warning: (String) -> Void) {
+    /// What the store needs from outside to recover lost files.
+    struct Recovery {
+        /// Whether the spool directory was there before this start (its cursor file existed).
+        var spoolExisted = false
+        /// The next number past those in the spool's records, per `<kind>/<name>`; called only
+        /// when both files are lost.
+        var keptInSpool: () -> [String: UInt64] = { [:] }
+        /// Milliseconds since the Unix epoch, if the clock can be trusted.
+        var wallClock: Int64? = nil
+    }
+
+    /// Loads `directory/sequences` (or its backup); recovers, with a warning, when both are gone
+    /// or damaged on a spool that existed before; starts every name at 0 on a first start.
+    init(directory: String, telemetry telemetryNames: [String], events eventNames: [String],
+         recovery: Recovery = Recovery(), warning: (String) -> Void) {
         path = directory + "/sequences"
         var stored: [String: UInt64] = [:]
-        if let text = readFile(path) {
-            switch SequenceStore.parse(text) {
-            case .success(let values): stored = values
-            case .failure(let failure):
-                warning("\(path): \(failure.message); set aside as \(path).corrupt, sequence numbers start over")
+        var defaultStart: UInt64 = 0  // for names the files do not list
+        let primary = readFile(path)
+        let backup = readFile(path + ".backup")
+        let parsed = primary.map(SequenceStore.parse)
+        if case .success(let values)? = parsed {
+            stored = values
+            previousRunStoppedCleanly = primary!.contains("\n" + SequenceStore.cleanStopLine + "\n")
+        } else {
+            if case .failure(let failure)? = parsed {
+                warning("\(path): \(failure.message); set aside as \(path).corrupt")
                 rename(path, path + ".corrupt")
+            }
+            if case .success(let values)? = backup.map(SequenceStore.parse) {
+                if primary == nil { warning("\(path) is missing; the numbers continue from \(path).backup") }
+                stored = values
+                previousRunStoppedCleanly = backup!.contains("\n" + SequenceStore.cleanStopLine + "\n")
+            } else if primary != nil || backup != nil || recovery.spoolExisted {
+                (stored, defaultStart) = SequenceStore.recover(recovery, warning: { warning("\(path) and its backup are \(primary == nil && backup == nil ? "missing" : "unreadable"); \($0)") })
             }
         }
         for (kind, list) in [("telemetry/", telemetryNames), ("events/", eventNames)] {
@@ -45,12 +79,52 @@ final class SequenceStore {
                 let key = kind + name
                 let index = counters.count
                 names.append(key)
-                let start = stored.removeValue(forKey: key) ?? 0
+                let start = stored.removeValue(forKey: key) ?? defaultStart
                 counters.append(Counter(next: start, reserved: start))
                 if kind == "events/" { events[name] = index } else { telemetry[name] = index }
             }
         }
         others = stored.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        // From now on the files say "not stopped cleanly" until `close`.
+        store(exact: false)
+    }
+
+    /// Where each name resumes when nothing recorded it: past its highest `seq` in the spool and
+    /// past the wall clock in milliseconds. The clock bound holds as long as no name averaged more
+    /// than 1,000 readings a second since it started counting (its count can then never pass the
+    /// clock). Without a trustworthy clock only the spool is left, and the warning says repeats
+    /// are possible.
+    /// Returns the start per name found in the spool and the start for every other name.
+    static func recover(_ recovery: Recovery, warning: (String) -> Void) -> (values: [String: UInt64], otherwise: UInt64) {
+        var values = recovery.keptInSpool()
+        guard let clock = recovery.wallClock, clock > 0 else {
+            warning("the numbers continue past those in the spool's records; the clock is not set, so names whose readings had all been delivered may repeat numbers")
+            return (values, 0)
+        }
+        let floor = UInt64(clock)
+        for (key, value) in values { values[key] = max(value, floor) }
+        warning("the numbers continue from \(floor) (the clock in milliseconds) or past the readings in the spool, whichever is higher")
+        return (values, floor)
+    }
+
+    /// Past the highest `seq` per `<kind>/<name>` among the agent records the spool still holds.
+    static func nextNumbers(in spool: Spool) -> [String: UInt64] {
+        var values: [String: UInt64] = [:]
+        do {
+            try spool.scanKept { record in
+                guard let parsed = AgentRecord(record.payload), let seq = parsed.seq, seq < maxPlausible else { return }
+                let key = (parsed.event ? "events/" : "telemetry/") + String(decoding: parsed.name, as: UTF8.self)
+                values[key] = max(values[key] ?? 0, seq + 1)
+            }
+        } catch { Log.error("recovering sequence numbers from the spool: \(error)") }
+        return values
+    }
+
+    /// The wall clock in milliseconds, unless it is before this code was written (a board without
+    /// a real-time clock that has not synced yet starts in 1970 or at a saved time).
+    static func plausibleWallClock() -> Int64? {
+        let now = wallClockMilliseconds()
+        return now >= 1_764_000_000_000 ? now : nil  // 2025-11-24
     }
 
     static func parse(_ text: String) -> Result<[String: UInt64], ParseFailure> {
@@ -86,14 +160,19 @@ final class SequenceStore {
     /// Writes the exact next numbers (clean shutdown): the sequence continues without a gap.
     func close() { store(exact: true) }
 
+    /// Writes both copies, the backup second: whichever a crash leaves, its bounds are not below
+    /// any number handed out, since numbers past the old bound are handed out only after both.
     private func store(exact: Bool) {
         var text = "# edge-agent: the next reading number per sensor and line (see README, Topics and payloads)\n"
         for (i, name) in names.enumerated() {
             text += "\(name) \(exact ? counters[i].next : counters[i].reserved)\n"
         }
         for (name, value) in others { text += "\(name) \(value)\n" }
-        if let error = SequenceStore.writeAtomically(text, to: path) {
-            Log.error("\(path): \(error); sequence numbers after a crash may repeat")
+        if exact { text += SequenceStore.cleanStopLine + "\n" }
+        for file in [path, backupPath] {
+            if let error = SequenceStore.writeAtomically(text, to: file) {
+                Log.error("\(file): \(error); sequence numbers after a crash may repeat")
+            }
         }
     }
 

@@ -19,6 +19,23 @@ public struct AgentRecord {
         json = UnsafeRawBufferPointer(rebasing: bytes[(1 + nameLength)...])
     }
 
+    /// The `seq` the agent writes first in every record's JSON (`{"seq":N,...`), if there is one.
+    public var seq: UInt64? {
+        let prefix = #"{"seq":"#.utf8
+        guard json.count > prefix.count, json.prefix(prefix.count).elementsEqual(prefix) else { return nil }
+        var value: UInt64 = 0
+        var digits = 0
+        for byte in json.dropFirst(prefix.count) {
+            guard byte >= 0x30 && byte <= 0x39 else { break }
+            let (times, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times.addingReportingOverflow(UInt64(byte - 0x30))
+            guard !o1 && !o2 else { return nil }
+            value = sum
+            digits += 1
+        }
+        return digits > 0 ? value : nil
+    }
+
     /// Writes the header (length byte and name); the JSON follows. A name over `maxNameBytes` is
     /// refused by the configuration before it gets here; it is cut, never allowed to spill into
     /// the event bit.
