@@ -49,6 +49,7 @@ public final class Agent: MQTTClientDelegate {
     /// A reply that found no room in the window; sent before any other request runs.
     var heldReply: (topic: String, payload: [UInt8])?
     var commandCounts = CommandCounts()
+    var parked: ParkedMessages
     var repeated = RepeatedLog()
     var stopping = false
     var startupPagesReleased = false
@@ -67,12 +68,13 @@ public final class Agent: MQTTClientDelegate {
         case .interval: spoolConfig.durability = .interval(config.spool.syncInterval.nanoseconds)
         case .never: spoolConfig.durability = .never
         }
+        parked = ParkedMessages(directory: config.spool.dir)
         let spoolExisted = access(config.spool.dir + "/cursor", F_OK) == 0
         spool = try Spool(directory: config.spool.dir, configuration: spoolConfig)
         for event in spool.drainEvents() { Log.warning(SpoolWords.describe(event, capacity: config.spool.capacity.bytes)) }
         inflight.reserveCapacity(config.mqtt.inflight * config.backfill.batch + 16)
         liveRanges.reserveCapacity(Agent.maxLiveRanges)
-        backlog = BacklogBatch(batch: config.backfill.batch)
+        backlog = BacklogBatch(batch: config.backfill.batch, packetLimit: config.mqtt.maxPacketSize.bytes)
         bucket = TokenBucket(ratePerSecond: config.backfill.rate, capacity: max(config.backfill.batch, config.backfill.rate / 10), now: MonotonicClock.now())
         copies = UnacknowledgedCopies(capacity: config.spool.mode == .spill ? config.mqtt.inflight : 1)
         var clientConfig = try Agent.clientConfiguration(config, topics: topics)
@@ -123,6 +125,7 @@ public final class Agent: MQTTClientDelegate {
             keepAlive: UInt16(clamping: config.mqtt.keepAlive.nanoseconds / 1_000_000_000),
             will: will, username: config.mqtt.username, password: password))
         session.maxInflight = config.mqtt.inflight
+        session.maxOutgoingPacketSize = config.mqtt.maxPacketSize.bytes
         let brokers = try config.mqtt.brokers.map { url in
             guard let address = BrokerAddress(url: url) else { throw AgentError.config("bad broker URL \(url)") }
             return address
@@ -296,6 +299,10 @@ public final class Agent: MQTTClientDelegate {
 
     public func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) {
         readingDelivered(packetID: packetID)
+    }
+
+    public func mqttClient(_ client: MQTTClient, didGiveUp packetID: UInt16, message: PublishView) {
+        gaveUp(packetID: packetID, topic: message.topicString, payload: message.payload)
     }
 
     public func mqttClient(_ client: MQTTClient, warning: SessionWarning) {

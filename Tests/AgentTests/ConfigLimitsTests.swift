@@ -65,6 +65,10 @@ struct ConfigLimitsTests {
         #expect(configError(minimal + "\n  keep_alive: 20h\n")?.key == "mqtt.keep_alive")
         #expect(configError(minimal + "\n  reconnect_min: 2m\n  reconnect_max: 1m\n")?.key == "mqtt.reconnect_min")
         #expect(configError(minimal + "\nbackfill:\n  rate: 0\n")?.key == "backfill")
+        #expect(configError(minimal + "\n  max_packet_size: 100B\n")?.key == "mqtt.max_packet_size")
+        #expect(configError(minimal + "\n  max_packet_size: 1GiB\n")?.key == "mqtt.max_packet_size")
+        #expect(configError(minimal + "\n  max_packet_size: 1e300MiB\n")?.key == "mqtt.max_packet_size")
+        #expect(configError(minimal + "\n  max_packet_size: 128KiB\n") == nil)
     }
 
     /// TLS files: missing, not PEM, and a key that is not the certificate's, each at its key.

@@ -103,9 +103,17 @@ final class RecordingDelegate: MQTTClientDelegate, @unchecked Sendable {
     var delivered: [UInt16] = []
     var subscribeResults: [[SubscribeResult]] = []
     var warnings: [SessionWarning] = []
+    var retryDelays: [Nanoseconds] = []
+    var gaveUp: [(id: UInt16, payload: String)] = []
 
     func mqttClient(_ client: MQTTClient, didConnectTo broker: BrokerAddress, sessionPresent: Bool) { connects.append(sessionPresent) }
-    func mqttClient(_ client: MQTTClient, didLoseConnectionTo broker: BrokerAddress, error: ConnectionError, retryIn: Nanoseconds) { errors.append(error) }
+    func mqttClient(_ client: MQTTClient, didLoseConnectionTo broker: BrokerAddress, error: ConnectionError, retryIn: Nanoseconds) {
+        errors.append(error)
+        retryDelays.append(retryIn)
+    }
+    func mqttClient(_ client: MQTTClient, didGiveUp packetID: UInt16, message: PublishView) {
+        gaveUp.append((packetID, String(decoding: message.payload, as: UTF8.self)))
+    }
     func mqttClient(_ client: MQTTClient, didReceive message: PublishView) {
         messages.append((message.topicString, String(decoding: message.payload, as: UTF8.self), message.qos, message.retain))
     }

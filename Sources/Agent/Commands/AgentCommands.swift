@@ -82,6 +82,16 @@ extension Agent {
             Log.info("command \(request.command) refused: \(error.message)")
         }
         let topic = topics.reply(request.command)
+        if let size = client.session.overPacketLimit(topicLength: topic.utf8.count, payloadLength: reply.view.count) {
+            // A reply the broker would close the connection on: the request still gets its answer.
+            reply.reset()
+            reply.beginObject()
+            reply.key("id"); reply.value(id)
+            reply.key("ok"); reply.literal("false")
+            reply.key("error"); reply.string("the reply (\(size) bytes) is over mqtt.max_packet_size (\(config.mqtt.maxPacketSize.bytes) bytes)")
+            reply.endObject()
+            Log.warning("command \(request.command): its reply of \(size) bytes is over mqtt.max_packet_size; answered with an error")
+        }
         if !sendReply(topic: topic, reply.view) { heldReply = (topic, Array(reply.view)) }
     }
 

@@ -54,11 +54,16 @@ public struct MQTTSettings: Decodable, Equatable, Sendable {
     public var inflight: Int
     public var reconnectMin: ConfigDuration
     public var reconnectMax: ConfigDuration
+    /// The broker's packet limit: larger messages are never sent (parked instead), backfill batches
+    /// are cut to fit. 128 KiB, AWS IoT Core's limit, by default.
+    public var maxPacketSize: ByteSize
+
+    static let minimumPacketSize = 512
 
     enum CodingKeys: String, CodingKey {
         case brokers, clientID = "client_id", topicPrefix = "topic_prefix", keepAlive = "keep_alive", username
         case passwordFile = "password_file", passwordEnv = "password_env", password, tls, inflight
-        case reconnectMin = "reconnect_min", reconnectMax = "reconnect_max"
+        case reconnectMin = "reconnect_min", reconnectMax = "reconnect_max", maxPacketSize = "max_packet_size"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -87,6 +92,11 @@ public struct MQTTSettings: Decodable, Equatable, Sendable {
         }
         guard (1...65_534).contains(inflight) else {
             throw c.invalid(.inflight, "must be between 1 and 65534")
+        }
+        maxPacketSize = try c.decodeIfPresent(ByteSize.self, forKey: .maxPacketSize) ?? ByteSize(bytes: 128 * 1024)
+        // 268,435,460 bytes: MQTT's largest packet (remaining length 268,435,455 and a 5-byte header).
+        guard (MQTTSettings.minimumPacketSize...268_435_460).contains(maxPacketSize.bytes) else {
+            throw c.invalid(.maxPacketSize, "must be between \(MQTTSettings.minimumPacketSize) bytes (a status or a reply must fit) and 256MiB")
         }
     }
 }

@@ -12,18 +12,36 @@ struct BacklogBatch {
     }
 
     /// Largest message built from several records; a group that would be larger goes in several.
-    /// (AWS IoT Core takes at most 128 KB.)
     static let maxMessageBytes = 64 * 1024
+    /// Room left in a packet for the fixed header, the topic (three levels of at most 64 bytes and
+    /// the kind) and the packet id.
+    static let packetOverhead = 320
+
+    /// The largest payload of several records here: `maxMessageBytes`, less under a smaller broker
+    /// packet limit. A single record larger than that still goes alone (and the broker's limit
+    /// decides: the agent parks what is over it). Lowered when the broker refuses a batch.
+    private(set) var maxMessageBytes: Int
+
+    /// The broker closed the connection on a message of `bytes` several times (an unknown packet
+    /// limit): later batches stay under half of it, so a drain converges instead of feeding the
+    /// broker batch after batch it refuses. Returns the new limit if it changed.
+    mutating func refused(bytes: Int) -> Int? {
+        let lower = max(128, bytes / 2)
+        guard lower < maxMessageBytes else { return nil }
+        maxMessageBytes = lower
+        return lower
+    }
 
     private(set) var entries: [Entry] = []
     private var bytes: [UInt8] = []
     private var payload: [UInt8] = []
     private var unsent = 0
 
-    init(batch: Int) {
+    init(batch: Int, packetLimit: Int = .max) {
+        maxMessageBytes = min(BacklogBatch.maxMessageBytes, max(128, packetLimit - BacklogBatch.packetOverhead))
         entries.reserveCapacity(batch)
         bytes.reserveCapacity(max(16 * 1024, batch * 256))
-        payload.reserveCapacity(BacklogBatch.maxMessageBytes + 1024)
+        payload.reserveCapacity(maxMessageBytes + 1024)
     }
 
     var isEmpty: Bool { unsent == 0 }
@@ -64,7 +82,7 @@ struct BacklogBatch {
             for i in first..<entries.count where !entries[i].sent {
                 let record = AgentRecord(UnsafeRawBufferPointer(rebasing: all[entries[i].start..<entries[i].start + entries[i].count]))!
                 guard record.event == head.event, record.name.elementsEqual(head.name) else { continue }
-                if members > 0 && payload.count + record.json.count + 2 > BacklogBatch.maxMessageBytes { break }
+                if members > 0 && payload.count + record.json.count + 2 > maxMessageBytes { break }
                 payload.append(members == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","))
                 payload.append(contentsOf: record.json)
                 members += 1

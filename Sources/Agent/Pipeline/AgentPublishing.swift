@@ -67,6 +67,7 @@ extension Agent {
         json.key("discarded_bytes"); json.integer(spool.discardedBytes)
         json.key("corrupt_records"); json.integer(spool.corruptRecords)
         json.key("reconnects"); json.integer(client.reconnectCount)
+        json.key("parked"); json.integer(parked.count)
         json.key("commands"); json.beginObject()
         json.key("received"); json.integer(commandInbox.received)
         json.key("duplicates"); json.integer(commandInbox.duplicates)
@@ -90,9 +91,13 @@ extension Agent {
         json.endObject()
         latency = LatencyStats()
         var topic = topics.metrics
-        _ = topic.withUTF8 { t in
-            try? client.publish(topicBytes: UnsafeRawBufferPointer(t), payload: json.view, qos: .atMostOnce)
+        let refusal = topic.withUTF8 { t -> PublishRefusal? in
+            do throws(PublishRefusal) { try client.publish(topicBytes: UnsafeRawBufferPointer(t), payload: json.view, qos: .atMostOnce) }
+            catch { return error }
+            return nil
         }
+        // Not connected any more is no news (the connection's loss was logged); anything else is.
+        if let refusal, refusal != .notConnected { repeated.note("metrics", "the metrics message cannot be published: \(refusal)") }
     }
 
 }

@@ -47,6 +47,9 @@ public protocol MQTTClientDelegate: AnyObject {
     func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16)
     func mqttClient(_ client: MQTTClient, didSubscribe packetID: UInt16, results: [SubscribeResult])
     func mqttClient(_ client: MQTTClient, warning: SessionWarning)
+    /// The broker closed the connection three times in a row right after this message, which was
+    /// given up so that the others can go (PoisonWatch). Valid only during the call.
+    func mqttClient(_ client: MQTTClient, didGiveUp packetID: UInt16, message: PublishView)
 }
 
 public extension MQTTClientDelegate {
@@ -57,6 +60,7 @@ public extension MQTTClientDelegate {
     func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) {}
     func mqttClient(_ client: MQTTClient, didSubscribe packetID: UInt16, results: [SubscribeResult]) {}
     func mqttClient(_ client: MQTTClient, warning: SessionWarning) {}
+    func mqttClient(_ client: MQTTClient, didGiveUp packetID: UInt16, message: PublishView) {}
 }
 
 /// The MQTT client: the sans-I/O session driven over a TCP or TLS transport, with reconnect,
@@ -83,6 +87,11 @@ public final class MQTTClient {
     private var backoff: ReconnectBackoff
     private var transportWantsWrite = false
     private var subscriptions: [TopicSubscription]
+    private var poison = PoisonWatch()
+    private var connectedAt: Nanoseconds = 0
+    /// A connection must last this long for the backoff to start again from its minimum: one that
+    /// a broker closes at once (a refused message, a policy) would otherwise reconnect at full speed.
+    public static let stableConnection: Nanoseconds = 10_000_000_000
 
     /// Connections that reached CONNACK, and connections lost after that.
     public private(set) var connectCount = 0
@@ -318,7 +327,7 @@ public final class MQTTClient {
     private func dispatch(_ event: SessionEvent, now: Nanoseconds) {
         switch event {
         case .connected(let sessionPresent):
-            backoff.reset()
+            connectedAt = now
             connectCount += 1
             if !sessionPresent && !subscriptions.isEmpty {
                 _ = try? session.subscribe(subscriptions, now: now)
@@ -329,6 +338,7 @@ public final class MQTTClient {
         case .messageTooLarge(let head):
             delegate?.mqttClient(self, didSkipOversized: head)
         case .delivered(let id):
+            poison.delivered(id)
             delegate?.mqttClient(self, didDeliver: id)
         case .subscribed(let id, let results):
             delegate?.mqttClient(self, didSubscribe: id, results: results)
@@ -345,6 +355,14 @@ public final class MQTTClient {
         case .connecting(let transport, _, _), .open(let transport): transport.close()
         case .stopped: return
         default: break
+        }
+        if wasConnected {
+            let connectedFor = now &- connectedAt
+            if connectedFor >= MQTTClient.stableConnection { backoff.reset() }
+            let oldest = session.oldestUnacknowledged
+            if let id = poison.connectionClosed(byPeer: PoisonWatch.closedByBroker(error), connectedFor: connectedFor, oldest: oldest) {
+                session.abandon(id) { message in delegate?.mqttClient(self, didGiveUp: id, message: message) }
+            }
         }
         session.connectionClosed()
         inbound.clear()

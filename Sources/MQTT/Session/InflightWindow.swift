@@ -109,6 +109,29 @@ struct InflightWindow {
         }
     }
 
+    /// The oldest message not yet done, if it was sent on some connection.
+    var oldestSent: UInt16? {
+        var k = 0
+        while k < count {
+            let slot = slots[(first + k) % capacity]
+            if slot.stage != .done { return slot.sent ? slot.packetID : nil }
+            k += 1
+        }
+        return nil
+    }
+
+    /// The stored PUBLISH of a message in flight.
+    func bytes(of id: UInt16) -> UnsafeRawBufferPointer? {
+        guard ids.contains(id), let index = index(of: id) else { return nil }
+        return UnsafeRawBufferPointer(rebasing: arena[slots[index].start..<slots[index].start + slots[index].length])
+    }
+
+    /// Completes a message whatever its stage: the broker will never acknowledge it.
+    mutating func abandon(_ id: UInt16) -> Bool {
+        guard ids.contains(id), let index = index(of: id) else { return false }
+        return complete(id, expecting: slots[index].stage)
+    }
+
     mutating func markSent(_ id: UInt16) {
         if let index = index(of: id) { slots[index].sent = true }
     }

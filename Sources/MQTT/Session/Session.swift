@@ -41,6 +41,29 @@ public final class MQTTSession {
     public var inflightCount: Int { window.pending }
     public var canPublishReliably: Bool { !window.isFull }
 
+    /// The size of a QoS 1 PUBLISH if it is over the broker's packet limit, else nil.
+    public func overPacketLimit(topicLength: Int, payloadLength: Int) -> Int? {
+        guard let limit = configuration.maxOutgoingPacketSize else { return nil }
+        do throws(PacketError) {
+            let size = try PacketEncoder.publishSize(topicLength: topicLength, payloadLength: payloadLength, qos: .atLeastOnce)
+            return size > limit ? size : nil
+        } catch { return Int.max }  // over MQTT's own limit
+    }
+
+    /// The oldest message not yet acknowledged, if it went out: a reconnect sends it first.
+    public var oldestUnacknowledged: UInt16? { window.oldestSent }
+
+    /// Gives up a message the broker will never take (it closes the connection on it): its slot is
+    /// freed as if acknowledged, without a `.delivered` event; `body` gets the message first.
+    /// False if `id` is not in flight.
+    @discardableResult
+    public func abandon(_ id: UInt16, _ body: (PublishView) -> Void) -> Bool {
+        guard let stored = window.bytes(of: id) else { return false }
+        do throws(PacketError) {
+            if case .publish(let view)? = try PacketDecoder.decode(stored)?.packet { body(view) }
+        } catch { assertionFailure("the window holds only PUBLISH packets this session encoded: \(error)") }
+        return window.abandon(id)
+    }
     // MARK: Connection lifecycle
 
     /// The transport is open: discard stale bytes and write CONNECT.
@@ -97,6 +120,7 @@ public final class MQTTSession {
             if let problem = Topic.validateName(topic) { throw problem }
             size = try PacketEncoder.publishSize(topicLength: topic.count, payloadLength: payload.count, qos: qos)
         } catch { throw .invalid(error) }
+        if let limit = configuration.maxOutgoingPacketSize, size > limit { throw .tooLarge(size: size, limit: limit) }
         if qos == .atMostOnce {
             guard state == .connected else { throw .notConnected }
             try! PacketEncoder.publish(topic: topic, payload: payload, qos: qos, retain: retain, dup: false,

@@ -6,6 +6,10 @@ public struct SessionConfiguration: Sendable {
     public var inflightArenaBytes: Int = 256 * 1024
     /// Larger incoming packets are a protocol error and end the connection.
     public var maxIncomingPacketSize: Int = 1024 * 1024
+    /// The broker's limit on a packet (MQTT 3.1.1 cannot announce it; AWS IoT Core takes 128 KB):
+    /// a larger PUBLISH is refused (`.tooLarge`) before it is sent, since a broker closes the
+    /// connection on one and a persistent session would send it first again on every reconnect.
+    public var maxOutgoingPacketSize: Int?
     /// How long to wait for CONNACK after CONNECT was written.
     public var connackTimeout: Nanoseconds = 10_000_000_000
     /// How long to wait for PINGRESP; nil means half the keep alive, between 1 and 30 seconds.
