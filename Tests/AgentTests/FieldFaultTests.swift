@@ -40,6 +40,41 @@ struct FieldFaultTests {
         agent.stop(SIGTERM)
     }
 
+    /// A broker that froze for three seconds with the window full: readings piled up behind it,
+    /// and the backlog drains at 20 a second. Live readings used to wait until the backlog reader
+    /// reached them (the whole drain, 15 s here; 34 s on a lossy link in the field). Now live
+    /// resumes as soon as acknowledgements make room, and the backlog drains beside it.
+    @Test func liveReadingsDoNotWaitForTheBacklog() throws {
+        let broker = try Mosquitto()
+        defer { broker.stop() }
+        let observer = try Observer(url: broker.url)
+        let agent = try AgentProcess(brokerPort: broker.port, interval: "20ms", extraConfig: "backfill: {rate: 20}")
+        let config = try String(contentsOfFile: agent.directory.file("config.yaml"), encoding: .utf8)
+        try config.replacingOccurrences(of: "  keep_alive: 5s", with: "  keep_alive: 30s\n  inflight: 8")
+            .write(toFile: agent.directory.file("config.yaml"), atomically: true, encoding: .utf8)
+        try agent.start()
+        #expect(observer.wait { observer.telemetry("air").count > 10 })
+        broker.signal(SIGSTOP)
+        sleep(3)
+        broker.signal(SIGCONT)
+        let resumed = Int(Date().timeIntervalSince1970 * 1000)
+        // A reading taken after the broker came back arrives within two seconds of being taken,
+        // while most of the backlog is still waiting.
+        let fresh = { observer.telemetryMessages("air").contains { message in
+            !message.batch && message.readings.contains { ($0["ts"] as? Int ?? 0) > resumed + 500 } } }
+        #expect(observer.wait(seconds: 4) { fresh() }, "no live reading within 4 s of the broker's return")
+        observer.wait(seconds: 2) { false }
+        let arrivals = observer.telemetryMessages("air").flatMap { m in m.readings.map { (ts: $0["ts"] as? Int ?? 0, at: Int(m.at.timeIntervalSince1970 * 1000)) } }
+        let late = arrivals.filter { $0.ts > resumed + 500 }.map { $0.at - $0.ts }
+        #expect(late.count > 10 && (late.max() ?? .max) < 2000, "live delays after the return (ms): \(late.prefix(20))")
+        // And the backlog still arrives whole.
+        #expect(observer.wait(seconds: 30) {
+            let seqs = Set(observer.telemetry("air").compactMap { $0["seq"] as? Int })
+            return seqs.count == (seqs.max() ?? -1) + 1
+        }, "every air reading, backlog included")
+        agent.stop(SIGTERM)
+    }
+
     /// The `sequences` file deleted after a crash, then damaged after a clean stop: seq used to
     /// restart at 0, and a consumer dropping repeats by (sensor, seq), as the README says, threw
     /// new readings away. No pair may now stand for two different readings.

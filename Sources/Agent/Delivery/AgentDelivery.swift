@@ -13,9 +13,11 @@ import Spool
 /// the backlog reader skips because they went out live.
 ///
 /// Live stops when a reading cannot be published at once (disconnected, window full): that reading
-/// and the following ones go through the backlog, and live resumes once the backlog reader has
-/// caught up (or at the next connect). Each sensor's backlog arrives in order, and so do its live
-/// readings; the two streams interleave during a drain, and `seq`/`ts` say where each belongs.
+/// and the following ones go through the backlog. Live comes first: it resumes as soon as the
+/// window has room for live readings again (its quarter, beside the backlog's three), at the next
+/// connect, or when the backlog reader has caught up, whichever comes first; the stretch it missed
+/// drains with the backlog. Each sensor's backlog arrives in order, and so do its live readings;
+/// the two streams interleave during a drain, and `seq`/`ts` say where each belongs.
 ///
 /// The spool's cursor (what a restart re-sends from) moves to the lowest reading not yet
 /// acknowledged, so acknowledgements of live readings during a drain never skip the backlog.
@@ -170,9 +172,13 @@ extension Agent {
         return spool.readSequence < end ? end - spool.readSequence : 0
     }
 
-    /// Publishes what the backlog's rate and window share allow.
+    /// Publishes what the backlog's rate and window share allow, after resuming live if it can.
     func publishBacklog(now: UInt64) {
         guard client.isConnected, pendingStatus == nil else { return }
+        // Live first: once the window has room beyond the backlog's share, new readings go out live
+        // again instead of waiting for the backlog reader to reach them (which, on a slow link or
+        // at a low backfill rate, took half a minute).
+        if liveFrom == nil, client.session.inflightCount <= backlogWindow { startLive() }
         while true {
             skipLiveRanges()
             if !backlog.isEmpty {
