@@ -75,6 +75,40 @@ struct FieldFaultTests {
         agent.stop(SIGTERM)
     }
 
+    /// A spool too small for an outage, with readings in flight when its oldest segment goes: those
+    /// are delivered all the same once the broker is back, so `dropped` must not count them. It
+    /// used to (17,955 reported for 17,945 missing in the field).
+    @Test func droppedCountsExactlyTheReadingsThatNeverArrive() throws {
+        let broker = try Mosquitto()
+        defer { broker.stop() }
+        let observer = try Observer(url: broker.url)
+        let agent = try AgentProcess(brokerPort: broker.port, interval: "20ms")
+        let config = try String(contentsOfFile: agent.directory.file("config.yaml"), encoding: .utf8)
+        try config.replacingOccurrences(of: "  keep_alive: 5s", with: "  keep_alive: 2s\n  inflight: 16")
+            .replacingOccurrences(of: "  capacity: 4MiB", with: "  capacity: 160KiB")
+            .write(toFile: agent.directory.file("config.yaml"), atomically: true, encoding: .utf8)
+        try agent.start()
+        #expect(observer.wait { observer.telemetry("air").count > 10 })
+        broker.signal(SIGSTOP)   // the window fills and stays full; everything else goes to the spool
+        sleep(16)                // about 1,600 readings of about 110 bytes: the oldest segment goes
+        broker.signal(SIGCONT)   // the observer's connection survives; the agent's resumes its session
+        let metric = { (key: String) -> Int? in
+            let last = observer.messages.last { $0.topic == "edge/e2e/metrics" }
+            let object = last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.payload.utf8)) as? [String: Any] }
+            return object?[key] as? Int
+        }
+        #expect(observer.wait(seconds: 40) { metric("backlog") == 0 && (metric("dropped") ?? 0) > 0 }, "the backlog drained")
+        agent.stop(SIGTERM)
+        var missing = 0
+        for sensor in ["air", "soil"] {
+            let seqs = Set(observer.telemetry(sensor).compactMap { $0["seq"] as? Int })
+            missing += (seqs.max() ?? -1) + 1 - seqs.count
+        }
+        #expect(missing > 0, "the spool was too small: some readings are lost")
+        #expect(metric("dropped") == missing, "dropped \(metric("dropped") ?? -1), missing \(missing)")
+        #expect(agent.log.contains("the spool is full"), "\(agent.log.suffix(2000))")
+    }
+
     /// The `sequences` file deleted after a crash, then damaged after a clean stop: seq used to
     /// restart at 0, and a consumer dropping repeats by (sensor, seq), as the README says, threw
     /// new readings away. No pair may now stand for two different readings.

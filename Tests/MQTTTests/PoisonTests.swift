@@ -127,3 +127,9 @@ struct RefusedMessageTests {
         _ = done.wait(timeout: .now() + 5)
     }
 }
+
+@Test func aPacketOverOurLimitIsNotCalledMalformed() {
+    let failure = SessionFailure.protocolViolation(.packetTooLarge(size: 70_000, limit: 65_536))
+    #expect(failure.description == "the broker sent a packet of 70000 bytes, over this client's limit of 65536")
+    #expect(SessionFailure.protocolViolation(.malformedRemainingLength).description.hasPrefix("malformed packet from broker"))
+}
