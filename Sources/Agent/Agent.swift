@@ -50,6 +50,8 @@ public final class Agent: MQTTClientDelegate {
     var heldReply: (topic: String, payload: [UInt8])?
     var commandCounts = CommandCounts()
     var parked: ParkedMessages
+    /// Topics the broker refused a single message on, until when (AgentParking.swift).
+    var refusedTopics: [String: UInt64] = [:]
     var repeated = RepeatedLog()
     var stopping = false
     var startupPagesReleased = false

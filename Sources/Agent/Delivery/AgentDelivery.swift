@@ -105,6 +105,7 @@ extension Agent {
 
     func publish(name: UnsafeRawBufferPointer, event: Bool, payload: UnsafeRawBufferPointer) -> UInt16? {
         let topic = event ? topics.events(lineName: name) : topics.telemetry(sensorName: name)
+        if !refusedTopics.isEmpty, parkIfRefused(topic: topic, payload: payload) { return 0 }
         do {
             return try client.publish(topicBytes: topic, payload: payload, qos: .atLeastOnce)
         } catch .windowFull {
@@ -261,28 +262,6 @@ extension Agent {
             }
         }
         return backlog.isEmpty
-    }
-
-    // MARK: Parking
-
-    /// Keeps a message the broker will never take (ParkedMessages), logs it once per episode and
-    /// counts it; the agent goes on with the others.
-    func park(topic: String, payload: UnsafeRawBufferPointer, reason: String) {
-        let problem = parked.park(topic: topic, payload: payload, reason: reason, now: wallClockMilliseconds())
-        repeated.note("parked messages", "a message on \(topic.prefix(200)) (\(payload.count) bytes) is parked in \(parked.path), not sent: \(reason)\(problem.map { "; \($0)" } ?? "")")
-    }
-
-    /// The client gave up a message after the broker closed the connection on it three times: it is
-    /// parked, and if it carried readings they count as handled, so the cursor can pass them.
-    func gaveUp(packetID: UInt16, topic: String, payload: UnsafeRawBufferPointer) {
-        park(topic: topic, payload: payload, reason: "the broker closed the connection right after it three times in a row")
-        if spillMode, copies.acknowledge(packetID) != nil { return }
-        guard inflight.contains(where: { $0.packetID == packetID }) else { return }
-        if inflight.lazy.filter({ $0.packetID == packetID }).count > 1, let limit = backlog.refused(bytes: payload.count) {
-            Log.warning("the broker refused a backfill batch of \(payload.count) bytes: batches are now kept under \(limit) bytes; set mqtt.max_packet_size to the broker's limit so that none is refused")
-        }
-        inflight.removeAll { $0.packetID == packetID }
-        acknowledgeDelivered()
     }
 
     // MARK: Acknowledgements

@@ -50,6 +50,9 @@ public final class MQTTSession {
         } catch { return Int.max }  // over MQTT's own limit
     }
 
+    /// The size of the PUBLISH stored for a message in flight.
+    public func storedSize(of id: UInt16) -> Int? { window.bytes(of: id)?.count }
+
     /// The oldest message not yet acknowledged, if it went out: a reconnect sends it first.
     public var oldestUnacknowledged: UInt16? { window.oldestSent }
 

@@ -1,0 +1,65 @@
+import MQTT
+
+/// Messages the broker will never take (ParkedMessages.swift keeps them): over
+/// `mqtt.max_packet_size`, or given up by the client after the broker closed the connection right
+/// after them three times (MQTT's PoisonWatch).
+extension Agent {
+    /// How long a topic the broker refused a single message on stays refused before it is tried
+    /// again (a policy that forbids it may be fixed meanwhile).
+    static let refusedTopicPause: UInt64 = 15 * 60 * 1_000_000_000
+
+    /// Keeps a message the broker will never take, logs it once per episode and counts it; the
+    /// agent goes on with the others.
+    func park(topic: String, payload: UnsafeRawBufferPointer, reason: String) {
+        let problem = parked.park(topic: topic, payload: payload, reason: reason, now: wallClockMilliseconds())
+        repeated.note("parked messages", "a message on \(topic.prefix(200)) (\(payload.count) bytes) is parked in \(parked.path), not sent: \(reason)\(problem.map { "; \($0)" } ?? "")")
+    }
+
+    /// Parks a message for a topic the broker refused a single message on (AWS IoT Core closes
+    /// the connection on a topic its policy forbids): one refusal per topic, not three
+    /// disconnects per reading. True if parked.
+    func parkIfRefused(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> Bool {
+        let name = String(decoding: topic, as: UTF8.self)
+        guard let until = refusedTopics[name] else { return false }
+        guard MonotonicClock.now() < until else {
+            refusedTopics[name] = nil
+            Log.notice("trying \(name) again, refused by the broker \(Agent.refusedTopicPause / 60_000_000_000) minutes ago")
+            return false
+        }
+        park(topic: name, payload: payload, reason: "the broker refused this topic")
+        return true
+    }
+
+    /// The client gave up a message: it is parked, and the readings it carried count as handled so
+    /// the cursor can pass them. A refused batch lowers the batch size (the broker's limit is
+    /// unknown) and the other batches in flight over the new size are parked at once rather than
+    /// after three more disconnects each; a refused single message makes its topic refused.
+    func gaveUp(packetID: UInt16, topic: String, payload: UnsafeRawBufferPointer) {
+        park(topic: topic, payload: payload, reason: "the broker closed the connection right after it three times in a row")
+        if spillMode, copies.acknowledge(packetID) != nil { return }
+        let readings = inflight.lazy.filter { $0.packetID == packetID }.count
+        if readings <= 1 {
+            refusedTopics[topic] = MonotonicClock.now() + Agent.refusedTopicPause
+            Log.warning("the broker refuses \(topic): further messages on it are parked for \(Agent.refusedTopicPause / 60_000_000_000) minutes, then tried again")
+        }
+        guard readings > 0 else { return }
+        inflight.removeAll { $0.packetID == packetID }
+        if readings > 1, let limit = backlog.refused(bytes: payload.count) {
+            Log.warning("the broker refused a backfill batch of \(payload.count) bytes: batches are now kept under \(limit) bytes; set mqtt.max_packet_size to the broker's limit so that none is refused")
+            var oversized: [UInt16] = []
+            for reading in inflight where !oversized.contains(reading.packetID) {
+                if let size = client.session.storedSize(of: reading.packetID), size > limit + BacklogBatch.packetOverhead,
+                   inflight.lazy.filter({ $0.packetID == reading.packetID }).count > 1 {
+                    oversized.append(reading.packetID)
+                }
+            }
+            for id in oversized {
+                client.session.abandon(id) { message in
+                    park(topic: message.topicString, payload: message.payload, reason: "a batch as large as one the broker refused")
+                }
+                inflight.removeAll { $0.packetID == id }
+            }
+        }
+        acknowledgeDelivered()
+    }
+}
