@@ -29,11 +29,8 @@ public final class Agent: MQTTClientDelegate {
     let devices: Devices
     var json = JSONWriter()
     let topics: Topics
-    /// Spool records published and not yet acknowledged (AgentDelivery.swift).
-    var inflight: [InflightReading] = []
-    /// Readings from this sequence number on went out live; nil while live delivery is stopped.
-    var liveFrom: UInt64?
-    var liveRanges: [LiveRange] = []
+    /// Which records went out live, which are in flight, where the cursor may go (DeliveryLedger.swift).
+    var ledger: DeliveryLedger
     var backlog: BacklogBatch
     var bucket: TokenBucket
     /// Spill mode's copies of live readings not yet acknowledged.
@@ -74,8 +71,7 @@ public final class Agent: MQTTClientDelegate {
         let spoolExisted = access(config.spool.dir + "/cursor", F_OK) == 0
         spool = try Spool(directory: config.spool.dir, configuration: spoolConfig)
         for event in spool.drainEvents() { Log.warning(SpoolWords.describe(event, capacity: config.spool.capacity.bytes)) }
-        inflight.reserveCapacity(config.mqtt.inflight * config.backfill.batch + 16)
-        liveRanges.reserveCapacity(Agent.maxLiveRanges)
+        ledger = DeliveryLedger(window: config.mqtt.inflight, batch: config.backfill.batch)
         backlog = BacklogBatch(batch: config.backfill.batch, packetLimit: config.mqtt.maxPacketSize.bytes)
         bucket = TokenBucket(ratePerSecond: config.backfill.rate, capacity: max(config.backfill.batch, config.backfill.rate / 10), now: MonotonicClock.now())
         copies = UnacknowledgedCopies(capacity: config.spool.mode == .spill ? config.mqtt.inflight : 1)

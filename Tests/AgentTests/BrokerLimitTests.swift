@@ -13,8 +13,11 @@ struct BrokerLimitTests {
     func startWithBacklog(agentLimit: String?) throws -> (Mosquitto, Observer, AgentProcess) {
         var options = Mosquitto.Options()
         options.extraConfig = ["max_packet_size \(BrokerLimitTests.brokerLimit)"]
+        options.persistence = true  // the observer's session and subscription survive the restart
         let broker = try Mosquitto(options)
-        let observer = try Observer(url: broker.url)
+        let observer = try Observer(url: broker.url, persistent: true)
+        #expect(observer.wait { observer.client.isConnected })
+        observer.wait(seconds: 0.5) { false }  // its SUBACK
         let agent = try AgentProcess(brokerPort: broker.port, interval: "20ms", extraConfig: "backfill: {rate: 1000, batch: 50}")
         if let agentLimit {
             let config = try String(contentsOfFile: agent.directory.file("config.yaml"), encoding: .utf8)

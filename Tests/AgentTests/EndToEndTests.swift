@@ -8,9 +8,11 @@ final class Observer: MQTTClientDelegate, @unchecked Sendable {
     let client: MQTTClient
     var messages: [(topic: String, payload: String, retain: Bool, at: Date)] = []
 
-    init(url: String) throws {
+    /// `persistent`: a session the broker keeps (with its persistence, across a restart), so that
+    /// nothing published while the observer reconnects is missed.
+    init(url: String, persistent: Bool = false) throws {
         var config = ClientConfiguration(brokers: [BrokerAddress(url: url)!],
-                                         session: SessionConfiguration(connect: ConnectOptions(clientID: "observer-\(UInt32.random(in: 0...UInt32.max))")))
+                                         session: SessionConfiguration(connect: ConnectOptions(clientID: "observer-\(UInt32.random(in: 0...UInt32.max))", cleanSession: !persistent)))
         config.subscriptions = [TopicSubscription("edge/#", qos: .atLeastOnce)]
         config.backoff = ReconnectBackoff(minimum: 50_000_000, maximum: 200_000_000)
         client = try MQTTClient(configuration: config)

@@ -1,16 +1,18 @@
 import MQTT
 import Spool
 
-/// How readings reach the broker.
+/// How readings reach the broker: the I/O side. The rules (what is live, what is in flight, where
+/// the backlog reader jumps, how far the cursor may move) are DeliveryLedger's; this carries them
+/// out with the spool and the client.
 ///
 /// Live: while connected, a new reading is published at once (write-ahead mode: right after it is
 /// appended to the spool; spill mode: straight from memory, keeping a copy until the broker
-/// acknowledges it). Readings at or after `liveFrom` were all published that way.
+/// acknowledges it).
 ///
-/// Backlog: everything in the spool before `liveFrom` (what an outage or a restart left) is read
-/// oldest first and published at the backfill rate, in batches if configured, using at most three
-/// quarters of the in-flight window so live readings always find room. `liveRanges` are stretches
-/// the backlog reader skips because they went out live.
+/// Backlog: everything in the spool before the live stretch (what an outage or a restart left) is
+/// read oldest first and published at the backfill rate, in batches if configured, using at most
+/// three quarters of the in-flight window so live readings always find room; stretches that went
+/// out live are skipped.
 ///
 /// Live stops when a reading cannot be published at once (disconnected, window full): that reading
 /// and the following ones go through the backlog. Live comes first: it resumes as soon as the
@@ -22,24 +24,8 @@ import Spool
 /// The spool's cursor (what a restart re-sends from) moves to the lowest reading not yet
 /// acknowledged, so acknowledgements of live readings during a drain never skip the backlog.
 extension Agent {
-    /// Readings that went out live, and where the backlog reader resumes after them.
-    struct LiveRange {
-        var seqs: Range<UInt64>
-        var resume: Spool.Position?
-    }
-
-    struct InflightReading {
-        var packetID: UInt16
-        var seq: UInt64
-        var sentAt: UInt64
-    }
-
-    /// Live ranges the backlog may have to skip before live stops resuming: bounds memory when
-    /// the link flaps during a long drain. Beyond it, readings simply wait for the backlog.
-    static let maxLiveRanges = 64
-
     /// The window slots the backlog may fill.
-    var backlogWindow: Int { max(1, config.mqtt.inflight - max(1, config.mqtt.inflight / 4)) }
+    var backlogWindow: Int { ledger.backlogWindow }
 
     var spillMode: Bool { config.spool.mode == .spill }
 
@@ -47,7 +33,7 @@ extension Agent {
 
     /// Stores and publishes a new reading (the record built in `json`). False if it was lost.
     func deliver(record: UnsafeRawBufferPointer, timestamp: Int64, now: UInt64) -> Bool {
-        if spillMode, liveFrom != nil, pendingStatus == nil, client.isConnected, client.session.canPublishReliably, !copies.isFull,
+        if spillMode, ledger.isLive, pendingStatus == nil, client.isConnected, client.session.canPublishReliably, !copies.isFull,
            let id = publishLive(record) {
             if id != 0 { copies.add(packetID: id, sentAt: now, record: record) }
             return true
@@ -57,13 +43,13 @@ extension Agent {
         do { seq = try spool.append(record, timestamp: timestamp) } catch {
             return notStored(record, error: error)
         }
-        guard let from = liveFrom else { return true }
+        guard ledger.isLive else { return true }
         if !spillMode, pendingStatus == nil, client.isConnected, client.session.canPublishReliably, let id = publishLive(record) {
-            if id != 0 { inflight.append(InflightReading(packetID: id, seq: seq, sentAt: now)) }
+            if id != 0 { ledger.sent(packetID: id, seq: seq, at: now) }
             else { acknowledgeDelivered() }
             return true
         }
-        stopLive(at: seq, from: from, resume: spool.lastAppendedPosition)
+        ledger.stopLive(at: seq, resume: spool.lastAppendedPosition)
         return true
     }
 
@@ -72,7 +58,7 @@ extension Agent {
     private func notStored(_ record: UnsafeRawBufferPointer, error: SpoolError) -> Bool {
         repeated.note("readings not stored", "readings cannot be stored: \(error)")
         // Not tracked in flight: its acknowledgement has no spool record to move the cursor past.
-        if liveFrom != nil, pendingStatus == nil, client.isConnected, client.session.canPublishReliably,
+        if ledger.isLive, pendingStatus == nil, client.isConnected, client.session.canPublishReliably,
            let id = publishLive(record), id != 0 {
             unstored.published += 1
             return true
@@ -82,18 +68,9 @@ extension Agent {
     }
 
     /// How many of the spool records in `seqs`, about to be dropped unacknowledged, were sent all
-    /// the same: live, in flight, or staged for the backlog. They are not counted as dropped.
+    /// the same (the spool asks, to count only the others as dropped).
     func sentCount(in seqs: Range<UInt64>) -> UInt64 {
-        func overlap(_ a: Range<UInt64>) -> UInt64 {
-            let r = a.clamped(to: seqs)
-            return UInt64(r.count)
-        }
-        var n: UInt64 = 0
-        for range in liveRanges { n += overlap(range.seqs) }
-        if let liveFrom, liveFrom < UInt64.max { n += overlap(liveFrom..<UInt64.max) }
-        for reading in inflight where seqs.contains(reading.seq) && !isLive(reading.seq) { n += 1 }
-        for entry in backlog.entries where !entry.sent && seqs.contains(entry.seq) && !isLive(entry.seq) { n += 1 }
-        return n
+        ledger.sentCount(in: seqs, staged: backlog.entries.filter { !$0.sent }.map(\.seq))
     }
 
     /// Publishes a live record: its packet id, 0 if it was dropped as unpublishable (logged), nil
@@ -120,24 +97,14 @@ extension Agent {
         }
     }
 
-    /// Live delivery stops before `seq`; it and what follows go through the backlog, which will
-    /// skip the live stretch by jumping to `resume`, the place of `seq` in the spool.
-    private func stopLive(at seq: UInt64, from: UInt64, resume: Spool.Position?) {
-        if from < seq { liveRanges.append(LiveRange(seqs: from..<seq, resume: resume?.seq == seq ? resume : nil)) }
-        liveFrom = nil
-    }
-
     /// On connect: new readings go out live; what the spool holds is the backlog.
-    func startLive() {
-        guard liveFrom == nil, liveRanges.count < Agent.maxLiveRanges else { return }
-        liveFrom = spool.nextSeq
-    }
+    func startLive() { ledger.startLive(nextSeq: spool.nextSeq) }
 
     /// On disconnect: spill mode writes its unacknowledged copies to the spool (they stay in the
     /// session too, and go again on reconnect), then live stops.
     func connectionLost() {
         if spillMode { spillCopies(while: { _ in true }) }
-        if let from = liveFrom { stopLive(at: spool.nextSeq, from: from, resume: spool.endPosition) }
+        ledger.stopLive(at: spool.nextSeq, resume: spool.endPosition)
     }
 
     /// Spill mode: writes the oldest unacknowledged copies to the spool while `condition(sentAt)`
@@ -148,7 +115,7 @@ extension Agent {
             copies.popOldest { id, record in
                 do {
                     let seq = try spool.append(record, timestamp: wallClockMilliseconds())
-                    inflight.append(InflightReading(packetID: id, seq: seq, sentAt: sentAt))
+                    ledger.sent(packetID: id, seq: seq, at: sentAt)
                 } catch {
                     // Still in flight: it is lost only if the process dies before the broker acknowledges it.
                     repeated.note("spill failures", "an unacknowledged reading could not be written to the spool: \(error)")
@@ -168,10 +135,7 @@ extension Agent {
 
     /// Readings in the spool before the live stretch, not yet read by the backlog (live ranges
     /// ahead of the reader included).
-    var unreadBacklog: UInt64 {
-        let end = liveFrom ?? spool.nextSeq
-        return spool.readSequence < end ? end - spool.readSequence : 0
-    }
+    var unreadBacklog: UInt64 { ledger.unreadBacklog(readSequence: spool.readSequence, nextSeq: spool.nextSeq) }
 
     /// Publishes what the backlog's rate and window share allow, after resuming live if it can.
     func publishBacklog(now: UInt64) {
@@ -179,7 +143,7 @@ extension Agent {
         // Live first: once the window has room beyond the backlog's share, new readings go out live
         // again instead of waiting for the backlog reader to reach them (which, on a slow link or
         // at a low backfill rate, took half a minute).
-        if liveFrom == nil, client.session.inflightCount <= backlogWindow { startLive() }
+        if ledger.shouldResumeLive(inflightCount: client.session.inflightCount) { startLive() }
         while true {
             skipLiveRanges()
             if !backlog.isEmpty {
@@ -218,15 +182,12 @@ extension Agent {
     }
 
     private func skipLiveRanges() {
-        while let range = liveRanges.first, spool.readSequence >= range.seqs.lowerBound {
-            if let resume = range.resume { spool.skip(to: resume) } else { spool.skip(to: range.seqs.upperBound) }
-            liveRanges.removeFirst()
+        while let skip = ledger.nextSkip(readSequence: spool.readSequence) {
+            switch skip {
+            case .toPosition(let position): spool.skip(to: position)
+            case .toSeq(let seq): spool.skip(to: seq)
+            }
         }
-    }
-
-    func isLive(_ seq: UInt64) -> Bool {
-        if let liveFrom, seq >= liveFrom { return true }
-        return liveRanges.contains { $0.seqs.contains(seq) }
     }
 
     private func stage(max: Int) {
@@ -234,7 +195,7 @@ extension Agent {
         var malformed = false
         do {
             try spool.read(max: max) { record in
-                guard !isLive(record.seq) else { return }  // a record past a corrupt gap that went out live
+                guard !ledger.isLive(record.seq) else { return }  // a record past a corrupt gap that went out live
                 if !backlog.add(seq: record.seq, record: record.payload) {
                     Log.error("spool record \(record.seq) is not an agent reading; skipped")
                     malformed = true
@@ -253,7 +214,7 @@ extension Agent {
                 packetID = id
                 return true
             }, taken: { seq in
-                if packetID != 0 { inflight.append(InflightReading(packetID: packetID, seq: seq, sentAt: now)) }
+                if packetID != 0 { ledger.sent(packetID: packetID, seq: seq, at: now) }
             })
             switch result {
             case nil: backlog.reset(); return true
@@ -271,17 +232,14 @@ extension Agent {
             latency.add(MonotonicClock.now() - sentAt)
             return  // a live reading that never needed the disk
         }
-        guard let first = inflight.firstIndex(where: { $0.packetID == packetID }) else { return }
-        latency.add(MonotonicClock.now() - inflight[first].sentAt)
-        inflight.removeAll { $0.packetID == packetID }  // a batch: every reading in the message
+        guard let sentAt = ledger.acknowledged(packetID) else { return }
+        latency.add(MonotonicClock.now() - sentAt)
         acknowledgeDelivered()
     }
 
     /// Moves the spool's cursor up to the lowest reading not yet acknowledged.
     func acknowledgeDelivered() {
-        var lowest = unreadBacklog > 0 ? spool.readSequence : spool.nextSeq
-        if let staged = backlog.lowestUnsent { lowest = min(lowest, staged) }
-        for reading in inflight { lowest = min(lowest, reading.seq) }
+        let lowest = ledger.lowestUnacknowledged(readSequence: spool.readSequence, nextSeq: spool.nextSeq, staged: backlog.lowestUnsent)
         guard lowest > spool.nextUnacknowledged else { return }
         do { try spool.ack(through: lowest - 1) } catch { Log.error("\(error)") }
     }

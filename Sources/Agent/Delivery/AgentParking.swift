@@ -37,27 +37,21 @@ extension Agent {
     func gaveUp(packetID: UInt16, topic: String, payload: UnsafeRawBufferPointer) {
         park(topic: topic, payload: payload, reason: "the broker closed the connection right after it three times in a row")
         if spillMode, copies.acknowledge(packetID) != nil { return }
-        let readings = inflight.lazy.filter { $0.packetID == packetID }.count
+        let readings = ledger.readings(in: packetID)
         if readings <= 1 {
             refusedTopics[topic] = MonotonicClock.now() + Agent.refusedTopicPause
             Log.warning("the broker refuses \(topic): further messages on it are parked for \(Agent.refusedTopicPause / 60_000_000_000) minutes, then tried again")
         }
         guard readings > 0 else { return }
-        inflight.removeAll { $0.packetID == packetID }
+        _ = ledger.acknowledged(packetID)
         if readings > 1, let limit = backlog.refused(bytes: payload.count) {
             Log.warning("the broker refused a backfill batch of \(payload.count) bytes: batches are now kept under \(limit) bytes; set mqtt.max_packet_size to the broker's limit so that none is refused")
-            var oversized: [UInt16] = []
-            for reading in inflight where !oversized.contains(reading.packetID) {
-                if let size = client.session.storedSize(of: reading.packetID), size > limit + BacklogBatch.packetOverhead,
-                   inflight.lazy.filter({ $0.packetID == reading.packetID }).count > 1 {
-                    oversized.append(reading.packetID)
-                }
-            }
-            for id in oversized {
+            for id in ledger.batchIDs {
+                guard let size = client.session.storedSize(of: id), size > limit + BacklogBatch.packetOverhead else { continue }
                 client.session.abandon(id) { message in
                     park(topic: message.topicString, payload: message.payload, reason: "a batch as large as one the broker refused")
                 }
-                inflight.removeAll { $0.packetID == id }
+                _ = ledger.acknowledged(id)
             }
         }
         acknowledgeDelivered()
