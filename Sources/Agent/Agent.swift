@@ -40,8 +40,6 @@ public final class Agent: MQTTClientDelegate {
     /// Readings the spool refused (SpoolError): published from memory, or dropped.
     var unstored = (published: UInt64(0), dropped: UInt64(0))
     var nextMetricsAt: UInt64 = 0
-    /// The status to publish (true: online) once the window has room; see publishStatus.
-    var pendingStatus: Bool?
     var commandInbox = CommandInbox(maxRequestBytes: Agent.maxRequestBytes)
     /// A reply that found no room in the window; sent before any other request runs.
     var heldReply: (topic: String, payload: [UInt8])?
@@ -262,7 +260,7 @@ public final class Agent: MQTTClientDelegate {
         }
         // An offline status that found no room: leave without DISCONNECT, so the broker publishes
         // the last will ("offline") instead of keeping "online".
-        if !reloading && pendingStatus == false { client.dropConnection() }
+        if !reloading && ledger.pendingStatus == false { client.dropConnection() }
         client.stop()
         if spillMode { spillCopies(while: { _ in true }) }  // what the broker did not acknowledge in time waits on disk
         do { try spool.sync() } catch { Log.error("\(error)") }
@@ -275,8 +273,8 @@ public final class Agent: MQTTClientDelegate {
     public func mqttClient(_ client: MQTTClient, didConnectTo broker: BrokerAddress, sessionPresent: Bool) {
         Log.notice("connected to \(broker)\(sessionPresent ? " (session resumed)" : "")")
         systemd.send("STATUS=connected to \(broker); \(spool.unacknowledgedCount) reading(s) to send")
-        publishStatus(online: true)
-        startLive()
+        ledger.connected(nextSeq: spool.nextSeq)  // "online" first, then live
+        sendPendingStatus()
     }
 
     public func mqttClient(_ client: MQTTClient, didLoseConnectionTo broker: BrokerAddress, error: ConnectionError, retryIn: Nanoseconds) {

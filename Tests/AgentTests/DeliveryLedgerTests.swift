@@ -8,6 +8,22 @@ import Testing
     /// A window of 8: the backlog may fill 6 slots, live keeps 2.
     func ledger() -> DeliveryLedger { DeliveryLedger(window: 8, batch: 1) }
 
+    /// "online" goes before any reading at every connect, and nothing is published live while it waits.
+    @Test func theStatusGoesFirstAtEveryConnect() {
+        var l = ledger()
+        #expect(!l.mayPublishLive(connected: true, windowHasRoom: true), "not live before the first connect")
+        l.connected(nextSeq: 0)
+        #expect(l.pendingStatus == true)
+        #expect(!l.mayPublishLive(connected: true, windowHasRoom: true) && !l.mayPublishBacklog(connected: true))
+        l.pendingStatus = nil  // published
+        #expect(l.mayPublishLive(connected: true, windowHasRoom: true) && l.mayPublishBacklog(connected: true))
+        #expect(!l.mayPublishLive(connected: true, windowHasRoom: false))
+        l.connectionLost(nextSeq: 30, end: nil)
+        #expect(!l.isLive && l.liveRanges == [.init(seqs: 0..<30, resume: nil)])
+        l.connected(nextSeq: 45)
+        #expect(l.pendingStatus == true && l.isLive(45) && !l.isLive(40))
+    }
+
     @Test func liveComesFirstWhenTheWindowHasRoomAgain() {
         var l = ledger()
         l.startLive(nextSeq: 100)                     // connected: 100 on is live

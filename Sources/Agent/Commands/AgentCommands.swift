@@ -30,14 +30,14 @@ extension Agent {
     /// Runs the requests whose PUBACKs have been sent, while their replies find room.
     func runCommands() {
         if client.session.outbound.isEmpty || !client.isConnected { commandInbox.acknowledgementsSent() }
-        while pendingStatus == nil, client.session.canPublishReliably, heldReply == nil, let request = commandInbox.next() {
+        while ledger.pendingStatus == nil, client.session.canPublishReliably, heldReply == nil, let request = commandInbox.next() {
             run(request)
         }
         if let held = heldReply, sendReply(topic: held.topic, held.payload) { heldReply = nil }
     }
 
     /// Whether the loop must come round again at once: ready requests and room for their replies.
-    var commandsReady: Bool { commandInbox.nextIsReady && pendingStatus == nil && client.session.canPublishReliably && heldReply == nil }
+    var commandsReady: Bool { commandInbox.nextIsReady && ledger.pendingStatus == nil && client.session.canPublishReliably && heldReply == nil }
 
     private func run(_ request: CommandInbox.Request) {
         var id: JSONValue = .null

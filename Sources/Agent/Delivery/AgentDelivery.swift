@@ -33,7 +33,8 @@ extension Agent {
 
     /// Stores and publishes a new reading (the record built in `json`). False if it was lost.
     func deliver(record: UnsafeRawBufferPointer, timestamp: Int64, now: UInt64) -> Bool {
-        if spillMode, ledger.isLive, pendingStatus == nil, client.isConnected, client.session.canPublishReliably, !copies.isFull,
+        let mayPublish = ledger.mayPublishLive(connected: client.isConnected, windowHasRoom: client.session.canPublishReliably)
+        if spillMode, mayPublish, !copies.isFull,
            let id = publishLive(record) {
             if id != 0 { copies.add(packetID: id, sentAt: now, record: record) }
             return true
@@ -44,7 +45,7 @@ extension Agent {
             return notStored(record, error: error)
         }
         guard ledger.isLive else { return true }
-        if !spillMode, pendingStatus == nil, client.isConnected, client.session.canPublishReliably, let id = publishLive(record) {
+        if !spillMode, mayPublish, let id = publishLive(record) {
             if id != 0 { ledger.sent(packetID: id, seq: seq, at: now) }
             else { acknowledgeDelivered() }
             return true
@@ -58,7 +59,7 @@ extension Agent {
     private func notStored(_ record: UnsafeRawBufferPointer, error: SpoolError) -> Bool {
         repeated.note("readings not stored", "readings cannot be stored: \(error)")
         // Not tracked in flight: its acknowledgement has no spool record to move the cursor past.
-        if ledger.isLive, pendingStatus == nil, client.isConnected, client.session.canPublishReliably,
+        if ledger.mayPublishLive(connected: client.isConnected, windowHasRoom: client.session.canPublishReliably),
            let id = publishLive(record), id != 0 {
             unstored.published += 1
             return true
@@ -104,7 +105,7 @@ extension Agent {
     /// session too, and go again on reconnect), then live stops.
     func connectionLost() {
         if spillMode { spillCopies(while: { _ in true }) }
-        ledger.stopLive(at: spool.nextSeq, resume: spool.endPosition)
+        ledger.connectionLost(nextSeq: spool.nextSeq, end: spool.endPosition)
     }
 
     /// Spill mode: writes the oldest unacknowledged copies to the spool while `condition(sentAt)`
@@ -139,7 +140,7 @@ extension Agent {
 
     /// Publishes what the backlog's rate and window share allow, after resuming live if it can.
     func publishBacklog(now: UInt64) {
-        guard client.isConnected, pendingStatus == nil else { return }
+        guard ledger.mayPublishBacklog(connected: client.isConnected) else { return }
         // Live first: once the window has room beyond the backlog's share, new readings go out live
         // again instead of waiting for the backlog reader to reach them (which, on a slow link or
         // at a low backfill rate, took half a minute).
@@ -164,7 +165,7 @@ extension Agent {
 
     /// When the backlog can next send, if it has something and room to send it.
     var backlogDeadline: UInt64? {
-        guard client.isConnected, pendingStatus == nil, client.session.inflightCount < backlogWindow else { return nil }
+        guard ledger.mayPublishBacklog(connected: client.isConnected), client.session.inflightCount < backlogWindow else { return nil }
         if !backlog.isEmpty { return MonotonicClock.now() }
         let unread = unreadBacklog
         guard unread > 0 else { return nil }

@@ -35,6 +35,10 @@ struct DeliveryLedger {
     /// the link flaps during a long drain. Beyond it, readings simply wait for the backlog.
     static let maxLiveRanges = 64
 
+    /// The retained status to publish (true: online) before anything else; nil when none waits.
+    /// Readings, backlog and replies wait while it does, so a window full of backlog at a
+    /// reconnect cannot leave the last will's "offline" standing while the agent publishes.
+    var pendingStatus: Bool?
     private(set) var liveFrom: UInt64?
     private(set) var liveRanges: [LiveRange] = []
     private(set) var inflight: [InflightReading] = []
@@ -53,6 +57,29 @@ struct DeliveryLedger {
         if let liveFrom, seq >= liveFrom { return true }
         return liveRanges.contains { $0.seqs.contains(seq) }
     }
+
+    // MARK: The connection
+
+    /// Connected: "online" goes first, then new readings (from `nextSeq`) go out live and what
+    /// the spool holds is the backlog.
+    mutating func connected(nextSeq: UInt64) {
+        pendingStatus = true
+        startLive(nextSeq: nextSeq)
+    }
+
+    /// Disconnected: live stops at `nextSeq` (the backlog jumps to `end` past the live stretch).
+    mutating func connectionLost(nextSeq: UInt64, end: Spool.Position?) {
+        stopLive(at: nextSeq, resume: end)
+    }
+
+    /// Whether a new reading may be published at once: live, no status waiting, a connection with
+    /// room in its window.
+    func mayPublishLive(connected: Bool, windowHasRoom: Bool) -> Bool {
+        liveFrom != nil && pendingStatus == nil && connected && windowHasRoom
+    }
+
+    /// Whether the backlog may publish now (not while the status waits).
+    func mayPublishBacklog(connected: Bool) -> Bool { connected && pendingStatus == nil }
 
     // MARK: Live
 

@@ -6,19 +6,18 @@ import Spool
 
 /// The status and metrics messages.
 extension Agent {
-    /// Sets the retained status to publish: on every connect (online) and at a clean stop
-    /// (offline). It goes before any reading: while it waits for room in the window, readings wait
-    /// too (live ones in the spool), so a window full of backlog at a reconnect cannot leave the
-    /// last will's "offline" standing while the agent publishes.
+    /// Sets the retained status to publish at a clean stop (offline); a connect sets "online"
+    /// through `DeliveryLedger.connected`. It goes before any reading (the ledger holds readings,
+    /// backlog and replies back while it waits for room in the window).
     func publishStatus(online: Bool) {
-        pendingStatus = online
+        ledger.pendingStatus = online
         sendPendingStatus()
     }
 
     /// Publishes the pending status if the window has room; true when nothing is pending.
     @discardableResult
     func sendPendingStatus() -> Bool {
-        guard let online = pendingStatus else { return true }
+        guard let online = ledger.pendingStatus else { return true }
         guard client.isConnected else { return false }
         json.reset()
         json.beginObject()
@@ -31,13 +30,13 @@ extension Agent {
         json.endObject()
         do {
             try client.publish(topic: topics.status, payload: json.view, qos: .atLeastOnce, retain: true)
-            pendingStatus = nil
+            ledger.pendingStatus = nil
             return true
         } catch .windowFull {
             return false
         } catch {
             Log.error("the status cannot be published: \(error)")
-            pendingStatus = nil
+            ledger.pendingStatus = nil
             return true
         }
     }
