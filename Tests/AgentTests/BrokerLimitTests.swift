@@ -20,9 +20,7 @@ struct BrokerLimitTests {
         observer.wait(seconds: 0.5) { false }  // its SUBACK
         let agent = try AgentProcess(brokerPort: broker.port, interval: "20ms", extraConfig: "backfill: {rate: 1000, batch: 50}")
         if let agentLimit {
-            let config = try String(contentsOfFile: agent.directory.file("config.yaml"), encoding: .utf8)
-            try config.replacingOccurrences(of: "  keep_alive: 5s", with: "  keep_alive: 5s\n  max_packet_size: \(agentLimit)")
-                .write(toFile: agent.directory.file("config.yaml"), atomically: true, encoding: .utf8)
+            try agent.amendConfig(["  keep_alive: 5s": "  keep_alive: 5s\n  max_packet_size: \(agentLimit)"])
         }
         broker.stop()
         try agent.start()

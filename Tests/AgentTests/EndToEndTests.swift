@@ -89,6 +89,13 @@ final class AgentProcess {
             """.write(toFile: directory.file("config.yaml"), atomically: true, encoding: .utf8)
     }
 
+    /// Changes the configuration before a start: `replacing` maps lines of the default to others.
+    func amendConfig(_ replacing: [String: String]) throws {
+        var config = try String(contentsOfFile: directory.file("config.yaml"), encoding: .utf8)
+        for (old, new) in replacing { config = config.replacingOccurrences(of: old, with: new) }
+        try config.write(toFile: directory.file("config.yaml"), atomically: true, encoding: .utf8)
+    }
+
     /// Each start logs to its own file; `log` is the latest one's.
     private(set) var logPath: String?
 

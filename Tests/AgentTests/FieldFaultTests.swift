@@ -18,9 +18,7 @@ struct FieldFaultTests {
         let observer = try Observer(url: broker.url)
         let agent = try AgentProcess(brokerPort: broker.port, interval: "20ms", extraConfig: "")
         // A small window fills while the broker is frozen.
-        let config = try String(contentsOfFile: agent.directory.file("config.yaml"), encoding: .utf8)
-        try config.replacingOccurrences(of: "  keep_alive: 5s", with: "  keep_alive: 2s\n  inflight: 4")
-            .write(toFile: agent.directory.file("config.yaml"), atomically: true, encoding: .utf8)
+        try agent.amendConfig(["  keep_alive: 5s": "  keep_alive: 2s\n  inflight: 4"])
         try agent.start()
         #expect(observer.wait { observer.statuses == ["online"] })
         broker.signal(SIGSTOP)
@@ -49,9 +47,7 @@ struct FieldFaultTests {
         defer { broker.stop() }
         let observer = try Observer(url: broker.url)
         let agent = try AgentProcess(brokerPort: broker.port, interval: "20ms", extraConfig: "backfill: {rate: 20}")
-        let config = try String(contentsOfFile: agent.directory.file("config.yaml"), encoding: .utf8)
-        try config.replacingOccurrences(of: "  keep_alive: 5s", with: "  keep_alive: 30s\n  inflight: 8")
-            .write(toFile: agent.directory.file("config.yaml"), atomically: true, encoding: .utf8)
+        try agent.amendConfig(["  keep_alive: 5s": "  keep_alive: 30s\n  inflight: 8"])
         try agent.start()
         #expect(observer.wait { observer.telemetry("air").count > 10 })
         broker.signal(SIGSTOP)
@@ -83,10 +79,7 @@ struct FieldFaultTests {
         defer { broker.stop() }
         let observer = try Observer(url: broker.url)
         let agent = try AgentProcess(brokerPort: broker.port, interval: "20ms")
-        let config = try String(contentsOfFile: agent.directory.file("config.yaml"), encoding: .utf8)
-        try config.replacingOccurrences(of: "  keep_alive: 5s", with: "  keep_alive: 2s\n  inflight: 16")
-            .replacingOccurrences(of: "  capacity: 4MiB", with: "  capacity: 160KiB")
-            .write(toFile: agent.directory.file("config.yaml"), atomically: true, encoding: .utf8)
+        try agent.amendConfig(["  keep_alive: 5s": "  keep_alive: 2s\n  inflight: 16", "  capacity: 4MiB": "  capacity: 160KiB"])
         try agent.start()
         #expect(observer.wait { observer.telemetry("air").count > 10 })
         broker.signal(SIGSTOP)   // the window fills and stays full; everything else goes to the spool
