@@ -120,6 +120,12 @@ struct CommandInboxTests {
         #expect(log.nextDeadline == nil)
         log.note("unknown PUBACK", "again", now: 3 * RepeatedLog.period)
         #expect(lines.last == "again")
+        // A tick with a time taken before the note (earlier in the same loop turn) ends nothing:
+        // the episode goes on, and its next occurrence is counted, not written again.
+        log.note("disk", "first", now: 4 * RepeatedLog.period + 5)
+        log.tick(now: 4 * RepeatedLog.period + 1)
+        log.note("disk", "second", now: 4 * RepeatedLog.period + 6)
+        #expect(lines.suffix(2) == ["again", "first"], "\(lines)")
     }
 
     @Test func recordNamesNeverReachTheEventBit() {

@@ -31,7 +31,9 @@ struct RepeatedLog {
 
     /// Reports the counts of episodes a period old; ends the quiet ones.
     mutating func tick(now: UInt64) {
-        for (key, episode) in episodes where now &- episode.since >= RepeatedLog.period {
+        // `now` may be a little older than an episode noted later in the same loop turn: compare,
+        // do not subtract, or the difference wraps and ends the episode at once.
+        for (key, episode) in episodes where now > episode.since && now - episode.since >= RepeatedLog.period {
             if episode.more == 0 {
                 // A quiet period: the episode is over. One that repeated says how often in all.
                 if episode.total > 1 { write("\(key): over, \(episode.total) in all") }
