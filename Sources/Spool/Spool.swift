@@ -338,7 +338,10 @@ public final class Spool {
         if let failing { return failing.lastTry &+ Spool.writeRetryInterval }
         switch configuration.durability {
         case .always: return lastSyncAt
-        case .interval(let interval): return lastSyncAt &+ interval
+        case .interval(let interval):
+            // A long interval still hands records to the kernel every `flushInterval`.
+            let flushAt = buffered > 0 ? lastFlushAt &+ configuration.flushInterval : Nanoseconds.max
+            return min(lastSyncAt &+ interval, flushAt)
         case .never: return lastFlushAt &+ configuration.flushInterval
         }
     }
@@ -349,6 +352,7 @@ public final class Spool {
             try sync()
         case .interval(let interval):
             if now &- lastSyncAt >= interval { try sync() }
+            else if buffered > 0 && now &- lastFlushAt >= configuration.flushInterval { try flush() }
         case .never:
             if now &- lastFlushAt >= configuration.flushInterval { try sync() }
         }

@@ -72,6 +72,25 @@ struct SpoolTests {
         #expect(UInt64(try spool.readAll().count) + spool.dropped + 100 == 3000)
     }
 
+    /// `interval` with a long period still hands buffered records to the kernel every
+    /// `flushInterval`, so a crash of the process alone loses no more than that (README).
+    @Test func aLongSyncIntervalStillFlushesToTheKernelEveryFlushInterval() throws {
+        let dir = TemporaryDirectory("spool")
+        var configuration = SpoolConfiguration(capacityBytes: 4 << 20, durability: .interval(60_000_000_000))
+        configuration.flushInterval = 50_000_000
+        let spool = try Spool(directory: dir.path, configuration: configuration)
+        try spool.sync()
+        try spool.appendExpected(10)
+        let segment = dir.file(try #require(try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasSuffix(".seg") }))
+        let onDisk = { (try? FileManager.default.attributesOfItem(atPath: segment)[.size] as? Int) ?? -1 }
+        #expect(onDisk() == 0, "buffered, not yet written")
+        let deadline = try #require(spool.nextSyncDeadline)
+        #expect(deadline <= Spool.monotonicNow() + 50_000_000, "due within the flush interval, not the sync interval")
+        usleep(60_000)
+        try spool.syncIfDue()
+        #expect(onDisk() > 0, "handed to the kernel")
+    }
+
     @Test func droppingAcknowledgedSegmentsLosesNothing() throws {
         let dir = TemporaryDirectory("spool")
         let spool = try Spool(directory: dir.path, configuration: smallSegments)
