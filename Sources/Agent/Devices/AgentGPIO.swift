@@ -23,7 +23,9 @@ extension Agent {
 
     private func edge(_ input: InputLine, rising: Bool, now: UInt64, kernelTime: UInt64? = nil) {
         if input.settings.direction == .counter { input.counter.pulse(); return }
-        input.debouncer.edge(at: now)
+        // The kernel's time of the edge where there is one (the same monotonic clock as `now`):
+        // a burst's event then carries the time of its first edge, not of the loop turn.
+        input.debouncer.edge(at: kernelTime.map { min($0, now) } ?? now)
         // Settled already (no debounce asked for, or the kernel debounced it): published at once,
         // with the level it went to and the kernel's time of the edge, however late the loop saw it.
         if input.settings.debounce.nanoseconds == 0 || input.line.debouncedByKernel,
@@ -54,7 +56,7 @@ extension Agent {
                 do {
                     let level = try input.line.value()
                     if let change = input.debouncer.settle(level: level, now: now) {
-                        publishLineEvent(input.settings.name, level: change.level, source: "input")
+                        publishLineEvent(input.settings.name, level: change.level, source: "input", at: wallClock(ofMonotonic: change.since, now: now))
                     }
                 } catch { Log.error("\(error)") }
             }

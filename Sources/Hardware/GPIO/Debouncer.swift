@@ -4,7 +4,9 @@
 /// An edge starts a quiet period; every further edge restarts it. When the line has been quiet
 /// for `interval`, its level is read once and reported if it differs from the last reported
 /// level. So a bouncing contact gives one event, and a glitch that returns to the old level
-/// within the interval gives none. The reported time is that of the first edge of the burst.
+/// within the interval gives none. The reported time is that of the first edge of the burst, as
+/// given to `edge(at:)` (the agent gives the kernel's event time where the chip has one, and
+/// stamps the event with it).
 public struct Debouncer: Sendable {
     public let interval: UInt64
     public private(set) var reported: Bool
