@@ -1,4 +1,6 @@
 import Testing
+import Glibc
+import CLinux
 @testable import Agent
 
 @Suite("Clock synchronisation")
@@ -16,8 +18,15 @@ struct ClockSyncTests {
         #expect(!clock.synced && calls == 3)
     }
 
-    @Test func kernelProbeAnswers() {
-        // Whatever this machine's state is, asking must work and not need privileges.
-        _ = ClockSync.kernelSaysSynchronised()
+    @Test func theKernelsAnswerIsReadRight() {
+        #expect(ClockSync.synchronised(state: TIME_OK, status: 0))
+        #expect(!ClockSync.synchronised(state: TIME_ERROR, status: 0))
+        #expect(!ClockSync.synchronised(state: TIME_OK, status: STA_UNSYNC))
+        #expect(!ClockSync.synchronised(state: -1, status: 0), "the call failed")
+        // The real call works without privileges and returns a clock state (TIME_OK...TIME_ERROR).
+        var t = timex()
+        let state = adjtimex(&t)
+        #expect((TIME_OK...TIME_ERROR).contains(state), "adjtimex returned \(state)")
+        #expect(ClockSync.kernelSaysSynchronised() == ClockSync.synchronised(state: state, status: t.status))
     }
 }

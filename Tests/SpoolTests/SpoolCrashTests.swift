@@ -20,14 +20,14 @@ struct SpoolCrashTests {
         let log = TemporaryDirectory("spool-crash-log")
         var promisedThrough: UInt64 = 0   // records below this must be there
         var ackedDurably: UInt64 = 0      // the cursor on disk is at least this
-        var kills = 0
+        var progressed = 0              // rounds in which the writer got further than before
         for round in 0..<30 {
             let out = log.file("out-\(round)")
             let child = try ChildProcess(Self.writer, [dir.path, policy], stdout: out)
             usleep(UInt32.random(in: 5_000...40_000))
             child.signal(SIGKILL)
             child.wait()
-            kills += 1
+            let before = promisedThrough
             let lines = ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n")
             for line in lines {
                 let parts = line.split(separator: " ")
@@ -51,8 +51,11 @@ struct SpoolCrashTests {
             }
             #expect(spool.nextSeq >= promisedThrough, "round \(round): promised \(promisedThrough), found \(spool.nextSeq)")
             #expect(spool.corruptRecords == 0)
+            if promisedThrough > before { progressed += 1 }
         }
-        #expect(kills == 30)
-        #expect(promisedThrough > 0)
+        // Kills landed while the writer was writing, not only before it started: otherwise the
+        // checks above would hold of an empty spool. (A loaded machine starts the writer late in
+        // many rounds; a few rounds with progress are enough to make the test mean something.)
+        #expect(progressed >= 3, "the writer made progress in only \(progressed) of 30 rounds")
     }
 }

@@ -33,7 +33,12 @@ final class ClockSync {
 
     static func kernelSaysSynchronised() -> Bool {
         var t = timex()
-        let state = adjtimex(&t)
-        return state != TIME_ERROR && t.status & STA_UNSYNC == 0
+        return synchronised(state: adjtimex(&t), status: t.status)
+    }
+
+    /// adjtimex(2)'s answer read: synchronised unless the call failed (-1), the state is
+    /// TIME_ERROR, or STA_UNSYNC is set.
+    static func synchronised(state: Int32, status: Int32) -> Bool {
+        state >= 0 && state != TIME_ERROR && status & STA_UNSYNC == 0
     }
 }
