@@ -80,18 +80,6 @@ final class SignalDescriptor {
     }
 }
 
-public enum AgentError: Error, CustomStringConvertible {
-    case system(String, Errno)
-    case config(String)
-
-    public var description: String {
-        switch self {
-        case .system(let call, let errno): "\(call): \(errno)"
-        case .config(let message): message
-        }
-    }
-}
-
 /// The first slot of the grid `due + k x interval` that lies after `now` (or `due` itself if it
 /// is still ahead). Periodic jobs advance by this, so a late wake-up neither drifts the grid nor
 /// fires a burst of catch-up runs.

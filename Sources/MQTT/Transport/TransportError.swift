@@ -23,31 +23,3 @@ public enum TransportError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
-
-/// Progress of a non-blocking connect or handshake.
-public enum ConnectProgress: Equatable {
-    case ready
-    case wantRead
-    case wantWrite
-}
-
-/// Outcome of a non-blocking read or write.
-public enum IOStatus: Equatable {
-    case transferred(Int)
-    /// Nothing now; poll for the given direction (TLS may need to write in order to read).
-    case wouldBlock(wantWrite: Bool)
-    case closed
-}
-
-/// A byte stream to the broker (the two-function network interface of coreMQTT, plus connect).
-public protocol Transport: AnyObject {
-    var fileDescriptor: Int32 { get }
-    /// Drives the connection (and TLS handshake) forward without blocking.
-    func advanceConnect() throws(TransportError) -> ConnectProgress
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> IOStatus
-    func write(_ bytes: UnsafeRawBufferPointer) throws(TransportError) -> IOStatus
-    func close()
-    /// Whether bytes are already buffered in user space (TLS records read but not yet returned),
-    /// which poll(2) cannot see.
-    var hasBufferedInput: Bool { get }
-}

@@ -1,0 +1,13 @@
+import Syscalls
+
+public enum AgentError: Error, CustomStringConvertible {
+    case system(String, Errno)
+    case config(String)
+
+    public var description: String {
+        switch self {
+        case .system(let call, let errno): "\(call): \(errno)"
+        case .config(let message): message
+        }
+    }
+}
