@@ -1,3 +1,4 @@
+import Agent
 import ArgumentParser
 
 @main
@@ -5,6 +6,6 @@ struct EdgeAgent: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edge-agent",
         abstract: "Sensor readings to MQTT, buffered on disk while the network is down.",
-        version: "0.1.0",
+        version: AgentVersion.string,
         subcommands: [RunCommand.self, CheckConfigCommand.self, ReadCommand.self, ScanI2CCommand.self, PubCommand.self, SubCommand.self, SpoolCommand.self, BenchCommand.self])
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import MQTT
+import Agent
 import TestSupport
 
 extension Observer {
@@ -96,7 +97,7 @@ struct CommandTests {
             case 0: #expect(reply?["id"] as? Int == 7); #expect(result?["pong"] as? Bool == true)
             case 1:
                 #expect(reply?["id"] as? String == "s-1")
-                #expect(result?["version"] as? String == "0.1.0")
+                #expect(result?["version"] as? String == AgentVersion.string)
                 #expect((result?["sensors"] as? [[String: Any]])?.map { $0["name"] as? String } == ["air", "soil"])
             case 2: #expect(result?["sensor"] as? String == "air"); #expect(result?["temperature_c"] is Double); #expect(result?["ts"] is Int64)
             case 3: #expect(result?["interval_ms"] as? Int == 250)
