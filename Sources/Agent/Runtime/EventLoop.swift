@@ -11,6 +11,8 @@ import CLinux
 final class EventLoop {
     private let epoll: Int32
     private var registered: [Int32: UInt32] = [:]
+    /// Descriptors epoll refused, each logged once.
+    private var refused: Set<Int32> = []
 
     init() throws(AgentError) {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -24,18 +26,30 @@ final class EventLoop {
         var event = epoll_event()
         event.events = events
         event.data.fd = fd
-        if let current = registered[fd] {
-            if current == events { return }
-            epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event)
-        } else {
-            epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event)
+        if let current = registered[fd], current == events { return }
+        if epoll_ctl(epoll, registered[fd] == nil ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &event) != 0 {
+            // The table can be stale: a descriptor closed elsewhere left epoll by itself, and its
+            // number may be in use again. Try the other operation before giving up.
+            let first = errno
+            let other = first == ENOENT ? EPOLL_CTL_ADD : first == EEXIST ? EPOLL_CTL_MOD : nil
+            if other == nil || epoll_ctl(epoll, other!, fd, &event) != 0 {
+                if refused.insert(fd).inserted {
+                    Log.error("epoll_ctl for descriptor \(fd): \(String(cString: strerror(errno))); it is not watched, and is tried again each turn")
+                }
+                registered[fd] = nil
+                return
+            }
         }
+        refused.remove(fd)
         registered[fd] = events
     }
 
     func unwatch(_ fd: Int32) {
         guard registered.removeValue(forKey: fd) != nil else { return }
-        epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
+        // ENOENT or EBADF: the descriptor was closed already, which took it out of the set.
+        if epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil) != 0 && errno != ENOENT && errno != EBADF {
+            Log.error("epoll_ctl(DEL) for descriptor \(fd): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Forgets descriptors that were closed elsewhere (a closed fd leaves epoll by itself).
