@@ -25,7 +25,10 @@ final class SequenceStore {
     }
 
     static let blockSize: UInt64 = 1024
+    /// The last line of the file: how the run that wrote it ended. A file without either line
+    /// was written by a version before them, and says nothing about how it stopped.
     static let cleanStopLine = "# stopped cleanly"
+    static let runningLine = "# running"
     let path: String
     var backupPath: String { path + ".backup" }
     private var names: [String] = []
@@ -60,7 +63,7 @@ final class SequenceStore {
         let parsed = primary.map(SequenceStore.parse)
         if case .success(let values)? = parsed {
             stored = values
-            previousRunStoppedCleanly = primary!.contains("\n" + SequenceStore.cleanStopLine + "\n")
+            previousRunStoppedCleanly = SequenceStore.stoppedCleanly(primary!)
         } else {
             if case .failure(let failure)? = parsed {
                 warning("\(path): \(failure.message); set aside as \(path).corrupt")
@@ -69,7 +72,7 @@ final class SequenceStore {
             if case .success(let values)? = backup.map(SequenceStore.parse) {
                 if primary == nil { warning("\(path) is missing; the numbers continue from \(path).backup") }
                 stored = values
-                previousRunStoppedCleanly = backup!.contains("\n" + SequenceStore.cleanStopLine + "\n")
+                previousRunStoppedCleanly = SequenceStore.stoppedCleanly(backup!)
             } else if primary != nil || backup != nil || recovery.spoolExisted {
                 (stored, defaultStart) = SequenceStore.recover(recovery, warning: { warning("\(path) and its backup are \(primary == nil && backup == nil ? "missing" : "unreadable"); \($0)") })
             }
@@ -127,6 +130,14 @@ final class SequenceStore {
         return now >= 1_764_000_000_000 ? now : nil  // 2025-11-24
     }
 
+    /// What a file says of the run that wrote it: true (stopped cleanly), false (still running
+    /// when it ended: a crash, a kill, a power cut) or nil (a file from before these lines).
+    static func stoppedCleanly(_ text: String) -> Bool? {
+        if text.contains("\n" + cleanStopLine + "\n") { return true }
+        if text.contains("\n" + runningLine + "\n") { return false }
+        return nil
+    }
+
     static func parse(_ text: String) -> Result<[String: UInt64], ParseFailure> {
         var values: [String: UInt64] = [:]
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -168,7 +179,7 @@ final class SequenceStore {
             text += "\(name) \(exact ? counters[i].next : counters[i].reserved)\n"
         }
         for (name, value) in others { text += "\(name) \(value)\n" }
-        if exact { text += SequenceStore.cleanStopLine + "\n" }
+        text += (exact ? SequenceStore.cleanStopLine : SequenceStore.runningLine) + "\n"
         for file in [path, backupPath] {
             if let error = SequenceStore.writeAtomically(text, to: file) {
                 Log.error("\(file): \(error); sequence numbers after a crash may repeat")
