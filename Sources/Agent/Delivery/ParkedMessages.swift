@@ -27,17 +27,16 @@ struct ParkedMessages {
         line.key("topic"); line.string(topic)
         line.key("bytes"); line.integer(UInt64(payload.count))
         line.key("payload")
-        let text = String(decoding: payload, as: UTF8.self)
         do {
             _ = try JSONParser.parse(Array(payload))  // the agent's own readings are JSON
             line.raw(payload)
         } catch {
-            line.string(text)
+            line.string(String(decoding: payload, as: UTF8.self))
         }
         line.endObject()
         line.rawByte(UInt8(ascii: "\n"))
         var size = stat()
-        if stat(path, &size) == 0 && Int(size.st_size) + line.view.count > ParkedMessages.maxFileBytes {
+        if stat(path, &size) == 0 && Int64(size.st_size) + Int64(line.view.count) > Int64(ParkedMessages.maxFileBytes) {
             return "\(path) has reached \(ParkedMessages.maxFileBytes >> 20) MiB; the message is counted, not kept"
         }
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
