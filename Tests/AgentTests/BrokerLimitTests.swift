@@ -29,17 +29,12 @@ struct BrokerLimitTests {
         return (broker, observer, agent)
     }
 
-    func metrics(_ observer: Observer) -> [String: Any] {
-        let last = observer.messages.last { $0.topic == "edge/e2e/metrics" }
-        return last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.payload.utf8)) as? [String: Any] } ?? [:]
-    }
-
     /// Without a limit configured, the refused batches are parked after three closes each, with a
     /// log line, a count and the message kept on disk; then everything else flows.
     @Test func aMessageTheBrokerKeepsRefusingIsParkedAndTheRestFlows() throws {
         let (broker, observer, agent) = try startWithBacklog(agentLimit: nil)
         defer { broker.stop() }
-        #expect(observer.wait(seconds: 60) { (metrics(observer)["parked"] as? Int ?? 0) > 0 && metrics(observer)["backlog"] as? Int == 0 },
+        #expect(observer.wait(seconds: 60) { (observer.metric("parked") ?? 0) > 0 && observer.metric("backlog") == 0 },
                 "\(agent.log.suffix(3000))")
         let live = observer.telemetry("air").count
         #expect(observer.wait { observer.telemetry("air").count > live + 25 }, "live readings flow")
@@ -58,14 +53,14 @@ struct BrokerLimitTests {
     @Test func withTheLimitConfiguredBatchesFitAndEveryReadingArrives() throws {
         let (broker, observer, agent) = try startWithBacklog(agentLimit: "\(BrokerLimitTests.brokerLimit)B")
         defer { broker.stop() }
-        #expect(observer.wait(seconds: 30) { metrics(observer)["backlog"] as? Int == 0 && observer.telemetry("air").count > 150 })
+        #expect(observer.wait(seconds: 30) { observer.metric("backlog") == 0 && observer.telemetry("air").count > 150 })
         agent.stop(SIGTERM)
         observer.wait(seconds: 1) { false }
         for sensor in ["air", "soil"] {
             let seqs = Set(observer.telemetry(sensor).compactMap { $0["seq"] as? Int })
             #expect(seqs.count == (seqs.max() ?? -1) + 1, "\(sensor): \((seqs.max() ?? -1) + 1 - seqs.count) missing")
         }
-        #expect(metrics(observer)["parked"] as? Int == 0)
+        #expect(observer.metric("parked") == 0)
         #expect(observer.telemetryMessages("air").contains { $0.batch }, "the backlog still goes in batches")
         #expect(!broker.log.contains("exceeded"), "the broker refused nothing")
     }

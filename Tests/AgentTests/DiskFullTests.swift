@@ -28,11 +28,7 @@ struct DiskFullTests {
         close(filler)
 
         // Appends fill the spool's write buffer first; once it is full, readings go out from memory.
-        let metric = { (key: String) -> Int in
-            let last = observer.messages.last { $0.topic == "edge/e2e/metrics" }
-            let object = last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.payload.utf8)) as? [String: Any] }
-            return object?[key] as? Int ?? 0
-        }
+        let metric = { (key: String) -> Int in observer.metric(key) ?? 0 }
         #expect(observer.wait(seconds: 30) { metric("published_not_stored") > 20 }, "readings published from memory")
 
         // Now, over four seconds: readings keep arriving, the agent stays idle, the log stays short.

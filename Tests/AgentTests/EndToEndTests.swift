@@ -49,6 +49,13 @@ final class Observer: MQTTClientDelegate, @unchecked Sendable {
         }
     }
 
+    /// A number from the newest metrics message, nil if there is none or it lacks the key.
+    func metric(_ key: String) -> Int? {
+        let last = messages.last { $0.topic == "edge/e2e/metrics" }
+        let object = last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.payload.utf8)) as? [String: Any] }
+        return object?[key] as? Int
+    }
+
     var statuses: [String] {
         messages.filter { $0.topic == "edge/e2e/status" }.compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.payload.utf8)) as? [String: Any])?["state"] as? String

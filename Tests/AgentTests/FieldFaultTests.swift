@@ -85,11 +85,7 @@ struct FieldFaultTests {
         broker.signal(SIGSTOP)   // the window fills and stays full; everything else goes to the spool
         sleep(16)                // about 1,600 readings of about 110 bytes: the oldest segment goes
         broker.signal(SIGCONT)   // the observer's connection survives; the agent's resumes its session
-        let metric = { (key: String) -> Int? in
-            let last = observer.messages.last { $0.topic == "edge/e2e/metrics" }
-            let object = last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.payload.utf8)) as? [String: Any] }
-            return object?[key] as? Int
-        }
+        let metric = observer.metric
         #expect(observer.wait(seconds: 40) { metric("backlog") == 0 && (metric("dropped") ?? 0) > 0 }, "the backlog drained")
         agent.stop(SIGTERM)
         var missing = 0
