@@ -13,7 +13,8 @@ packages=(
 if [ "${1:-}" = "--test" ]; then
   packages+=(linux-source-6.1 bc flex bison libelf-dev make cpio xz-utils binutils  # the test kernel
              qemu-system-x86 busybox-static                                         # the guest
-             debootstrap qemu-user-static file binutils-aarch64-linux-gnu)  # Debian 13 roots; the arm64 binary
+             debootstrap qemu-user-static file binutils-aarch64-linux-gnu   # Debian 13 roots; the arm64 binary
+             dpkg-dev lintian e2fsprogs)                                    # the packages; the boot test's disks
 fi
 missing=()
 for p in "${packages[@]}"; do
