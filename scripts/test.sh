@@ -3,8 +3,11 @@
 # brokers the tests start on free loopback ports, then the Linux I2C and GPIO backends against a
 # real kernel under qemu (scripts/hardware-test.sh); the same on Debian 13 trixie with Debian's
 # Swift 6.0 and libgpiod 2 (scripts/trixie-test.sh); the aarch64 build under qemu-user
-# (scripts/build-arm64.sh --check); and every fuzz target for a minute from its committed corpus
-# (scripts/fuzz.sh; a crash fails the run).
+# (scripts/build-arm64.sh --check); the Debian packages (scripts/build-deb.sh: trixie amd64 and
+# arm64, bookworm amd64, each checked with lintian and for its contents) and the trixie amd64 one
+# installed and run under real systemd in a qemu VM (scripts/boot-test.sh); power cuts under the
+# spool in a qemu guest whose disk loses what was not synced (scripts/power-cut-test.sh); and every
+# fuzz target for a minute from its committed corpus (scripts/fuzz.sh; a crash fails the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
@@ -13,4 +16,8 @@ swift test --skip-build 2>&1 | tee .build/test-output.txt
 scripts/hardware-test.sh
 scripts/trixie-test.sh
 scripts/build-arm64.sh --check
+scripts/build-deb.sh --suite trixie --arch arm64 >/dev/null
+scripts/build-deb.sh --suite bookworm --arch amd64 >/dev/null
+scripts/boot-test.sh "$(scripts/build-deb.sh --suite trixie --arch amd64)"
+scripts/power-cut-test.sh
 scripts/fuzz.sh --seconds 60

@@ -5,7 +5,9 @@ import TestSupport
 
 /// A child process appends continuously and is killed with SIGKILL at random moments; after each
 /// kill the spool must hold every record the durability policy promised, in order, with nothing
-/// corrupt returned and nothing before the durable cursor delivered again.
+/// corrupt returned and nothing before the durable cursor delivered again. This is a crash of the
+/// process only: the kernel keeps the page cache, so it passes without a single fdatasync. Power
+/// cuts, where what was not synced is lost, are scripts/power-cut-test.sh's (a qemu guest).
 @Suite("Spool crash safety")
 struct SpoolCrashTests {
     static var writer: String {
