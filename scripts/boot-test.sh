@@ -20,7 +20,7 @@ kernel_dir=$(scripts/build-test-kernel.sh vm)
 # The root image: Debian 13 with what the package depends on and recommends already installed, so
 # that `apt install ./edge-agent_*.deb` needs no network; remade when make_image or the list changes.
 packages=systemd-sysv,udev,kmod,procps,mosquitto,mosquitto-clients,i2c-tools,gpiod,libssl3t64,libyaml-0-2,libgpiod3,libi2c0,zlib1g,libstdc++6
-cache=/var/tmp/edge-agent-vm
+cache=${EDGE_AGENT_VM_CACHE:-/var/tmp/edge-agent-vm}
 make_image() {
   rm -rf "$cache" && mkdir -p "$cache"
   local root=$cache/root
