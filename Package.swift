@@ -11,7 +11,7 @@ let sizeOptimised: [SwiftSetting] = [.unsafeFlags(["-Osize"], .when(configuratio
 let package = Package(
     name: "edge-agent",
     products: [
-        .executable(name: "edge-agent", targets: ["edge-agent"]),
+        .executable(name: "edge-agent", targets: ["edge-agent"])
     ],
     dependencies: [
         // Command-line parsing for the user's toolbox (run, pub, sub, spool, bench, ...).
@@ -21,12 +21,15 @@ let package = Package(
     ],
     targets: [
         // System libraries, wrapped by thin Swift layers in the modules that use them.
-        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl",
-                       providers: [.apt(["libssl-dev"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
-                       providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1",
-                       providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CYAML", pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]),
         // epoll, signalfd and adjtimex headers (libc itself, nothing to link).
         .systemLibrary(name: "CLinux"),
         // I2C: i2c-dev ioctls and libi2c's SMBus calls. GPIO: libgpiod, 1.6 (Debian 12, Raspberry Pi OS
@@ -42,13 +45,17 @@ let package = Package(
         .target(name: "CTLSMemory", dependencies: ["COpenSSL"]),
 
         // Sans-I/O MQTT 3.1.1 codec and session state, with TCP/TLS transport and a client on top.
-        .target(name: "MQTT", dependencies: [
-            "COpenSSL", "CTLSMemory", "Syscalls",
-        ], swiftSettings: sizeOptimised),
+        .target(
+            name: "MQTT",
+            dependencies: [
+                "COpenSSL", "CTLSMemory", "Syscalls",
+            ], swiftSettings: sizeOptimised),
         // The crash-safe on-disk ring buffer of readings.
-        .target(name: "Spool", dependencies: [
-            "CZlib", "Syscalls",
-        ], swiftSettings: sizeOptimised),
+        .target(
+            name: "Spool",
+            dependencies: [
+                "CZlib", "Syscalls",
+            ], swiftSettings: sizeOptimised),
 
         // I2C buses and GPIO chips: Linux (libi2c, libgpiod) and simulated.
         .target(name: "Hardware", dependencies: ["CI2C", "CGPIOLines"], swiftSettings: sizeOptimised),
@@ -56,9 +63,13 @@ let package = Package(
         .target(name: "Sensors", dependencies: ["Hardware"], swiftSettings: sizeOptimised),
 
         // The daemon: configuration, event loop, pipeline, commands, status.
-        .target(name: "Agent", dependencies: ["MQTT", "Spool", "Hardware", "Sensors", "CYAML", "CLinux",
-                                              "Syscalls"],
-                swiftSettings: sizeOptimised),
+        .target(
+            name: "Agent",
+            dependencies: [
+                "MQTT", "Spool", "Hardware", "Sensors", "CYAML", "CLinux",
+                "Syscalls",
+            ],
+            swiftSettings: sizeOptimised),
 
         .executableTarget(
             name: "edge-agent",
@@ -73,9 +84,14 @@ let package = Package(
             // generic specialisations that compile to the same machine code once (0.2 MB). -z now
             // and -z relro: every symbol bound at start-up, the relocated data read-only after it
             // (full RELRO, what Debian's hardening flags give a daemon).
-            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
-                                           "-Xlinker", "--icf=all", "-Xlinker", "-z", "-Xlinker", "now",
-                                           "-Xlinker", "-z", "-Xlinker", "relro"], .when(platforms: [.linux], configuration: .release))]),
+            linkerSettings: [
+                .unsafeFlags(
+                    [
+                        "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                        "-Xlinker", "--icf=all", "-Xlinker", "-z", "-Xlinker", "now",
+                        "-Xlinker", "-z", "-Xlinker", "relro",
+                    ], .when(platforms: [.linux], configuration: .release))
+            ]),
 
         // Shared by the test targets: a real mosquitto on a free loopback port, certificates, processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -84,13 +100,16 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "edge-agent"]),
         // libFuzzer targets for every parser of outside bytes (scripts/fuzz.sh); without -D FUZZING
         // the same binary replays a corpus.
-        .executableTarget(name: "edge-agent-fuzz", dependencies: ["Agent", "MQTT", "Sensors", "Spool"], path: "Tests/Fuzz", exclude: ["corpus"],
-                         linkerSettings: [.unsafeFlags(["-use-ld=lld"], .when(platforms: [.linux]))]),
+        .executableTarget(
+            name: "edge-agent-fuzz", dependencies: ["Agent", "MQTT", "Sensors", "Spool"], path: "Tests/Fuzz", exclude: ["corpus"],
+            linkerSettings: [.unsafeFlags(["-use-ld=lld"], .when(platforms: [.linux]))]),
         // A child process for the spool's crash tests: appends until SIGKILLed.
         .executableTarget(name: "spool-crash-writer", dependencies: ["Spool"], path: "Tests/SpoolCrashWriter"),
-        .testTarget(name: "SpoolTests", dependencies: [
-            "Spool", "TestSupport", "spool-crash-writer",
-            .product(name: "PropertyBased", package: "swift-property-based"),
-        ]),
+        .testTarget(
+            name: "SpoolTests",
+            dependencies: [
+                "Spool", "TestSupport", "spool-crash-writer",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]),
     ]
 )

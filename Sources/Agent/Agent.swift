@@ -1,10 +1,11 @@
+import CLinux
+import Hardware
+import MQTT
+import Spool
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CLinux
-import MQTT
-import Hardware
-import Spool
 
 /// The daemon: samples sensors on their schedules, writes each reading to the spool, publishes from
 /// the spool with QoS 1 and advances the spool's cursor as the broker acknowledges, keeps a retained
@@ -71,7 +72,8 @@ public final class Agent: MQTTClientDelegate {
         for event in spool.drainEvents() { Log.warning(SpoolWords.describe(event, capacity: config.spool.capacity.bytes)) }
         ledger = DeliveryLedger(window: config.mqtt.inflight, batch: config.backfill.batch)
         backlog = BacklogBatch(batch: config.backfill.batch, packetLimit: config.mqtt.maxPacketSize.bytes)
-        bucket = TokenBucket(ratePerSecond: config.backfill.rate, capacity: max(config.backfill.batch, config.backfill.rate / 10), now: MonotonicClock.now())
+        bucket = TokenBucket(
+            ratePerSecond: config.backfill.rate, capacity: max(config.backfill.batch, config.backfill.rate / 10), now: MonotonicClock.now())
         copies = UnacknowledgedCopies(capacity: config.spool.mode == .spill ? config.mqtt.inflight : 1)
         var clientConfig = try Agent.clientConfiguration(config, topics: topics)
         clientConfig.subscriptions = [TopicSubscription(topics.commandFilter, qos: .atLeastOnce)]
@@ -84,15 +86,20 @@ public final class Agent: MQTTClientDelegate {
         let board = try Board.load(config.board, configPath: configPath)
         devices = Devices(config: config, board: board, now: MonotonicClock.now())
         let spool = spool
-        let recovery = SequenceStore.Recovery(spoolExisted: spoolExisted,
-                                              keptInSpool: { SequenceStore.nextNumbers(in: spool) },
-                                              wallClock: SequenceStore.plausibleWallClock())
-        sequences = SequenceStore(directory: config.spool.dir,
-                                  telemetry: devices.sensors.map(\.settings.name) + devices.inputs.filter { $0.settings.direction == .counter }.map(\.settings.name),
-                                  events: devices.inputs.filter { $0.settings.direction == .input }.map(\.settings.name) + devices.outputs.map(\.settings.name),
-                                  recovery: recovery, warning: { Log.warning($0) })
+        let recovery = SequenceStore.Recovery(
+            spoolExisted: spoolExisted,
+            keptInSpool: { SequenceStore.nextNumbers(in: spool) },
+            wallClock: SequenceStore.plausibleWallClock())
+        sequences = SequenceStore(
+            directory: config.spool.dir,
+            telemetry: devices.sensors.map(\.settings.name)
+                + devices.inputs.filter { $0.settings.direction == .counter }.map(\.settings.name),
+            events: devices.inputs.filter { $0.settings.direction == .input }.map(\.settings.name) + devices.outputs.map(\.settings.name),
+            recovery: recovery, warning: { Log.warning($0) })
         if sequences.previousRunStoppedCleanly == false {
-            Log.warning("the previous run did not stop cleanly (a crash, a kill or a power cut): readings it had not yet synced may be lost, as the durability policy (\(config.spool.durability)) allows; each sensor's seq skips ahead to a reserved bound")
+            Log.warning(
+                "the previous run did not stop cleanly (a crash, a kill or a power cut): readings it had not yet synced may be lost, as the durability policy (\(config.spool.durability)) allows; each sensor's seq skips ahead to a reserved bound"
+            )
         }
         clock = config.clockCheck ? ClockSync() : nil
         client.delegate = self
@@ -116,10 +123,11 @@ public final class Agent: MQTTClientDelegate {
             password = Array(String(cString: value).utf8)
         }
         let will = Will(topic: topics.status, payload: Array(#"{"state":"offline"}"#.utf8), qos: .atLeastOnce, retain: true)
-        var session = SessionConfiguration(connect: ConnectOptions(
-            clientID: config.mqtt.clientID ?? config.deviceID, cleanSession: false,
-            keepAlive: UInt16(clamping: config.mqtt.keepAlive.nanoseconds / 1_000_000_000),
-            will: will, username: config.mqtt.username, password: password))
+        var session = SessionConfiguration(
+            connect: ConnectOptions(
+                clientID: config.mqtt.clientID ?? config.deviceID, cleanSession: false,
+                keepAlive: UInt16(clamping: config.mqtt.keepAlive.nanoseconds / 1_000_000_000),
+                will: will, username: config.mqtt.username, password: password))
         session.maxInflight = config.mqtt.inflight
         session.maxOutgoingPacketSize = config.mqtt.maxPacketSize.bytes
         let brokers = try config.mqtt.brokers.map { url in
@@ -144,7 +152,9 @@ public final class Agent: MQTTClientDelegate {
 
     /// Runs until SIGTERM or SIGINT. Returns the process exit code.
     public func run() -> Int32 {
-        Log.notice("edge-agent \(AgentVersion.string) starting: device \(config.deviceID) on \(devices.board.model), \(sensors.count) sensor(s), \(devices.inputs.count + devices.outputs.count) GPIO line(s) (\(devices.board.isSimulated ? "simulated" : LinuxGPIOChip.library)), spool \(config.spool.dir) with \(spool.unacknowledgedCount) reading(s) waiting")
+        Log.notice(
+            "edge-agent \(AgentVersion.string) starting: device \(config.deviceID) on \(devices.board.model), \(sensors.count) sensor(s), \(devices.inputs.count + devices.outputs.count) GPIO line(s) (\(devices.board.isSimulated ? "simulated" : LinuxGPIOChip.library)), spool \(config.spool.dir) with \(spool.unacknowledgedCount) reading(s) waiting"
+        )
         loop.watch(signals.fd, events: UInt32(EPOLLIN.rawValue))
         watchGPIO()
         client.start()
@@ -187,12 +197,18 @@ public final class Agent: MQTTClientDelegate {
                     if let before = rss.before, let after = rss.after {
                         Log.info("start-up done: its pages released, resident memory \(before) kB -> \(after) kB")
                     }
-                } else { deadline = min(deadline, startedAt + StartupPages.delay) }
+                } else {
+                    deadline = min(deadline, startedAt + StartupPages.delay)
+                }
             }
             loop.wait(until: deadline, now: MonotonicClock.now()) { fd, events in
-                if fd == signals.fd { handleSignals() }
-                else if fd == watchedFD { client.handle(events: Int16(truncatingIfNeeded: events)) }
-                else if let input = gpioInput(fd: fd) { handleGPIOEvents(input, now: MonotonicClock.now()) }
+                if fd == signals.fd {
+                    handleSignals()
+                } else if fd == watchedFD {
+                    client.handle(events: Int16(truncatingIfNeeded: events))
+                } else if let input = gpioInput(fd: fd) {
+                    handleGPIOEvents(input, now: MonotonicClock.now())
+                }
             }
             client.tick()
             do { try spool.syncIfDue() } catch {
@@ -237,8 +253,9 @@ public final class Agent: MQTTClientDelegate {
                 Log.notice("signal \(signal): shutting down")
                 stopping = true
             case SIGHUP:
-                do { try validateReload(); reloadRequested = true }
-                catch { Log.error("SIGHUP: \(error.message); keeping the running configuration") }
+                do { try validateReload(); reloadRequested = true } catch {
+                    Log.error("SIGHUP: \(error.message); keeping the running configuration")
+                }
             default:
                 break
             }
@@ -262,7 +279,7 @@ public final class Agent: MQTTClientDelegate {
         // the last will ("offline") instead of keeping "online".
         if !reloading && ledger.pendingStatus == false { client.dropConnection() }
         client.stop()
-        if spillMode { spillCopies(while: { _ in true }) }  // what the broker did not acknowledge in time waits on disk
+        if spillMode { spillCopies(while: { _ in true }) } // what the broker did not acknowledge in time waits on disk
         do { try spool.sync() } catch { Log.error("\(error)") }
         sequences.close()
         Log.notice("stopped after \(sensors.reduce(0) { $0 + $1.readings }) reading(s); \(spool.unacknowledgedCount) wait in the spool")
@@ -273,7 +290,7 @@ public final class Agent: MQTTClientDelegate {
     public func mqttClient(_ client: MQTTClient, didConnectTo broker: BrokerAddress, sessionPresent: Bool) {
         Log.notice("connected to \(broker)\(sessionPresent ? " (session resumed)" : "")")
         systemd.send("STATUS=connected to \(broker); \(spool.unacknowledgedCount) reading(s) to send")
-        ledger.connected(nextSeq: spool.nextSeq)  // "online" first, then live
+        ledger.connected(nextSeq: spool.nextSeq) // "online" first, then live
         sendPendingStatus()
     }
 
@@ -284,13 +301,15 @@ public final class Agent: MQTTClientDelegate {
     }
 
     public func mqttClient(_ client: MQTTClient, didReceive message: PublishView) {
-        receiveCommand(topic: message.topic, payload: message.payload, size: message.payload.count, packetID: message.packetID, dup: message.dup)
+        receiveCommand(
+            topic: message.topic, payload: message.payload, size: message.payload.count, packetID: message.packetID, dup: message.dup)
     }
 
     public func mqttClient(_ client: MQTTClient, didSkipOversized message: PublishHead) {
         // The session took only the head; the reply says how large the request was.
-        receiveCommand(topic: message.topic, payload: UnsafeRawBufferPointer(start: nil, count: 0),
-                       size: message.packetSize, packetID: message.packetID, dup: message.dup)
+        receiveCommand(
+            topic: message.topic, payload: UnsafeRawBufferPointer(start: nil, count: 0),
+            size: message.packetSize, packetID: message.packetID, dup: message.dup)
     }
 
     public func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) {

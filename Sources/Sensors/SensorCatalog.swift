@@ -9,7 +9,8 @@ public enum SensorCatalog {
         "mcp9808": 0x18, "pcf8574": 0x20, "mcp23017": 0x20,
     ]
 
-    public static func makeDriver(_ name: String, bus: (any I2CBus)?, address: UInt8?, options: [String: String]) throws -> any SensorDriver {
+    public static func makeDriver(_ name: String, bus: (any I2CBus)?, address: UInt8?, options: [String: String]) throws -> any SensorDriver
+    {
         let opts = DriverOptions(options, driver: name)
         if name == "ds18b20" { return try DS18B20(options: opts) }
         guard let bus else { throw SensorError.option("\(name): needs an I2C bus") }
@@ -61,14 +62,16 @@ public enum SensorCatalog {
             if BME280.bmp280IDs.contains(id) { return "BMP280 (chip id \(hex(id)))" }
         }
         if (0x18...0x1F).contains(address),
-           let m = try? bus.readWordBigEndian(address: address, register: 0x06), m == 0x0054,
-           let d = try? bus.readWordBigEndian(address: address, register: 0x07), d >> 8 == 0x04 {
+            let m = try? bus.readWordBigEndian(address: address, register: 0x06), m == 0x0054,
+            let d = try? bus.readWordBigEndian(address: address, register: 0x07), d >> 8 == 0x04
+        {
             return "MCP9808 (manufacturer 0x0054, device 0x04)"
         }
         if address == 0x10, let id = try? bus.readWordData(address: address, register: 0x07), id & 0xFF == 0x81 {
             return "VEML7700 (id 0x81)"
         }
-        let candidates = defaultAddresses.filter { $0.value == address }.map(\.key)
+        let candidates =
+            defaultAddresses.filter { $0.value == address }.map(\.key)
             + (addressRanges.filter { $0.range.contains(address) }.map(\.driver))
         let unique = Array(Set(candidates)).sorted()
         return unique.isEmpty ? "unknown" : "maybe " + unique.joined(separator: ", ")

@@ -1,7 +1,8 @@
+import Syscalls
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Syscalls
 
 /// The delivery cursor: the first sequence number not yet acknowledged, plus the count of readings
 /// dropped for lack of room. Stored in two alternating 32-byte slots, each with a generation and a
@@ -20,8 +21,9 @@ struct CursorFile {
     /// Opens (creating) the file and takes an exclusive lock on it: one agent per spool.
     init(path: String) throws(SpoolError) {
         self.path = path
-        do { fd = try FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite]) }
-        catch { throw .system(operation: "open", path: path, errno: error) }
+        do { fd = try FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite]) } catch {
+            throw .system(operation: "open", path: path, errno: error)
+        }
         // A lock held for an instant is not a second agent: a process that forks (posix_spawn from
         // another thread, say) shares our descriptors until its child calls exec, and with them
         // the lock. Wait up to half a second before calling the spool in use.
@@ -50,8 +52,9 @@ struct CursorFile {
                 guard crc == Format.crc32(UnsafeRawBufferPointer(rebasing: p[0..<24])) else { continue }
                 let generation = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
                 guard generation > 0, generation <= Format.maxSequence else { continue }
-                let state = State(nextUnacknowledged: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-                                  dropped: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+                let state = State(
+                    nextUnacknowledged: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                    dropped: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
                 guard state.nextUnacknowledged <= Format.maxSequence, state.dropped <= Format.maxSequence else { continue }
                 if best == nil || generation > best!.generation { best = (generation, state) }
             }

@@ -48,7 +48,8 @@ enum Format {
     static func decodeSegmentHeader(_ p: UnsafeRawBufferPointer) -> (baseSeq: UInt64, baseTimestamp: Int64)? {
         guard p.count >= segmentHeaderSize else { return nil }
         for (i, b) in segmentMagic.enumerated() where p[i] != b { return nil }
-        guard UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 28, as: UInt32.self)) == crc32(UnsafeRawBufferPointer(rebasing: p[0..<28]))
+        guard
+            UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 28, as: UInt32.self)) == crc32(UnsafeRawBufferPointer(rebasing: p[0..<28]))
         else { return nil }
         let baseSeq = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         let baseTimestamp = Int64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: Int64.self))
@@ -57,8 +58,10 @@ enum Format {
     }
 
     /// Writes a record header and payload at `p` (which has room for both).
-    static func encodeRecord(seqDelta: UInt32, timestampDelta: Int32, payload: UnsafeRawBufferPointer,
-                             into p: UnsafeMutableRawPointer) {
+    static func encodeRecord(
+        seqDelta: UInt32, timestampDelta: Int32, payload: UnsafeRawBufferPointer,
+        into p: UnsafeMutableRawPointer
+    ) {
         p.storeBytes(of: UInt16(payload.count).littleEndian, toByteOffset: 4, as: UInt16.self)
         p.storeBytes(of: seqDelta.littleEndian, toByteOffset: 6, as: UInt32.self)
         p.storeBytes(of: timestampDelta.littleEndian, toByteOffset: 10, as: Int32.self)
@@ -89,8 +92,10 @@ enum Format {
         let stored = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
         let actual = crc32(UnsafeRawBufferPointer(rebasing: p[4..<(recordHeaderSize + length)]))
         guard stored == actual else { return .corrupt }
-        return .valid(RecordHeader(length: length,
-                                   seqDelta: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 6, as: UInt32.self)),
-                                   timestampDelta: Int32(littleEndian: p.loadUnaligned(fromByteOffset: 10, as: Int32.self))))
+        return .valid(
+            RecordHeader(
+                length: length,
+                seqDelta: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 6, as: UInt32.self)),
+                timestampDelta: Int32(littleEndian: p.loadUnaligned(fromByteOffset: 10, as: Int32.self))))
     }
 }

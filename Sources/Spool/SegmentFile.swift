@@ -1,7 +1,8 @@
+import Syscalls
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Syscalls
 
 /// One segment file as the spool tracks it.
 struct SegmentFile {
@@ -30,17 +31,17 @@ enum FileOps {
     }
 
     static func truncate(_ fd: FileDescriptor, to size: Int, path: String) throws(SpoolError) {
-        do { try fd.resize(to: Int64(size)) }
-        catch { throw .system(operation: "truncate", path: path, errno: error) }
+        do { try fd.resize(to: Int64(size)) } catch { throw .system(operation: "truncate", path: path, errno: error) }
     }
 
     static func fileSize(_ fd: FileDescriptor, path: String) throws(SpoolError) -> Int {
-        do { return Int(try fd.seek(offset: 0, from: .end)) }
-        catch { throw .system(operation: "seek", path: path, errno: error) }
+        do { return Int(try fd.seek(offset: 0, from: .end)) } catch { throw .system(operation: "seek", path: path, errno: error) }
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; fewer at the end of the file.
-    static func read(_ fd: FileDescriptor, at offset: Int, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(SpoolError) -> Int {
+    static func read(_ fd: FileDescriptor, at offset: Int, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(SpoolError)
+        -> Int
+    {
         var total = 0
         while total < buffer.count {
             let n = pread(fd.rawValue, buffer.baseAddress! + total, buffer.count - total, off_t(offset + total))

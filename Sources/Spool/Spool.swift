@@ -1,7 +1,8 @@
+import Syscalls
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Syscalls
 
 /// A record handed to a reader. The payload is valid only during the callback.
 public struct SpoolRecord {
@@ -102,8 +103,7 @@ public final class Spool {
         nextUnacknowledged = 0
         dropped = 0
         readSeq = 0
-        do throws(SpoolError) { try recover() }
-        catch {
+        do throws(SpoolError) { try recover() } catch {
             cursorFile.close()
             writeBuffer.deallocate()
             readBuffer.deallocate()
@@ -150,7 +150,8 @@ public final class Spool {
         let seqDelta = nextSeq - active.baseSeq
         let timestampDelta = timestamp - active.baseTimestamp
         if activeFlushedSize + buffered + size > configuration.segmentBytes || seqDelta > UInt64(UInt32.max)
-            || timestampDelta < Int64(Int32.min) || timestampDelta > Int64(Int32.max) {
+            || timestampDelta < Int64(Int32.min) || timestampDelta > Int64(Int32.max)
+        {
             try startSegment(timestamp: timestamp)
             active = segments[segments.count - 1]
         }
@@ -158,9 +159,10 @@ public final class Spool {
         if buffered + size > writeBuffer.count { try flush() }
         let before = (position: lastAppendedPosition, timestamp: newestTimestamp)
         lastAppendedPosition = Position(seq: nextSeq, segmentBase: active.baseSeq, offset: activeFlushedSize + buffered)
-        Format.encodeRecord(seqDelta: UInt32(nextSeq - active.baseSeq),
-                            timestampDelta: Int32(timestamp - active.baseTimestamp),
-                            payload: payload, into: writeBuffer.baseAddress! + buffered)
+        Format.encodeRecord(
+            seqDelta: UInt32(nextSeq - active.baseSeq),
+            timestampDelta: Int32(timestamp - active.baseTimestamp),
+            payload: payload, into: writeBuffer.baseAddress! + buffered)
         buffered += size
         dataDirty = true
         let seq = nextSeq
@@ -237,14 +239,16 @@ public final class Spool {
         let name = Format.segmentName(baseSeq: nextSeq)
         let fullPath = path(name)
         do {
-            activeFD = try FileDescriptor.open(fullPath, .writeOnly, options: [.create, .truncate, .append, .closeOnExec],
-                                               permissions: [.ownerReadWrite, .groupRead])
+            activeFD = try FileDescriptor.open(
+                fullPath, .writeOnly, options: [.create, .truncate, .append, .closeOnExec],
+                permissions: [.ownerReadWrite, .groupRead])
         } catch { throw .system(operation: "create", path: fullPath, errno: error) }
         segments.append(SegmentFile(baseSeq: nextSeq, baseTimestamp: timestamp, path: fullPath, size: 0))
         activeFlushedSize = 0
         // The header goes out with the first records, in the same write.
-        Format.encodeSegmentHeader(baseSeq: nextSeq, baseTimestamp: timestamp,
-                                   into: UnsafeMutableRawBufferPointer(rebasing: writeBuffer[0..<Format.segmentHeaderSize]))
+        Format.encodeSegmentHeader(
+            baseSeq: nextSeq, baseTimestamp: timestamp,
+            into: UnsafeMutableRawBufferPointer(rebasing: writeBuffer[0..<Format.segmentHeaderSize]))
         buffered = Format.segmentHeaderSize
         dataDirty = true
         if configuration.durability != .never { try FileOps.syncDirectory(directory) }
@@ -312,11 +316,14 @@ public final class Spool {
     /// Makes everything appended and acknowledged so far durable.
     public func sync() throws(SpoolError) {
         try flush()
-        if dataDirty && configuration.durability != .never && !segments.isEmpty { try FileOps.sync(activeFD, path: segments[segments.count - 1].path) }
+        if dataDirty && configuration.durability != .never && !segments.isEmpty {
+            try FileOps.sync(activeFD, path: segments[segments.count - 1].path)
+        }
         dataDirty = false
         if cursorDirty {
-            try cursorFile.store(.init(nextUnacknowledged: nextUnacknowledged, dropped: dropped),
-                                 sync: configuration.durability != .never)
+            try cursorFile.store(
+                .init(nextUnacknowledged: nextUnacknowledged, dropped: dropped),
+                sync: configuration.durability != .never)
             cursorDirty = false
             durableNextUnacknowledged = nextUnacknowledged
             // Only now may fully delivered segments go: had they gone before the cursor was on disk,
@@ -351,8 +358,11 @@ public final class Spool {
         case .always:
             try sync()
         case .interval(let interval):
-            if now &- lastSyncAt >= interval { try sync() }
-            else if buffered > 0 && now &- lastFlushAt >= configuration.flushInterval { try flush() }
+            if now &- lastSyncAt >= interval {
+                try sync()
+            } else if buffered > 0 && now &- lastFlushAt >= configuration.flushInterval {
+                try flush()
+            }
         case .never:
             if now &- lastFlushAt >= configuration.flushInterval { try sync() }
         }

@@ -1,7 +1,8 @@
+import Syscalls
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Syscalls
 
 /// Reading, scanning and recovery: the parts of the spool that walk records.
 extension Spool {
@@ -30,7 +31,7 @@ extension Spool {
             switch try step(segmentIndex: index, offset: position.offset) {
             case .record(let seq, let timestamp, let payload, let size):
                 readPosition!.offset += size
-                if seq < readSeq { continue }  // scanning forward to the read position
+                if seq < readSeq { continue } // scanning forward to the read position
                 if seq > readSeq { noteSkipped(from: readSeq, to: seq - 1, segment: segment) }
                 body(SpoolRecord(seq: seq, timestamp: timestamp, payload: payload))
                 readSeq = seq &+ 1
@@ -47,9 +48,9 @@ extension Spool {
                     readPosition = index + 1 < segments.count ? (segments[index + 1].baseSeq, Format.segmentHeaderSize) : nil
                 }
             case .end:
-                guard index + 1 < segments.count else { return count }  // the newest segment: nothing more yet
+                guard index + 1 < segments.count else { return count } // the newest segment: nothing more yet
                 let next = segments[index + 1].baseSeq
-                if readSeq < next {  // records lost from a sealed segment's end (power cut with durability never)
+                if readSeq < next { // records lost from a sealed segment's end (power cut with durability never)
                     noteSkipped(from: readSeq, to: next - 1, segment: segment)
                     readSeq = next
                 }
@@ -192,10 +193,11 @@ extension Spool {
         let whole = try view(segmentIndex: index, offset: offset, count: Format.recordHeaderSize + length)
         guard case .valid(let header) = Format.checkRecord(whole) else { return .corrupt }
         let segment = segments[index]
-        return .record(seq: segment.baseSeq &+ UInt64(header.seqDelta),
-                       timestamp: segment.baseTimestamp &+ Int64(header.timestampDelta),
-                       payload: UnsafeRawBufferPointer(rebasing: whole[Format.recordHeaderSize...]),
-                       size: header.totalSize)
+        return .record(
+            seq: segment.baseSeq &+ UInt64(header.seqDelta),
+            timestamp: segment.baseTimestamp &+ Int64(header.timestampDelta),
+            payload: UnsafeRawBufferPointer(rebasing: whole[Format.recordHeaderSize...]),
+            size: header.totalSize)
     }
 
     /// Looks past a corrupt record for the next intact one with `minSeq <= seq < limit`, byte by
@@ -210,7 +212,8 @@ extension Spool {
             let seqDelta = UInt64(UInt32(littleEndian: head.loadUnaligned(fromByteOffset: 6, as: UInt32.self)))
             let length = Int(UInt16(littleEndian: head.loadUnaligned(fromByteOffset: 4, as: UInt16.self)))
             if base + seqDelta >= minSeq && base + seqDelta < limit && candidate + Format.recordHeaderSize + length <= end,
-               case .record(let seq, _, _, _) = try step(segmentIndex: index, offset: candidate) {
+                case .record(let seq, _, _, _) = try step(segmentIndex: index, offset: candidate)
+            {
                 return (candidate, seq)
             }
             candidate += 1
@@ -239,7 +242,7 @@ extension Spool {
             if let decoded, decoded.baseSeq == entry.baseSeq {
                 segments.append(SegmentFile(baseSeq: decoded.baseSeq, baseTimestamp: decoded.baseTimestamp, path: fullPath, size: size))
             } else if position == listed.count - 1 && size < Format.segmentHeaderSize {
-                unlink(fullPath)  // created, then the crash came before its first write completed
+                unlink(fullPath) // created, then the crash came before its first write completed
                 if size > 0 { discardedBytes += size; report(.truncatedTail(bytes: size, segment: entry.name)) }
             } else {
                 rename(fullPath, fullPath + ".corrupt")
@@ -261,7 +264,7 @@ extension Spool {
                 try cursorFile.store(.init(nextUnacknowledged: nextSeq, dropped: 0), sync: configuration.durability != .never)
             } else {
                 report(.cursorLost)
-                cursorDirty = true  // write one at the next sync point
+                cursorDirty = true // write one at the next sync point
             }
         }
         nextUnacknowledged = Swift.min(Swift.max(cursor?.nextUnacknowledged ?? oldest, oldest), nextSeq)
@@ -286,12 +289,13 @@ extension Spool {
                 return next
             case .corrupt:
                 if let (found, _) = try resync(segmentIndex: index, after: offset, minSeq: next, limit: UInt64.max) {
-                    offset = found  // bit rot in the middle: keep what follows; the reader reports the gap
+                    offset = found // bit rot in the middle: keep what follows; the reader reports the gap
                 } else {
                     let cut = segment.size - offset
                     let fd: FileDescriptor
-                    do { fd = try FileDescriptor.open(segment.path, .writeOnly, options: [.closeOnExec]) }
-                    catch { throw .system(operation: "open", path: segment.path, errno: error) }
+                    do { fd = try FileDescriptor.open(segment.path, .writeOnly, options: [.closeOnExec]) } catch {
+                        throw .system(operation: "open", path: segment.path, errno: error)
+                    }
                     defer { try? fd.close() }
                     try FileOps.truncate(fd, to: offset, path: segment.path)
                     try FileOps.sync(fd, path: segment.path)
@@ -320,8 +324,9 @@ extension Spool {
             pendingEvents.removeLast(pendingEvents.count - savedEvents); onEvent = handler
         }
         try read(max: 1) { oldest = $0.timestamp }
-        return SpoolStatus(records: unacknowledgedCount, bytesOnDisk: bytesUsed, segments: segments.count, nextSeq: nextSeq,
-                           nextUnacknowledged: nextUnacknowledged, oldestTimestamp: oldest, newestTimestamp: newestTimestamp,
-                           dropped: dropped, discardedBytes: discardedBytes, corruptRecords: corruptRecords)
+        return SpoolStatus(
+            records: unacknowledgedCount, bytesOnDisk: bytesUsed, segments: segments.count, nextSeq: nextSeq,
+            nextUnacknowledged: nextUnacknowledged, oldestTimestamp: oldest, newestTimestamp: newestTimestamp,
+            dropped: dropped, discardedBytes: discardedBytes, corruptRecords: corruptRecords)
     }
 }

@@ -28,13 +28,16 @@ public struct FileDescriptor: Equatable, Hashable, Sendable {
 
     public enum SeekOrigin: Sendable { case start, current, end }
 
-    public static func open(_ path: String, _ mode: AccessMode, options: OpenOptions = [],
-                            permissions: FilePermissions? = nil) throws(Errno) -> FileDescriptor {
-        let access: Int32 = switch mode {
-        case .readOnly: O_RDONLY
-        case .writeOnly: O_WRONLY
-        case .readWrite: O_RDWR
-        }
+    public static func open(
+        _ path: String, _ mode: AccessMode, options: OpenOptions = [],
+        permissions: FilePermissions? = nil
+    ) throws(Errno) -> FileDescriptor {
+        let access: Int32 =
+            switch mode {
+            case .readOnly: O_RDONLY
+            case .writeOnly: O_WRONLY
+            case .readWrite: O_RDWR
+            }
         while true {
             let fd = Glibc.open(path, access | options.rawValue, mode_t(permissions?.rawValue ?? 0o644))
             if fd >= 0 { return FileDescriptor(rawValue: fd) }
@@ -77,11 +80,12 @@ public struct FileDescriptor: Equatable, Hashable, Sendable {
 
     @discardableResult
     public func seek(offset: Int64, from origin: SeekOrigin) throws(Errno) -> Int64 {
-        let whence: Int32 = switch origin {
-        case .start: SEEK_SET
-        case .current: SEEK_CUR
-        case .end: SEEK_END
-        }
+        let whence: Int32 =
+            switch origin {
+            case .start: SEEK_SET
+            case .current: SEEK_CUR
+            case .end: SEEK_END
+            }
         let position = lseek(rawValue, off_t(offset), whence)
         guard position >= 0 else { throw .current }
         return Int64(position)

@@ -7,5 +7,8 @@ struct EdgeAgent: ParsableCommand {
         commandName: "edge-agent",
         abstract: "Sensor readings to MQTT, buffered on disk while the network is down.",
         version: AgentVersion.string,
-        subcommands: [RunCommand.self, CheckConfigCommand.self, ReadCommand.self, ScanI2CCommand.self, PubCommand.self, SubCommand.self, SpoolCommand.self, BenchCommand.self])
+        subcommands: [
+            RunCommand.self, CheckConfigCommand.self, ReadCommand.self, ScanI2CCommand.self, PubCommand.self, SubCommand.self,
+            SpoolCommand.self, BenchCommand.self,
+        ])
 }

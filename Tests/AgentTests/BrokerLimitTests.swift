@@ -1,30 +1,30 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A broker that closes the connection on packets over its limit (mosquitto's `max_packet_size`;
 /// AWS IoT Core does the same at 128 KB, and on topics its policy forbids). The agent used to send
 /// the refused message first again on every reconnect, about once a second, forever.
 @Suite("Broker limits", .serialized)
 struct BrokerLimitTests {
-    static let brokerLimit = 2000  // the metrics message (QoS 0, about 700 bytes) fits; a batch of 50 does not
+    static let brokerLimit = 2000 // the metrics message (QoS 0, about 700 bytes) fits; a batch of 50 does not
 
     /// A backlog to drain in batches of 50 readings (about 5 KB each), for a broker taking 2,000 bytes.
     func startWithBacklog(agentLimit: String?) throws -> (Mosquitto, Observer, AgentProcess) {
         var options = Mosquitto.Options()
         options.extraConfig = ["max_packet_size \(BrokerLimitTests.brokerLimit)"]
-        options.persistence = true  // the observer's session and subscription survive the restart
+        options.persistence = true // the observer's session and subscription survive the restart
         let broker = try Mosquitto(options)
         let observer = try Observer(url: broker.url, persistent: true)
         #expect(observer.wait { observer.client.isConnected })
-        observer.wait(seconds: 0.5) { false }  // its SUBACK
+        observer.wait(seconds: 0.5) { false } // its SUBACK
         let agent = try AgentProcess(brokerPort: broker.port, interval: "20ms", extraConfig: "backfill: {rate: 1000, batch: 50}")
         if let agentLimit {
             try agent.amendConfig(["  keep_alive: 5s": "  keep_alive: 5s\n  max_packet_size: \(agentLimit)"])
         }
         broker.stop()
         try agent.start()
-        sleep(3)  // about 150 readings per sensor wait in the spool
+        sleep(3) // about 150 readings per sensor wait in the spool
         try broker.start()
         return (broker, observer, agent)
     }
@@ -34,12 +34,15 @@ struct BrokerLimitTests {
     @Test func aMessageTheBrokerKeepsRefusingIsParkedAndTheRestFlows() throws {
         let (broker, observer, agent) = try startWithBacklog(agentLimit: nil)
         defer { broker.stop() }
-        #expect(observer.wait(seconds: 60) { (observer.metric("parked") ?? 0) > 0 && observer.metric("backlog") == 0 },
-                "\(agent.log.suffix(3000))")
+        #expect(
+            observer.wait(seconds: 60) { (observer.metric("parked") ?? 0) > 0 && observer.metric("backlog") == 0 },
+            "\(agent.log.suffix(3000))")
         let live = observer.telemetry("air").count
         #expect(observer.wait { observer.telemetry("air").count > live + 25 }, "live readings flow")
         #expect(observer.statuses.last == "online")
-        #expect(agent.log.contains("is parked in") && agent.log.contains("closed the connection right after it three times"), "\(agent.log.suffix(3000))")
+        #expect(
+            agent.log.contains("is parked in") && agent.log.contains("closed the connection right after it three times"),
+            "\(agent.log.suffix(3000))")
         let parked = try String(contentsOfFile: agent.directory.file("spool/parked"), encoding: .utf8)
         let first = try #require(parked.split(separator: "\n").first)
         let line = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])

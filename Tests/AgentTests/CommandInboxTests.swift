@@ -1,11 +1,14 @@
 import Foundation
 import Testing
+
 @testable import Agent
 
 /// The command path's pure parts: what arrives, what runs, what is refused, with no broker.
 @Suite("Command inbox and arguments")
 struct CommandInboxTests {
-    func receive(_ inbox: inout CommandInbox, _ command: String, _ payload: String, id: UInt16 = 1, dup: Bool = false, size: Int? = nil) -> CommandInbox.Arrival {
+    func receive(_ inbox: inout CommandInbox, _ command: String, _ payload: String, id: UInt16 = 1, dup: Bool = false, size: Int? = nil)
+        -> CommandInbox.Arrival
+    {
         let bytes = Array(payload.utf8)
         return bytes.withUnsafeBytes { inbox.receive(command: command, payload: $0, size: size ?? bytes.count, packetID: id, dup: dup) }
     }
@@ -13,11 +16,11 @@ struct CommandInboxTests {
     @Test func nothingRunsBeforeItsAcknowledgementIsSent() {
         var inbox = CommandInbox(maxRequestBytes: 4096)
         #expect(receive(&inbox, "ping", "{}") == .queued)
-        #expect(inbox.next() == nil)           // its PUBACK is not on its way yet
+        #expect(inbox.next() == nil) // its PUBACK is not on its way yet
         inbox.acknowledgementsSent()
         #expect(receive(&inbox, "status", "{}", id: 2) == .queued)
         #expect(inbox.next()?.command == "ping")
-        #expect(inbox.next() == nil)           // status arrived after the PUBACKs went out
+        #expect(inbox.next() == nil) // status arrived after the PUBACKs went out
         inbox.acknowledgementsSent()
         #expect(inbox.next()?.command == "status")
         #expect(inbox.isEmpty)
@@ -64,7 +67,8 @@ struct CommandInboxTests {
         }
         let range: ClosedRange<UInt64> = 10_000_000...86_400_000_000_000
         // Each of these trapped in ConfigDuration's conversion before the range check.
-        for bad in [#"{"interval":1e308}"#, #"{"interval":2e10}"#, #"{"interval":"infs"}"#, #"{"interval":-1}"#, #"{"interval":"1e300s"}"#] {
+        for bad in [#"{"interval":1e308}"#, #"{"interval":2e10}"#, #"{"interval":"infs"}"#, #"{"interval":-1}"#, #"{"interval":"1e300s"}"#]
+        {
             #expect(throws: CommandFailure.self, "\(bad)") { try arguments(bad).duration("interval", in: range) }
         }
         #expect(try arguments(#"{"interval":"500ms"}"#).duration("interval", in: range).nanoseconds == 500_000_000)
@@ -86,8 +90,9 @@ struct CommandInboxTests {
             let cells = row.split(separator: "|", omittingEmptySubsequences: false)
             guard cells.count > 2 else { continue }
             documented += cells[1].split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
-            fields.formUnion(cells[2].split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
-                .filter { $0.allSatisfy { $0.isLetter || $0 == "_" } })  // names, not examples like "500ms"
+            fields.formUnion(
+                cells[2].split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+                    .filter { $0.allSatisfy { $0.isLetter || $0 == "_" } }) // names, not examples like "500ms"
         }
         #expect(documented == Agent.commandNames)
         #expect(fields == Agent.commands.reduce(into: Set<String>()) { $0.formUnion($1.fields) })
@@ -114,7 +119,7 @@ struct CommandInboxTests {
         #expect(lines == ["broker sent PUBACK for 0"])
         log.tick(now: RepeatedLog.period)
         #expect(lines.last == "unknown PUBACK: 9999 more in the last 60 s")
-        log.tick(now: 2 * RepeatedLog.period)    // a quiet period ends the episode, with its count
+        log.tick(now: 2 * RepeatedLog.period) // a quiet period ends the episode, with its count
         #expect(lines.count == 3)
         #expect(lines.last == "unknown PUBACK: over, 10000 in all")
         #expect(log.nextDeadline == nil)

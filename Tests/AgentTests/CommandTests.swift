@@ -1,8 +1,8 @@
-import Foundation
-import Testing
-import MQTT
 import Agent
+import Foundation
+import MQTT
 import TestSupport
+import Testing
 
 extension Observer {
     func send(_ command: String, _ payload: String) throws {
@@ -19,8 +19,10 @@ extension Observer {
 @Suite("Commands against a running agent", .serialized)
 struct CommandTests {
     /// Sends each request and returns its one reply.
-    func exchange(_ requests: [(command: String, payload: String)], extraConfig: String = "", afterwards: (Observer) -> Void = { _ in },
-                  check: ([String: Any]?, Int) -> Void) throws {
+    func exchange(
+        _ requests: [(command: String, payload: String)], extraConfig: String = "", afterwards: (Observer) -> Void = { _ in },
+        check: ([String: Any]?, Int) -> Void
+    ) throws {
         let broker = try Mosquitto()
         defer { broker.stop() }
         let observer = try Observer(url: broker.url)
@@ -55,18 +57,21 @@ struct CommandTests {
                 (try? JSONSerialization.jsonObject(with: Data($0.payload.utf8)) as? [String: Any])?["state"] as? Bool
             }
         }
-        try exchange([
-            ("gpio-set", #"{"id": 1, "line": "relay", "value": true}"#),
-            ("gpio-toggle", #"{"id": 2, "line": "relay"}"#),
-            ("gpio-pulse", #"{"id": 3, "line": "relay", "duration_ms": 100}"#),
-            ("gpio-set", #"{"id": 4, "line": "relay", "value": "on"}"#),
-            ("gpio-set", #"{"id": 5, "line": "lamp", "value": true}"#),
-            ("read", #"{"id": 6, "sensor": "climate"}"#),
-        ], extraConfig: extra, afterwards: { o in
-            // set true, toggle false, pulse true then back false: the wired input follows.
-            #expect(o.wait { events(o, "relay") == [true, false, true, false] }, "\(events(o, "relay"))")
-            #expect(o.wait { events(o, "door") == [true, false, true, false] }, "\(events(o, "door"))")
-        }) { reply, i in
+        try exchange(
+            [
+                ("gpio-set", #"{"id": 1, "line": "relay", "value": true}"#),
+                ("gpio-toggle", #"{"id": 2, "line": "relay"}"#),
+                ("gpio-pulse", #"{"id": 3, "line": "relay", "duration_ms": 100}"#),
+                ("gpio-set", #"{"id": 4, "line": "relay", "value": "on"}"#),
+                ("gpio-set", #"{"id": 5, "line": "lamp", "value": true}"#),
+                ("read", #"{"id": 6, "sensor": "climate"}"#),
+            ], extraConfig: extra,
+            afterwards: { o in
+                // set true, toggle false, pulse true then back false: the wired input follows.
+                #expect(o.wait { events(o, "relay") == [true, false, true, false] }, "\(events(o, "relay"))")
+                #expect(o.wait { events(o, "door") == [true, false, true, false] }, "\(events(o, "door"))")
+            }
+        ) { reply, i in
             let result = reply?["result"] as? [String: Any]
             let error: String = (reply?["error"] as? String) ?? ""
             switch i {
@@ -76,7 +81,7 @@ struct CommandTests {
             case 3: #expect(error.contains("'value' must be true, false, 0 or 1"), "\(error)")
             case 4: #expect(error.contains("not an output marked commandable"), "\(error)")
             default:
-                #expect(result?["temperature_c"] as? Double == 25.08)     // the BME280 chip model on the simulated bus
+                #expect(result?["temperature_c"] as? Double == 25.08) // the BME280 chip model on the simulated bus
                 #expect(result?["pressure_hpa"] as? Double == 1006.53)
             }
         }
@@ -99,7 +104,8 @@ struct CommandTests {
                 #expect(reply?["id"] as? String == "s-1")
                 #expect(result?["version"] as? String == AgentVersion.string)
                 #expect((result?["sensors"] as? [[String: Any]])?.map { $0["name"] as? String } == ["air", "soil"])
-            case 2: #expect(result?["sensor"] as? String == "air"); #expect(result?["temperature_c"] is Double); #expect(result?["ts"] is Int64)
+            case 2:
+                #expect(result?["sensor"] as? String == "air"); #expect(result?["temperature_c"] is Double); #expect(result?["ts"] is Int64)
             case 3: #expect(result?["interval_ms"] as? Int == 250)
             case 4: #expect(result?["interval_ms"] as? Int == 2000)
             default: #expect(reply?["id"] is NSNull)
@@ -110,20 +116,20 @@ struct CommandTests {
     @Test func malformedRequestsGetAnErrorReplyAndChangeNothing() throws {
         let huge = #"{"id": 1, "pad": ""# + String(repeating: "x", count: 5000) + #""}"#
         try exchange([
-            ("ping", #"{"id": 1,"#),                                   // malformed JSON
-            ("ping", #"[1, 2]"#),                                      // not an object
-            ("ping", #"{"id": [1]}"#),                                 // bad id type
-            ("launch-missiles", #"{"id": 4}"#),                        // unknown command
-            ("read", #"{"id": 5}"#),                                   // missing field
-            ("read", #"{"id": 6, "sensor": 42}"#),                     // wrong type
-            ("read", #"{"id": 7, "sensor": "attic"}"#),                // no such sensor
+            ("ping", #"{"id": 1,"#), // malformed JSON
+            ("ping", #"[1, 2]"#), // not an object
+            ("ping", #"{"id": [1]}"#), // bad id type
+            ("launch-missiles", #"{"id": 4}"#), // unknown command
+            ("read", #"{"id": 5}"#), // missing field
+            ("read", #"{"id": 6, "sensor": 42}"#), // wrong type
+            ("read", #"{"id": 7, "sensor": "attic"}"#), // no such sensor
             ("set-interval", #"{"id": 8, "sensor": "air", "interval": "soon"}"#),
             ("set-interval", #"{"id": 9, "sensor": "air", "interval": "1ms"}"#),
-            ("ping", #"{"id": 10, "extra": true}"#),                   // unknown field
-            ("ping", huge),                                            // too large
-            ("gpio-set", #"{"id": 12, "line": "relay", "value": true}"#),  // not a commandable output
+            ("ping", #"{"id": 10, "extra": true}"#), // unknown field
+            ("ping", huge), // too large
+            ("gpio-set", #"{"id": 12, "line": "relay", "value": true}"#), // not a commandable output
             ("ping", #"{"id": 13} trailing"#),
-            ("ping", "\u{00}\u{ff}"),                                  // binary garbage
+            ("ping", "\u{00}\u{ff}"), // binary garbage
         ]) { reply, i in
             #expect(reply?["ok"] as? Bool == false, "request \(i): \(String(describing: reply))")
             let error = reply?["error"] as? String ?? ""
@@ -158,7 +164,8 @@ struct CommandTests {
         #expect(observer.replies("reload").first?["ok"] as? Bool == false)
         #expect((observer.replies("reload").first?["error"] as? String)?.contains("bogus_key") == true)
         // A good file with another sensor: reloaded in place (same process id), the new sensor reports.
-        try (good + "\n  - {name: extra, driver: simulated, interval: 200ms}\n").write(toFile: agent.directory.file("config.yaml"), atomically: true, encoding: .utf8)
+        try (good + "\n  - {name: extra, driver: simulated, interval: 200ms}\n").write(
+            toFile: agent.directory.file("config.yaml"), atomically: true, encoding: .utf8)
         try observer.send("reload", #"{"id": 2}"#)
         #expect(observer.wait { observer.replies("reload").count == 2 })
         #expect(observer.replies("reload").last?["ok"] as? Bool == true)

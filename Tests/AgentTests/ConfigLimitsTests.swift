@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Agent
 import TestSupport
+import Testing
+
+@testable import Agent
 
 /// Configuration values from outside: every one that `run` would refuse or trap on is refused by
 /// the check, at its own line and key (issue: "check-config catches everything run would refuse").
@@ -54,7 +55,8 @@ struct ConfigLimitsTests {
     }
 
     @Test func checksAfterDecodingNameTheirLine() {
-        let error = configError(minimal + "\nsensors:\n  - {name: a, driver: simulated}\n  - {name: b, driver: simulated}\n  - {name: a, driver: simulated}\n")
+        let error = configError(
+            minimal + "\nsensors:\n  - {name: a, driver: simulated}\n  - {name: b, driver: simulated}\n  - {name: a, driver: simulated}\n")
         #expect(error?.line == 7)
         #expect(error?.key == "sensors.2.name")
         #expect(configError("device_id: x\nmqtt:\n  brokers: [mqtt://a, \"ftp://b\"]\n")?.key == "mqtt.brokers.1")

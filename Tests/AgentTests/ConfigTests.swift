@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Agent
 import TestSupport
+import Testing
+
+@testable import Agent
 
 func decodeConfig(_ text: String) throws(ConfigError) -> AgentConfig {
     let (config, lines) = try YAMLDecoder.decodeWithLines(AgentConfig.self, from: text, file: "test.yaml")
@@ -34,7 +35,8 @@ struct ConfigTests {
     }
 
     @Test func fullConfig() throws {
-        let config = try decodeConfig("""
+        let config = try decodeConfig(
+            """
             device_id: kitchen
             board: raspberry-pi-4b
             mqtt:
@@ -101,7 +103,9 @@ struct ConfigTests {
         #expect(configError(minimal + "\nspool:\n  durability: sometimes\n")?.line == 5)
         #expect(configError("device_id: x\nmqtt:\n  brokers: mqtt://a\n")?.message.contains("list") == true)
         #expect(configError(minimal + "\nsensors:\n  - name: a\n    driver: bme999\n")?.message.contains("unknown driver") == true)
-        #expect(configError(minimal + "\nsensors:\n  - name: a\n    driver: bme280\n    bus: 1\n    address: 0x99\n")?.key == "sensors.0.address")
+        #expect(
+            configError(minimal + "\nsensors:\n  - name: a\n    driver: bme280\n    bus: 1\n    address: 0x99\n")?.key
+                == "sensors.0.address")
     }
 
     @Test func missingRequiredKeys() {
@@ -120,17 +124,22 @@ struct ConfigTests {
     }
 
     @Test func duplicateNamesAndKeys() {
-        #expect(configError(minimal + "\nsensors:\n  - {name: a, driver: simulated}\n  - {name: a, driver: simulated}\n")?.message.contains("twice") == true)
+        #expect(
+            configError(minimal + "\nsensors:\n  - {name: a, driver: simulated}\n  - {name: a, driver: simulated}\n")?.message.contains(
+                "twice") == true)
         #expect(configError("device_id: x\ndevice_id: y\nmqtt:\n  brokers: [mqtt://a]\n")?.message.contains("twice") == true)
     }
 
     @Test func driverOptionsAreCheckedWithoutHardware() {
-        #expect(configError(minimal + "\nsensors:\n  - {name: a, driver: sht3x}\n") == nil)   // bus and address default
+        #expect(configError(minimal + "\nsensors:\n  - {name: a, driver: sht3x}\n") == nil) // bus and address default
         let error = configError(minimal + "\nsensors:\n  - {name: a, driver: ina219, options: {shunt_ohm: '0.1'}}\n")
         #expect(error?.key == "sensors.0.options")
         #expect(error?.message == "option: ina219: unknown option 'shunt_ohm'")
-        #expect(configError(minimal + "\nsensors:\n  - {name: a, driver: ads1115, options: {channels: '5'}}\n")?.message.contains("channels") == true)
-        #expect(configError(minimal + "\ngpio:\n  - {name: b, line: '3', chip: nope}\n")?.message.contains("no expander named 'nope'") == true)
+        #expect(
+            configError(minimal + "\nsensors:\n  - {name: a, driver: ads1115, options: {channels: '5'}}\n")?.message.contains("channels")
+                == true)
+        #expect(
+            configError(minimal + "\ngpio:\n  - {name: b, line: '3', chip: nope}\n")?.message.contains("no expander named 'nope'") == true)
     }
 
     @Test func boardFilesMapPinsAndNamesToLines() throws {
@@ -151,7 +160,9 @@ struct ConfigTests {
             let (config, lines) = try YAMLDecoder.decodeWithLines(AgentConfig.self, from: text, file: "c.yaml")
             try config.check(lines, against: board)
         }
-        #expect { try check(minimal + "\ngpio:\n  - {name: a, line: GPIO99}\n") } throws: { "\($0)".contains("'GPIO99' is not a line of Raspberry Pi 4 Model B") }
+        #expect { try check(minimal + "\ngpio:\n  - {name: a, line: GPIO99}\n") } throws: {
+            "\($0)".contains("'GPIO99' is not a line of Raspberry Pi 4 Model B")
+        }
         #expect { try check(minimal + "\ngpio:\n  - {name: a, line: GPIO17}\n  - {name: b, line: pin 11}\n") } throws: {
             "\($0)".contains("c.yaml:") && "\($0)".contains("gpio.1.line: 'pin 11' is the same line as a") && !"\($0)".contains(":0:")
         }
@@ -166,9 +177,13 @@ struct ConfigTests {
         for name in files {
             let path = directory + "/" + name
             #expect(throws: Never.self, "\(name)") {
-                if name.hasSuffix(".board.yaml") { _ = try YAMLDecoder.decode(Board.self, from: readFile(path)!, file: path) }
+                if name.hasSuffix(".board.yaml") {
+                    _ = try YAMLDecoder.decode(Board.self, from: readFile(path)!, file: path)
+                }
                 // The reference example names a real deployment's secret and certificate files.
-                else { _ = try AgentConfig.load(path: path, checkFiles: name != "example.yaml") }
+                else {
+                    _ = try AgentConfig.load(path: path, checkFiles: name != "example.yaml")
+                }
             }
         }
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Agent
 @testable import Spool
 
@@ -15,7 +16,7 @@ import Testing
         l.connected(nextSeq: 0)
         #expect(l.pendingStatus == true)
         #expect(!l.mayPublishLive(connected: true, windowHasRoom: true) && !l.mayPublishBacklog(connected: true))
-        l.pendingStatus = nil  // published
+        l.pendingStatus = nil // published
         #expect(l.mayPublishLive(connected: true, windowHasRoom: true) && l.mayPublishBacklog(connected: true))
         #expect(!l.mayPublishLive(connected: true, windowHasRoom: false))
         l.connectionLost(nextSeq: 30, end: nil)
@@ -26,14 +27,14 @@ import Testing
 
     @Test func liveComesFirstWhenTheWindowHasRoomAgain() {
         var l = ledger()
-        l.startLive(nextSeq: 100)                     // connected: 100 on is live
+        l.startLive(nextSeq: 100) // connected: 100 on is live
         for seq in UInt64(100)..<108 { l.sent(packetID: UInt16(seq), seq: seq, at: 0) }
-        l.stopLive(at: 108, resume: nil)              // 108 found the window full
+        l.stopLive(at: 108, resume: nil) // 108 found the window full
         #expect(!l.isLive && l.liveRanges == [.init(seqs: 100..<108, resume: nil)])
         #expect(!l.shouldResumeLive(inflightCount: 8), "no room: 108 on waits in the spool")
         _ = l.acknowledged(100); _ = l.acknowledged(101)
         #expect(l.shouldResumeLive(inflightCount: 6), "room beyond the backlog's share: live again")
-        l.startLive(nextSeq: 115)                     // 108..<115 drain with the backlog
+        l.startLive(nextSeq: 115) // 108..<115 drain with the backlog
         #expect(l.isLive(115) && !l.isLive(110) && l.isLive(104))
         #expect(l.unreadBacklog(readSequence: 108, nextSeq: 120) == 7)
     }
@@ -93,7 +94,7 @@ import Testing
     @Test func aDropCountsOnlyWhatWasNeverSent() {
         var l = ledger()
         l.startLive(nextSeq: 10)
-        l.stopLive(at: 20, resume: nil)    // 10..<20 went out live
+        l.stopLive(at: 20, resume: nil) // 10..<20 went out live
         l.sent(packetID: 1, seq: 3, at: 0) // backlog in flight
         l.sent(packetID: 2, seq: 12, at: 0) // live, in flight: counted once
         l.startLive(nextSeq: 90)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A full disk under the spool (a tmpfs of 1 MiB, filled by another file), against a real mosquitto.
 /// It used to cost live readings, 90 % of a core and a log line per loop turn (1 million lines in
@@ -64,7 +64,8 @@ struct DiskFullTests {
     /// User and system time of a process, in clock ticks (1/100 s).
     func cpuTicks(_ pid: pid_t) -> Int {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let end = stat.lastIndex(of: ")") else { return 0 }
+            let end = stat.lastIndex(of: ")")
+        else { return 0 }
         let fields = stat[stat.index(after: end)...].split(separator: " ")
         // After the name: state is field 3, utime 14 and stime 15.
         return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import MQTT
 import TestSupport
+import Testing
 
 /// Observes a broker: subscribes to everything under `edge/` and records what arrives.
 final class Observer: MQTTClientDelegate, @unchecked Sendable {
@@ -11,8 +11,10 @@ final class Observer: MQTTClientDelegate, @unchecked Sendable {
     /// `persistent`: a session the broker keeps (with its persistence, across a restart), so that
     /// nothing published while the observer reconnects is missed.
     init(url: String, persistent: Bool = false) throws {
-        var config = ClientConfiguration(brokers: [BrokerAddress(url: url)!],
-                                         session: SessionConfiguration(connect: ConnectOptions(clientID: "observer-\(UInt32.random(in: 0...UInt32.max))", cleanSession: !persistent)))
+        var config = ClientConfiguration(
+            brokers: [BrokerAddress(url: url)!],
+            session: SessionConfiguration(
+                connect: ConnectOptions(clientID: "observer-\(UInt32.random(in: 0...UInt32.max))", cleanSession: !persistent)))
         config.subscriptions = [TopicSubscription("edge/#", qos: .atLeastOnce)]
         config.backoff = ReconnectBackoff(minimum: 50_000_000, maximum: 200_000_000)
         client = try MQTTClient(configuration: config)
@@ -74,26 +76,29 @@ final class AgentProcess {
     let directory = TemporaryDirectory("agent-e2e")
     var process: ChildProcess?
 
-    init(brokerPort: UInt16, durability: String = "interval", interval: String = "200ms", extraConfig: String = "", mode: String = "write-ahead") throws {
+    init(
+        brokerPort: UInt16, durability: String = "interval", interval: String = "200ms", extraConfig: String = "",
+        mode: String = "write-ahead"
+    ) throws {
         try """
-            device_id: e2e
-            mqtt:
-              brokers: [mqtt://127.0.0.1:\(brokerPort)]
-              keep_alive: 5s
-              reconnect_min: 100ms
-              reconnect_max: 300ms
-            spool:
-              dir: \(directory.file("spool"))
-              capacity: 4MiB
-              durability: \(durability)
-              sync_interval: 100ms
-              mode: \(mode)
-            metrics_interval: 500ms
-            sensors:
-              - {name: air, driver: simulated, interval: \(interval)}
-              - {name: soil, driver: simulated, interval: \(interval)}
-            \(extraConfig)
-            """.write(toFile: directory.file("config.yaml"), atomically: true, encoding: .utf8)
+        device_id: e2e
+        mqtt:
+          brokers: [mqtt://127.0.0.1:\(brokerPort)]
+          keep_alive: 5s
+          reconnect_min: 100ms
+          reconnect_max: 300ms
+        spool:
+          dir: \(directory.file("spool"))
+          capacity: 4MiB
+          durability: \(durability)
+          sync_interval: 100ms
+          mode: \(mode)
+        metrics_interval: 500ms
+        sensors:
+          - {name: air, driver: simulated, interval: \(interval)}
+          - {name: soil, driver: simulated, interval: \(interval)}
+        \(extraConfig)
+        """.write(toFile: directory.file("config.yaml"), atomically: true, encoding: .utf8)
     }
 
     /// Changes the configuration before a start: `replacing` maps lines of the default to others.
@@ -137,7 +142,7 @@ struct EndToEndTests {
         for reading in observer.telemetry("air") {
             #expect(reading["seq"] is Int)
             let ts = reading["ts"] as? Int64 ?? 0
-            #expect(ts > before - 60_000 && ts <= before + 1000)  // UTC milliseconds, now
+            #expect(ts > before - 60_000 && ts <= before + 1000) // UTC milliseconds, now
             let temperature = reading["temperature_c"] as? Double ?? -999
             #expect(temperature > 10 && temperature < 35)
             #expect(reading["humidity_pct"] is Double && reading["pressure_hpa"] is Double)
@@ -170,7 +175,9 @@ struct EndToEndTests {
         let metrics = { observer.messages.filter { $0.topic == "edge/e2e/metrics" } }
         #expect(observer.wait { metrics().count >= 2 })
         let last = try #require(try JSONSerialization.jsonObject(with: Data(metrics().last!.payload.utf8)) as? [String: Any])
-        for key in ["ts", "uptime_s", "spool_records", "spool_bytes", "backlog", "dropped", "discarded_bytes", "corrupt_records", "reconnects"] {
+        for key in [
+            "ts", "uptime_s", "spool_records", "spool_bytes", "backlog", "dropped", "discarded_bytes", "corrupt_records", "reconnects",
+        ] {
             #expect(last[key] is Int, "\(key) in \(last)")
         }
         let latency = try #require(last["publish_latency_ms"] as? [String: Any])
@@ -203,7 +210,7 @@ struct EndToEndTests {
         #expect(observer.wait { observer.telemetry("air").count >= 2 })
         broker.stop()
         let outageStart = Int64(Date().timeIntervalSince1970 * 1000)
-        usleep(2_000_000)  // about ten readings per sensor while the broker is away
+        usleep(2_000_000) // about ten readings per sensor while the broker is away
         let outageEnd = Int64(Date().timeIntervalSince1970 * 1000)
         try broker.start()
         observer = try Observer(url: broker.url)
@@ -214,10 +221,11 @@ struct EndToEndTests {
             observer.telemetry("air").filter { ($0["ts"] as? Int64 ?? 0) > outageStart + 300 }.compactMap { $0["seq"] as? Int }.min()
         }
         // The backlog (about 20 readings of two sensors) drains at 5 a second: a few seconds.
-        #expect(observer.wait(seconds: 20) {
-            guard let first = firstOfOutage() else { return false }
-            return Set(observer.telemetry("air").compactMap { $0["seq"] as? Int }).isSuperset(of: first...(first + 11))
-        })
+        #expect(
+            observer.wait(seconds: 20) {
+                guard let first = firstOfOutage() else { return false }
+                return Set(observer.telemetry("air").compactMap { $0["seq"] as? Int }).isSuperset(of: first...(first + 11))
+            })
         let air = observer.telemetry("air")
         let backlog = air.filter { ($0["ts"] as? Int64 ?? 0) < outageEnd }
         let live = air.filter { ($0["ts"] as? Int64 ?? 0) > outageEnd + 300 }
@@ -257,11 +265,13 @@ struct EndToEndTests {
         usleep(2_000_000)
         try broker.start()
         observer = try Observer(url: broker.url)
-        #expect(observer.wait(seconds: 15) {
-            let readings = observer.telemetry("air")
-            guard let first = readings.filter({ ($0["ts"] as? Int64 ?? 0) > outageStart + 300 }).compactMap({ $0["seq"] as? Int }).min() else { return false }
-            return Set(readings.compactMap { $0["seq"] as? Int }).isSuperset(of: first...(first + 8))
-        })
+        #expect(
+            observer.wait(seconds: 15) {
+                let readings = observer.telemetry("air")
+                guard let first = readings.filter({ ($0["ts"] as? Int64 ?? 0) > outageStart + 300 }).compactMap({ $0["seq"] as? Int }).min()
+                else { return false }
+                return Set(readings.compactMap { $0["seq"] as? Int }).isSuperset(of: first...(first + 8))
+            })
         let batches = observer.telemetryMessages("air").filter(\.batch)
         #expect(!batches.isEmpty)
         for batch in batches {
@@ -282,16 +292,17 @@ struct EndToEndTests {
         #expect(observer.wait { observer.telemetry("air").count >= 2 })
         broker.stop()
         usleep(1_500_000)
-        agent.stop(SIGKILL)  // every reading was fdatasync'd (durability: always)
+        agent.stop(SIGKILL) // every reading was fdatasync'd (durability: always)
         let killedAt = Int64(Date().timeIntervalSince1970 * 1000)
         let promised = try spoolDump(agent.directory.file("spool"))
         #expect(promised.count >= 10)
         try broker.start()
         observer = try Observer(url: broker.url)
         try agent.start()
-        #expect(observer.wait(seconds: 15) {
-            observer.telemetry("air").contains { ($0["ts"] as? Int64 ?? 0) > killedAt + 300 }
-        })
+        #expect(
+            observer.wait(seconds: 15) {
+                observer.telemetry("air").contains { ($0["ts"] as? Int64 ?? 0) > killedAt + 300 }
+            })
         for sensor in ["air", "soil"] {
             let got = Set(observer.telemetry(sensor).compactMap { $0["seq"] as? Int })
             let expected = Set(promised.filter { $0.topic == "telemetry/\(sensor)" }.map(\.seq))
@@ -316,7 +327,7 @@ struct EndToEndTests {
         #expect(observer.wait { observer.telemetry("air").count >= 3 })
         let last = observer.telemetry("air").compactMap { $0["seq"] as? Int }.max() ?? 0
         broker.signal(SIGSTOP)
-        usleep(1_000_000)  // five readings per sensor published, none acknowledged: spilled after 100 ms
+        usleep(1_000_000) // five readings per sensor published, none acknowledged: spilled after 100 ms
         agent.stop(SIGKILL)
         broker.signal(SIGCONT)
         let kept = try spoolDump(agent.directory.file("spool")).filter { $0.topic == "telemetry/air" }.map(\.seq)
@@ -336,7 +347,9 @@ struct EndToEndTests {
         // Only the readings taken before the first connection (a few milliseconds) were written:
         // `next to append N` counts every record the spool ever took.
         let text = try run(AgentProcess.binary, ["spool", "status", "--dir", agent.directory.file("spool")])
-        let appended = text.split(separator: "\n").first { $0.contains("next to append") }.flatMap { Int($0.split(separator: " ").last ?? "") }
+        let appended = text.split(separator: "\n").first { $0.contains("next to append") }.flatMap {
+            Int($0.split(separator: " ").last ?? "")
+        }
         #expect((appended ?? .max) <= 4, "\(text)")
     }
 }
@@ -346,7 +359,8 @@ func spoolDump(_ directory: String) throws -> [(topic: String, seq: Int)] {
     try run(AgentProcess.binary, ["spool", "dump", "--dir", directory]).split(separator: "\n").compactMap { line in
         let fields = line.split(separator: " ", maxSplits: 3)
         guard fields.count == 4, let json = try JSONSerialization.jsonObject(with: Data(fields[3].utf8)) as? [String: Any],
-              let seq = json["seq"] as? Int else { return nil }
+            let seq = json["seq"] as? Int
+        else { return nil }
         return (String(fields[2]), seq)
     }
 }

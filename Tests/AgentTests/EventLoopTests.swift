@@ -1,9 +1,11 @@
+import CLinux
+import Testing
+
+@testable import Agent
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
-@testable import Agent
-import CLinux
 
 /// Periodic jobs keep their grid: a late wake-up neither drifts it nor fires catch-up runs.
 @Test func nextSlotKeepsTheGrid() {
@@ -26,7 +28,7 @@ import CLinux
     #expect(pipe(&second) == 0)
     defer { close(second[0]); close(second[1]) }
     #expect(second[0] == first[0], "the kernel hands out the lowest free number")
-    loop.watch(second[0], events: UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue))  // other events: an MOD
+    loop.watch(second[0], events: UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue)) // other events: an MOD
     #expect(write(second[1], "x", 1) == 1)
     var seen: [Int32] = []
     loop.wait(until: 1_000_000_000, now: 0) { fd, _ in seen.append(fd) }

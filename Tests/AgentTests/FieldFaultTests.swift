@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import MQTT
 import TestSupport
+import Testing
 
 /// Faults of the field against a real mosquitto: what dashboards read must be right.
 @Suite("Field faults", .serialized)
@@ -22,9 +22,9 @@ struct FieldFaultTests {
         try agent.start()
         #expect(observer.wait { observer.statuses == ["online"] })
         broker.signal(SIGSTOP)
-        usleep(3_000_000)  // the agent's keep alive gives up on the frozen broker (1 s ping timeout)
+        usleep(3_000_000) // the agent's keep alive gives up on the frozen broker (1 s ping timeout)
         broker.signal(SIGKILL)
-        try broker.restart()   // reaps the killed broker, starts a new one on the same port
+        try broker.restart() // reaps the killed broker, starts a new one on the same port
         // The observer reconnects; the retained status it is sent, and everything after it.
         let before = observer.telemetry("air").count
         #expect(observer.wait(seconds: 20) { observer.statuses.count >= 2 && observer.telemetry("air").count > before })
@@ -56,18 +56,24 @@ struct FieldFaultTests {
         let resumed = Int(Date().timeIntervalSince1970 * 1000)
         // A reading taken after the broker came back arrives within two seconds of being taken,
         // while most of the backlog is still waiting.
-        let fresh = { observer.telemetryMessages("air").contains { message in
-            !message.batch && message.readings.contains { ($0["ts"] as? Int ?? 0) > resumed + 500 } } }
+        let fresh = {
+            observer.telemetryMessages("air").contains { message in
+                !message.batch && message.readings.contains { ($0["ts"] as? Int ?? 0) > resumed + 500 }
+            }
+        }
         #expect(observer.wait(seconds: 4) { fresh() }, "no live reading within 4 s of the broker's return")
         observer.wait(seconds: 2) { false }
-        let arrivals = observer.telemetryMessages("air").flatMap { m in m.readings.map { (ts: $0["ts"] as? Int ?? 0, at: Int(m.at.timeIntervalSince1970 * 1000)) } }
+        let arrivals = observer.telemetryMessages("air").flatMap { m in
+            m.readings.map { (ts: $0["ts"] as? Int ?? 0, at: Int(m.at.timeIntervalSince1970 * 1000)) }
+        }
         let late = arrivals.filter { $0.ts > resumed + 500 }.map { $0.at - $0.ts }
         #expect(late.count > 10 && (late.max() ?? .max) < 2000, "live delays after the return (ms): \(late.prefix(20))")
         // And the backlog still arrives whole.
-        #expect(observer.wait(seconds: 30) {
-            let seqs = Set(observer.telemetry("air").compactMap { $0["seq"] as? Int })
-            return seqs.count == (seqs.max() ?? -1) + 1
-        }, "every air reading, backlog included")
+        #expect(
+            observer.wait(seconds: 30) {
+                let seqs = Set(observer.telemetry("air").compactMap { $0["seq"] as? Int })
+                return seqs.count == (seqs.max() ?? -1) + 1
+            }, "every air reading, backlog included")
         agent.stop(SIGTERM)
     }
 
@@ -82,9 +88,9 @@ struct FieldFaultTests {
         try agent.amendConfig(["  keep_alive: 5s": "  keep_alive: 2s\n  inflight: 16", "  capacity: 4MiB": "  capacity: 160KiB"])
         try agent.start()
         #expect(observer.wait { observer.telemetry("air").count > 10 })
-        broker.signal(SIGSTOP)   // the window fills and stays full; everything else goes to the spool
-        sleep(16)                // about 1,600 readings of about 110 bytes: the oldest segment goes
-        broker.signal(SIGCONT)   // the observer's connection survives; the agent's resumes its session
+        broker.signal(SIGSTOP) // the window fills and stays full; everything else goes to the spool
+        sleep(16) // about 1,600 readings of about 110 bytes: the oldest segment goes
+        broker.signal(SIGCONT) // the observer's connection survives; the agent's resumes its session
         let metric = observer.metric
         #expect(observer.wait(seconds: 40) { metric("backlog") == 0 && (metric("dropped") ?? 0) > 0 }, "the backlog drained")
         agent.stop(SIGTERM)
@@ -120,8 +126,11 @@ struct FieldFaultTests {
             #expect(observer.wait { observer.telemetry("air").count > before + 20 })
             agent.stop(stop)
             for name in ["sequences", "sequences.backup"] {
-                if damage == "delete" { unlink(spool + "/" + name) }
-                else { try "telemetry/air 12x\n\u{0}\u{7}".write(toFile: spool + "/" + name, atomically: false, encoding: .utf8) }
+                if damage == "delete" {
+                    unlink(spool + "/" + name)
+                } else {
+                    try "telemetry/air 12x\n\u{0}\u{7}".write(toFile: spool + "/" + name, atomically: false, encoding: .utf8)
+                }
             }
         }
         try agent.start()

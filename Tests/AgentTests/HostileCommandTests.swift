@@ -1,14 +1,15 @@
 import Foundation
-import Testing
 import MQTT
 import TestSupport
+import Testing
 
 extension Observer {
     /// Publishes a request at QoS 1, waiting for room in the observer's own window.
     func request(_ command: String, _ payload: [UInt8]) {
         while true {
-            do { _ = try client.publish(topic: "edge/e2e/cmd/\(command)", payload: payload, qos: .atLeastOnce); return }
-            catch { client.runOnce(maxWait: 10_000_000) }
+            do { _ = try client.publish(topic: "edge/e2e/cmd/\(command)", payload: payload, qos: .atLeastOnce); return } catch {
+                client.runOnce(maxWait: 10_000_000)
+            }
         }
     }
 
@@ -43,11 +44,11 @@ struct HostileCommandTests {
         defer { broker.stop() }
         let (agent, observer) = try AgentProcess.online(broker, interval: "200ms")
         let poison: [(String, [UInt8], String)] = [
-            ("ping", Array(#"{"id":1e300}"#.utf8), "1e+300"),                                     // trapped in JSONWriter
-            ("set-interval", Array(#"{"id":2,"sensor":"air","interval":1e308}"#.utf8), "between"),  // trapped in ConfigDuration
+            ("ping", Array(#"{"id":1e300}"#.utf8), "1e+300"), // trapped in JSONWriter
+            ("set-interval", Array(#"{"id":2,"sensor":"air","interval":1e308}"#.utf8), "between"), // trapped in ConfigDuration
             ("set-interval", Array(#"{"id":3,"sensor":"air","interval":"infs"}"#.utf8), "not a duration"),
             ("set-interval", Array(#"{"id":4,"sensor":"air","interval":2e10}"#.utf8), "between"),
-            ("ping", [UInt8](repeating: 0x20, count: 100_000), "larger than the limit"),          // over 64 KiB: a reconnect loop
+            ("ping", [UInt8](repeating: 0x20, count: 100_000), "larger than the limit"), // over 64 KiB: a reconnect loop
         ]
         for (command, payload, _) in poison { observer.request(command, payload) }
         #expect(observer.wait(seconds: 15) { observer.replies.count >= poison.count }, "\(observer.replies.map(\.payload))")
@@ -76,7 +77,9 @@ struct HostileCommandTests {
         for i in 0..<count { observer.request("ping", Array(#"{"id":\#(i)}"#.utf8)) }
         #expect(observer.wait(seconds: 30) { observer.replies.count >= count }, "\(observer.replies.count) replies")
         observer.wait(seconds: 0.5) { false }
-        let ids = observer.replies.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.payload.utf8)) as? [String: Any])?["id"] as? Int }
+        let ids = observer.replies.compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.payload.utf8)) as? [String: Any])?["id"] as? Int
+        }
         #expect(ids.count == count)
         #expect(Set(ids) == Set(0..<count))
     }
@@ -87,18 +90,21 @@ struct HostileCommandTests {
     func randomRequestsEachGetOneReply(seed: UInt64) throws {
         let broker = try Mosquitto()
         defer { broker.stop() }
-        let (agent, observer) = try AgentProcess.online(broker, interval: "100ms", extraConfig: """
-            gpio:
-              - {name: relay, line: GPIO20, direction: output, commandable: true}
-              - {name: door, line: GPIO21, direction: input}
-            """)
+        let (agent, observer) = try AgentProcess.online(
+            broker, interval: "100ms",
+            extraConfig: """
+                gpio:
+                  - {name: relay, line: GPIO20, direction: output, commandable: true}
+                  - {name: door, line: GPIO21, direction: input}
+                """)
         var random = SplitMix(seed: seed)
         let count = 400
         for _ in 0..<count {
             let (command, payload) = random.request()
             observer.request(command, payload)
         }
-        #expect(observer.wait(seconds: 60) { observer.replies.count >= count }, "seed \(seed): \(observer.replies.count) of \(count) replies")
+        #expect(
+            observer.wait(seconds: 60) { observer.replies.count >= count }, "seed \(seed): \(observer.replies.count) of \(count) replies")
         observer.wait(seconds: 0.5) { false }
         #expect(observer.replies.count == count, "seed \(seed)")
         #expect(agent.process?.hasExited == false, "the agent exited")
@@ -113,7 +119,8 @@ extension AgentProcess {
     /// VmRSS from /proc, in kB.
     var residentKilobytes: Int? {
         guard let pid = process?.pid, let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return nil }
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
     }
 }
@@ -134,16 +141,18 @@ struct SplitMix {
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 
     mutating func request() -> (String, [UInt8]) {
-        let commands = ["ping", "status", "read", "set-interval", "gpio-set", "gpio-toggle", "gpio-pulse",
-                        "no-such", "x/y", "ping/extra", String(repeating: "c", count: 1 + below(200)), "\u{e9}t\u{e9}"]
+        let commands = [
+            "ping", "status", "read", "set-interval", "gpio-set", "gpio-toggle", "gpio-pulse",
+            "no-such", "x/y", "ping/extra", String(repeating: "c", count: 1 + below(200)), "\u{e9}t\u{e9}",
+        ]
         let command = commands[below(commands.count)]
         return (command, Array(payload(depth: 0).utf8))
     }
 
     mutating func payload(depth: Int) -> String {
         switch below(10) {
-        case 0: return String(decoding: (0..<below(300)).map { _ in UInt8(truncatingIfNeeded: next()) }, as: UTF8.self)  // bytes
-        case 1: return String(repeating: "[", count: 1 + below(100)) + String(repeating: "]", count: below(100))       // nesting
+        case 0: return String(decoding: (0..<below(300)).map { _ in UInt8(truncatingIfNeeded: next()) }, as: UTF8.self) // bytes
+        case 1: return String(repeating: "[", count: 1 + below(100)) + String(repeating: "]", count: below(100)) // nesting
         case 2: return #"{"id":\#(["1e300", "-1e19", "18446744073709551616", "0.1", "\"x\"", "[]", "null"][below(7)])}"#
         default: return object(depth: depth)
         }

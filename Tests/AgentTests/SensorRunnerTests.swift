@@ -1,7 +1,8 @@
-import Testing
-@testable import Agent
 import Hardware
 import Sensors
+import Testing
+
+@testable import Agent
 
 @Suite struct SensorRunnerTests {
     /// An ADS1115 converts one channel per step: every step's field must be in the reading.

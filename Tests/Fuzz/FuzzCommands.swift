@@ -1,8 +1,9 @@
+@testable import Agent
+@testable import MQTT
+
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import Agent
-@testable import MQTT
 
 /// A command request as the broker delivers it, through a real agent (simulated board, never
 /// connected): inbox, JSON parser, the command table and its handlers, the reply writer. Byte 0
@@ -24,8 +25,9 @@ enum FuzzCommands {
               - {name: relay, line: GPIO20, direction: output, commandable: true}
               - {name: door, line: GPIO21, direction: input}
             """
-        do { return try Agent(config: YAMLDecoder.decode(AgentConfig.self, from: yaml, file: "fuzz.yaml")) }
-        catch { fatalError("\(error)") }
+        do { return try Agent(config: YAMLDecoder.decode(AgentConfig.self, from: yaml, file: "fuzz.yaml")) } catch {
+            fatalError("\(error)")
+        }
     }()
 
     static let names = Agent.commandNames + ["", "unknown", "ping/extra", String(repeating: "x", count: 300)]
@@ -38,8 +40,9 @@ enum FuzzCommands {
         // Now and then an oversized request, as the session reports one it skipped.
         let size = bytes[1] == 0xFF ? 100_000 : payload.count
         topic.withUnsafeBytes { t in
-            agent.receiveCommand(topic: t, payload: size == payload.count ? payload : UnsafeRawBufferPointer(start: nil, count: 0),
-                                 size: size, packetID: UInt16(bytes[1] & 0x3F) + 1, dup: bytes[1] & 0x40 != 0)
+            agent.receiveCommand(
+                topic: t, payload: size == payload.count ? payload : UnsafeRawBufferPointer(start: nil, count: 0),
+                size: size, packetID: UInt16(bytes[1] & 0x3F) + 1, dup: bytes[1] & 0x40 != 0)
         }
         agent.runCommands()
         agent.client.session.discardInflight()

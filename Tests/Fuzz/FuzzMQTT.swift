@@ -34,7 +34,8 @@ enum FuzzMQTT {
             }
             turn += 1
             guard turn % 8 == 0 else { continue }
-            _ = try? session.publish(topic: "t/x", payload: UnsafeRawBufferPointer(start: nil, count: 0), qos: QoS(rawValue: UInt8(turn % 3))!, now: now)
+            _ = try? session.publish(
+                topic: "t/x", payload: UnsafeRawBufferPointer(start: nil, count: 0), qos: QoS(rawValue: UInt8(turn % 3))!, now: now)
             session.outbound.clear()
             now &+= 7_000_000_000
             do { try session.tick(now: now) } catch { session.connectionClosed(); try? session.connectionOpened(now: now) }

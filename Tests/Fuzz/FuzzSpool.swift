@@ -1,8 +1,10 @@
+import Spool
+
+@testable import Agent
+
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import Agent
-import Spool
 
 /// Spool recovery from whatever a disk returns: the input is split into a segment file, the
 /// cursor file and the sequences file (two length bytes before each of the first two), written
@@ -37,7 +39,7 @@ enum FuzzSpool {
         if !cursor.isEmpty { write(dir + "/cursor", cursor) }
         write(dir + "/sequences", sequences)
         var configuration = SpoolConfiguration(capacityBytes: 1 << 20, durability: .never)
-        configuration.writeBufferBytes = 4096  // small: more flushes, and a cheaper allocation per input
+        configuration.writeBufferBytes = 4096 // small: more flushes, and a cheaper allocation per input
         guard let spool = try? Spool(directory: dir, configuration: configuration) else { return }
         _ = spool.drainEvents()
         var last: UInt64?

@@ -1,10 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Spool
+
 @testable import Agent
 @testable import MQTT
 @testable import Sensors
-import Spool
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// libFuzzer targets for every parser of outside bytes, in one binary: `EDGE_FUZZ_TARGET` names
 /// the one to run (`scripts/fuzz.sh` builds it with `-sanitize=fuzzer,address -D FUZZING`). Built
@@ -33,7 +35,8 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? config.check(lines, checkFiles: false)
             _ = try? config.check(lines, against: Board.simulated)
         case .board:
-            guard let board = try? YAMLDecoder.decode(Board.self, from: String(decoding: bytes, as: UTF8.self), file: "fuzz.board.yaml") else { return }
+            guard let board = try? YAMLDecoder.decode(Board.self, from: String(decoding: bytes, as: UTF8.self), file: "fuzz.board.yaml")
+            else { return }
             for spec in ["pin 11", "GPIO17", "17", "pin 99"] { _ = board.lineOffset(spec) }
         case .spool: FuzzSpool.run(bytes)
         case .w1: _ = try? DS18B20.parse(ArraySlice(bytes))
@@ -51,9 +54,11 @@ enum FuzzTarget: String, CaseIterable {
 
 #if FUZZING
 @_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

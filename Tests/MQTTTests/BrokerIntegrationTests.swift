@@ -1,15 +1,15 @@
-import Foundation
-import Testing
-import MQTT
 import CTLSMemory
+import Foundation
+import MQTT
 import TestSupport
+import Testing
 
 /// Against a real mosquitto started for each test on a free loopback port.
 @Suite("Against mosquitto")
 struct BrokerIntegrationTests {
     @Test func roundTripsAtEveryQoS() throws {
         let broker = try Mosquitto()
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         let sub = try TestClient(broker.url, subscriptions: [TopicSubscription("rt/#", qos: .exactlyOnce)])
         let pub = try TestClient(broker.url)
         #expect(drive([sub, pub]) { sub.recorder.subscribeResults.count == 1 && pub.client.isConnected })
@@ -27,21 +27,24 @@ struct BrokerIntegrationTests {
 
     @Test func manyMessagesKeepTheirOrderThroughTheWindow() throws {
         let broker = try Mosquitto()
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         let sub = try TestClient(broker.url, subscriptions: [TopicSubscription("seq", qos: .atLeastOnce)])
         let pub = try TestClient(broker.url)
         #expect(drive([sub, pub]) { sub.recorder.subscribeResults.count == 1 && pub.client.isConnected })
         var next = 0
-        #expect(drive([sub, pub], seconds: 30) {
-            while next < 2000, (try? pub.client.publish(topic: "seq", payload: Array(String(next).utf8), qos: .atLeastOnce)) != nil { next += 1 }
-            return sub.recorder.messages.count == 2000
-        })
+        #expect(
+            drive([sub, pub], seconds: 30) {
+                while next < 2000, (try? pub.client.publish(topic: "seq", payload: Array(String(next).utf8), qos: .atLeastOnce)) != nil {
+                    next += 1
+                }
+                return sub.recorder.messages.count == 2000
+            })
         #expect(sub.recorder.messages.map(\.payload) == (0..<2000).map(String.init))
     }
 
     @Test func retainedMessageReachesLaterSubscribers() throws {
         let broker = try Mosquitto()
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         let pub = try TestClient(broker.url)
         #expect(drive([pub]) { pub.client.isConnected })
         try pub.client.publish(topic: "ret/status", payload: Array("online".utf8), qos: .atLeastOnce, retain: true)
@@ -54,9 +57,10 @@ struct BrokerIntegrationTests {
 
     @Test func willIsPublishedWhenTheSocketIsCut() throws {
         let broker = try Mosquitto()
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         let observer = try TestClient(broker.url, subscriptions: [TopicSubscription("dev/1/status")])
-        let victim = try TestClient(broker.url, will: Will(topic: "dev/1/status", payload: Array("offline".utf8), qos: .atLeastOnce, retain: true))
+        let victim = try TestClient(
+            broker.url, will: Will(topic: "dev/1/status", payload: Array("offline".utf8), qos: .atLeastOnce, retain: true))
         #expect(drive([observer, victim]) { observer.recorder.subscribeResults.count == 1 && victim.client.isConnected })
         victim.client.dropConnection()
         victim.client.stop()
@@ -66,7 +70,7 @@ struct BrokerIntegrationTests {
 
     @Test func noWillAfterACleanDisconnect() throws {
         let broker = try Mosquitto()
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         let observer = try TestClient(broker.url, subscriptions: [TopicSubscription("dev/2/status")])
         let leaver = try TestClient(broker.url, will: Will(topic: "dev/2/status", payload: Array("offline".utf8)))
         #expect(drive([observer, leaver]) { observer.recorder.subscribeResults.count == 1 && leaver.client.isConnected })
@@ -76,7 +80,7 @@ struct BrokerIntegrationTests {
 
     @Test func persistentSessionRedeliversAfterReconnect() throws {
         let broker = try Mosquitto()
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         let id = "persistent-\(UInt32.random(in: 0...UInt32.max))"
         let first = try TestClient(broker.url, id: id, cleanSession: false, subscriptions: [TopicSubscription("ps/t", qos: .atLeastOnce)])
         #expect(drive([first]) { first.recorder.subscribeResults.count == 1 })
@@ -101,7 +105,7 @@ struct BrokerIntegrationTests {
         var options = Mosquitto.Options()
         options.extraConfig = ["plugin \(build.file("deny.so"))"]
         let broker = try Mosquitto(options)
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         let sub = try TestClient(broker.url, subscriptions: [TopicSubscription("allowed/x"), TopicSubscription("denied/x")])
         #expect(drive([sub]) { sub.recorder.subscribeResults.count == 1 })
         #expect(sub.recorder.subscribeResults.first == [.granted(.atLeastOnce), .failure])
@@ -110,7 +114,7 @@ struct BrokerIntegrationTests {
 
     @Test func keepAliveHoldsAnIdleConnection() throws {
         let broker = try Mosquitto()
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         let idle = try TestClient(broker.url, keepAlive: 1)
         #expect(drive([idle]) { idle.client.isConnected })
         drive([idle], seconds: 3.5) { false }
@@ -122,12 +126,12 @@ struct BrokerIntegrationTests {
 
     @Test func reconnectsAfterTheBrokerRestarts() throws {
         let broker = try Mosquitto()
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         let c = try TestClient(broker.url)
         #expect(drive([c]) { c.client.isConnected })
         broker.stop()
         #expect(drive([c]) { !c.client.isConnected })
-        drive([c], seconds: 0.5) { false }  // a few failed attempts while it is down
+        drive([c], seconds: 0.5) { false } // a few failed attempts while it is down
         try broker.start()
         #expect(drive([c]) { c.recorder.connects.count == 2 })
         try c.client.publish(topic: "after/restart", payload: [1], qos: .atLeastOnce)
@@ -137,7 +141,7 @@ struct BrokerIntegrationTests {
 
     @Test func failsOverToTheNextBroker() throws {
         let broker = try Mosquitto()
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         let dead = "mqtt://127.0.0.1:\(freeLoopbackPort())"
         let c = try TestClient(dead, brokers: [broker.url])
         #expect(drive([c]) { c.client.isConnected })
@@ -152,7 +156,7 @@ struct BrokerIntegrationTests {
         var options = Mosquitto.Options()
         options.users = ["agent": "s3cret"]
         let broker = try Mosquitto(options)
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         let good = try TestClient(broker.url, username: "agent", password: "s3cret")
         #expect(drive([good]) { good.client.isConnected })
         let bad = try TestClient(broker.url, username: "agent", password: "wrong")
@@ -187,7 +191,7 @@ struct TLSIntegrationTests {
 
     @Test func verifiesTheServerAndItsName() throws {
         let broker = try broker()
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         let c = try TestClient("mqtts://localhost:\(broker.port)", tls: tls())
         #expect(drive([c]) { c.client.isConnected })
         try c.client.publish(topic: "tls/x", payload: [1, 2, 3], qos: .atLeastOnce)
@@ -212,7 +216,7 @@ struct TLSIntegrationTests {
 
     @Test func rejectsAWrongHostName() throws {
         let broker = try broker()
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         // The certificate names "localhost" only; 127.0.0.1 is not in it.
         let c = try TestClient("mqtts://127.0.0.1:\(broker.port)", tls: tls())
         #expect(drive([c]) { !c.recorder.errors.isEmpty })
@@ -225,9 +229,9 @@ struct TLSIntegrationTests {
 
     @Test func rejectsAnUntrustedServer() throws {
         let broker = try broker()
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         var t = TLSConfiguration()
-        t.caFile = certificates.strangerCertificate  // not the CA that signed the server
+        t.caFile = certificates.strangerCertificate // not the CA that signed the server
         let c = try TestClient("mqtts://localhost:\(broker.port)", tls: t)
         #expect(drive([c]) { !c.recorder.errors.isEmpty })
         guard case .transport(.certificate)? = c.recorder.errors.first else {
@@ -237,14 +241,14 @@ struct TLSIntegrationTests {
 
     @Test func mutualTLSAcceptedWithAClientCertificate() throws {
         let broker = try broker(requireClientCertificate: true)
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         let c = try TestClient("mqtts://localhost:\(broker.port)", tls: tls(client: true))
         #expect(drive([c]) { c.client.isConnected })
     }
 
     @Test func mutualTLSRejectsMissingOrStrangerCertificates() throws {
         let broker = try broker(requireClientCertificate: true)
-        defer { broker.stop() }  // keeps the broker alive to the end of the test
+        defer { broker.stop() } // keeps the broker alive to the end of the test
         let none = try TestClient("mqtts://localhost:\(broker.port)", tls: tls())
         let stranger = try TestClient("mqtts://localhost:\(broker.port)", tls: tls(stranger: true))
         #expect(drive([none, stranger]) { !none.recorder.errors.isEmpty && !stranger.recorder.errors.isEmpty })
@@ -255,7 +259,7 @@ struct TLSIntegrationTests {
     @Test func badKeyFileIsAClearConfigurationError() {
         var t = tls()
         t.certificateFile = certificates.clientCertificate
-        t.keyFile = certificates.serverKey  // does not match the certificate
+        t.keyFile = certificates.serverKey // does not match the certificate
         #expect {
             try TLSContext(t)
         } throws: { error in

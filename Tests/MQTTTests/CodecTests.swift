@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MQTT
 
 /// Encodes with `body` and returns the bytes.
@@ -10,8 +11,7 @@ func encoded(_ body: (WireBuffer) throws -> Void) rethrows -> [UInt8] {
 
 func decode(_ bytes: [UInt8], max: Int = 1 << 20) throws(PacketError) -> (packet: Packet, length: Int)? {
     let result = bytes.withUnsafeBytes { raw -> Result<(packet: Packet, length: Int)?, PacketError> in
-        do throws(PacketError) { return .success(try PacketDecoder.decode(raw, maxPacketSize: max)) }
-        catch { return .failure(error) }
+        do throws(PacketError) { return .success(try PacketDecoder.decode(raw, maxPacketSize: max)) } catch { return .failure(error) }
     }
     return try result.get()
 }
@@ -23,11 +23,12 @@ func decodeError(_ bytes: [UInt8], max: Int = 1 << 20) -> PacketError? {
 @Suite("Remaining length, section 2.2.3")
 struct RemainingLengthTests {
     // The table of section 2.2.3: boundaries of one to four bytes.
-    @Test(arguments: [
-        (0, [0x00]), (127, [0x7F]), (128, [0x80, 0x01]), (16_383, [0xFF, 0x7F]),
-        (16_384, [0x80, 0x80, 0x01]), (2_097_151, [0xFF, 0xFF, 0x7F]),
-        (2_097_152, [0x80, 0x80, 0x80, 0x01]), (268_435_455, [0xFF, 0xFF, 0xFF, 0x7F]),
-    ] as [(Int, [UInt8])])
+    @Test(
+        arguments: [
+            (0, [0x00]), (127, [0x7F]), (128, [0x80, 0x01]), (16_383, [0xFF, 0x7F]),
+            (16_384, [0x80, 0x80, 0x01]), (2_097_151, [0xFF, 0xFF, 0x7F]),
+            (2_097_152, [0x80, 0x80, 0x80, 0x01]), (268_435_455, [0xFF, 0xFF, 0xFF, 0x7F]),
+        ] as [(Int, [UInt8])])
     func encodesBoundaries(length: Int, bytes: [UInt8]) {
         #expect(encoded { $0.writeRemainingLength(length) } == bytes)
         #expect(MQTTLimits.remainingLengthSize(length) == bytes.count)
@@ -58,9 +59,10 @@ struct ConnectTests {
     }
 
     @Test func connectWithWillUserPassword() throws {
-        let options = ConnectOptions(clientID: "c", cleanSession: false, keepAlive: 10,
-                                     will: Will(topic: "t/s", payload: Array("off".utf8), qos: .atLeastOnce, retain: true),
-                                     username: "u", password: [0x70, 0x77])
+        let options = ConnectOptions(
+            clientID: "c", cleanSession: false, keepAlive: 10,
+            will: Will(topic: "t/s", payload: Array("off".utf8), qos: .atLeastOnce, retain: true),
+            username: "u", password: [0x70, 0x77])
         let bytes = try encoded { try PacketEncoder.connect(options, into: $0) }
         // Flags 3.1.2.3: user name 0x80 | password 0x40 | will retain 0x20 | will QoS 1 0x08 | will 0x04 = 0xEC.
         #expect(bytes[9] == 0xEC)
@@ -77,7 +79,7 @@ struct ConnectTests {
 
     @Test func connectWithReservedFlagIsMalformed() throws {
         var bytes = try encoded { try PacketEncoder.connect(ConnectOptions(clientID: "a"), into: $0) }
-        bytes[9] |= 0x01  // MQTT-3.1.2-3
+        bytes[9] |= 0x01 // MQTT-3.1.2-3
         #expect(decodeError(bytes) == .invalidConnectFlags(0x03))
     }
 
@@ -87,8 +89,11 @@ struct ConnectTests {
         #expect(decodeError(bytes) == .invalidProtocol(name: "MQTT", level: 3))
     }
 
-    @Test(arguments: [(0, ConnectReturnCode.accepted), (1, .unacceptableProtocolVersion), (2, .identifierRejected),
-                      (3, .serverUnavailable), (4, .badUsernameOrPassword), (5, .notAuthorized)] as [(UInt8, ConnectReturnCode)])
+    @Test(
+        arguments: [
+            (0, ConnectReturnCode.accepted), (1, .unacceptableProtocolVersion), (2, .identifierRejected),
+            (3, .serverUnavailable), (4, .badUsernameOrPassword), (5, .notAuthorized),
+        ] as [(UInt8, ConnectReturnCode)])
     func connackReturnCodes(code: UInt8, expected: ConnectReturnCode) throws {
         guard case .connack(let present, let rc) = try decode([0x20, 0x02, 0x00, code])?.packet else {
             Issue.record("not CONNACK"); return
@@ -105,11 +110,11 @@ struct ConnectTests {
     }
 
     @Test func connackMalformed() {
-        #expect(decodeError([0x20, 0x02, 0x00, 0x06]) == .invalidReturnCode(.connack, 6))   // reserved code
-        #expect(decodeError([0x20, 0x02, 0x02, 0x00]) == .invalidConnackFlags(2))         // reserved ack flag bits, section 3.2.2.1
-        #expect(decodeError([0x20, 0x02, 0x01, 0x05]) == .invalidConnackFlags(1))         // MQTT-3.2.2-4
+        #expect(decodeError([0x20, 0x02, 0x00, 0x06]) == .invalidReturnCode(.connack, 6)) // reserved code
+        #expect(decodeError([0x20, 0x02, 0x02, 0x00]) == .invalidConnackFlags(2)) // reserved ack flag bits, section 3.2.2.1
+        #expect(decodeError([0x20, 0x02, 0x01, 0x05]) == .invalidConnackFlags(1)) // MQTT-3.2.2-4
         #expect(decodeError([0x20, 0x03, 0x00, 0x00, 0x00]) == .invalidRemainingLength(.connack, 3))
-        #expect(decodeError([0x21, 0x02, 0x00, 0x00]) == .invalidFlags(.connack, 1))         // section 2.2.2
+        #expect(decodeError([0x21, 0x02, 0x00, 0x00]) == .invalidFlags(.connack, 1)) // section 2.2.2
     }
 }
 
@@ -117,7 +122,9 @@ struct ConnectTests {
 struct PublishTests {
     @Test func qos0() throws {
         let bytes = try encoded { buf in
-            try [UInt8]([1, 2]).withUnsafeBytes { try PacketEncoder.publish(topic: "a/b", payload: $0, qos: .atMostOnce, retain: false, packetID: 0, into: buf) }
+            try [UInt8]([1, 2]).withUnsafeBytes {
+                try PacketEncoder.publish(topic: "a/b", payload: $0, qos: .atMostOnce, retain: false, packetID: 0, into: buf)
+            }
         }
         // 3.3.1: type 3, no flags; 3.3.2: topic "a/b", no packet id for QoS 0.
         #expect(bytes == [0x30, 7, 0, 3, 0x61, 0x2F, 0x62, 1, 2])
@@ -129,7 +136,9 @@ struct PublishTests {
 
     @Test func qos1RetainDup() throws {
         let bytes = try encoded { buf in
-            try [UInt8]([9]).withUnsafeBytes { try PacketEncoder.publish(topic: "t", payload: $0, qos: .atLeastOnce, retain: true, dup: true, packetID: 0x1234, into: buf) }
+            try [UInt8]([9]).withUnsafeBytes {
+                try PacketEncoder.publish(topic: "t", payload: $0, qos: .atLeastOnce, retain: true, dup: true, packetID: 0x1234, into: buf)
+            }
         }
         #expect(bytes == [0x3B, 6, 0, 1, 0x74, 0x12, 0x34, 9])
         guard case .publish(let view) = try decode(bytes)?.packet else { Issue.record("not PUBLISH"); return }
@@ -138,7 +147,8 @@ struct PublishTests {
 
     @Test func qos2EmptyPayload() throws {
         let bytes = try encoded { buf in
-            try PacketEncoder.publish(topic: "t", payload: UnsafeRawBufferPointer(start: nil, count: 0), qos: .exactlyOnce, retain: false, packetID: 1, into: buf)
+            try PacketEncoder.publish(
+                topic: "t", payload: UnsafeRawBufferPointer(start: nil, count: 0), qos: .exactlyOnce, retain: false, packetID: 1, into: buf)
         }
         #expect(bytes == [0x34, 5, 0, 1, 0x74, 0, 1])
     }
@@ -159,8 +169,8 @@ struct PublishTests {
     }
 
     @Test func malformedPublish() {
-        #expect(decodeError([0x36, 5, 0, 1, 0x74, 0, 1]) == .invalidQoS(3))              // MQTT-3.3.1-4
-        #expect(decodeError([0x38, 3, 0, 1, 0x74]) == .invalidFlags(.publish, 8))        // DUP with QoS 0, MQTT-3.3.1-2
+        #expect(decodeError([0x36, 5, 0, 1, 0x74, 0, 1]) == .invalidQoS(3)) // MQTT-3.3.1-4
+        #expect(decodeError([0x38, 3, 0, 1, 0x74]) == .invalidFlags(.publish, 8)) // DUP with QoS 0, MQTT-3.3.1-2
         #expect(decodeError([0x32, 5, 0, 1, 0x74, 0, 0]) == .zeroPacketID(.publish))
         #expect(decodeError([0x30, 4, 0, 5, 0x74, 0x74]) == .truncated(.publish, field: "topic name"))
         #expect(decodeError([0x32, 3, 0, 1, 0x74]) == .truncated(.publish, field: "packet identifier"))
@@ -169,13 +179,13 @@ struct PublishTests {
     }
 
     @Test(arguments: [
-        [0xC0, 0x80] as [UInt8],        // overlong encoding of U+0000
-        [0x00],                          // U+0000, MQTT-1.5.3-2
-        [0xED, 0xA0, 0x80],              // surrogate U+D800, MQTT-1.5.3-1
-        [0xE2, 0x82],                    // truncated sequence
-        [0x80],                          // lone continuation byte
-        [0xF4, 0x90, 0x80, 0x80],        // beyond U+10FFFF
-        [0xE0, 0x80, 0xAF],              // overlong three-byte '/'
+        [0xC0, 0x80] as [UInt8], // overlong encoding of U+0000
+        [0x00], // U+0000, MQTT-1.5.3-2
+        [0xED, 0xA0, 0x80], // surrogate U+D800, MQTT-1.5.3-1
+        [0xE2, 0x82], // truncated sequence
+        [0x80], // lone continuation byte
+        [0xF4, 0x90, 0x80, 0x80], // beyond U+10FFFF
+        [0xE0, 0x80, 0xAF], // overlong three-byte '/'
     ])
     func badUTF8Topics(topic: [UInt8]) {
         let bytes: [UInt8] = [0x30, UInt8(2 + topic.count), 0, UInt8(topic.count)] + topic
@@ -202,7 +212,7 @@ struct PublishTests {
     }
 
     @Test func pubrelNeedsFlags0010() {
-        #expect(decodeError([0x60, 2, 0, 1]) == .invalidFlags(.pubrel, 0))   // MQTT-3.6.1-1
+        #expect(decodeError([0x60, 2, 0, 1]) == .invalidFlags(.pubrel, 0)) // MQTT-3.6.1-1
         #expect(decodeError([0x41, 2, 0, 1]) == .invalidFlags(.puback, 1))
     }
 }
@@ -210,7 +220,10 @@ struct PublishTests {
 @Suite("SUBSCRIBE, SUBACK, UNSUBSCRIBE, sections 3.8 to 3.11")
 struct SubscribeTests {
     @Test func subscribe() throws {
-        let bytes = try encoded { try PacketEncoder.subscribe(packetID: 10, [TopicSubscription("a/#", qos: .atLeastOnce), TopicSubscription("+/b", qos: .exactlyOnce)], into: $0) }
+        let bytes = try encoded {
+            try PacketEncoder.subscribe(
+                packetID: 10, [TopicSubscription("a/#", qos: .atLeastOnce), TopicSubscription("+/b", qos: .exactlyOnce)], into: $0)
+        }
         #expect(bytes == [0x82, 14, 0, 10, 0, 3, 0x61, 0x2F, 0x23, 1, 0, 3, 0x2B, 0x2F, 0x62, 2])
         guard case .subscribe(let id, let filters) = try decode(bytes)?.packet else { Issue.record("not SUBSCRIBE"); return }
         #expect(id == 10 && filters == [TopicSubscription("a/#", qos: .atLeastOnce), TopicSubscription("+/b", qos: .exactlyOnce)])
@@ -222,7 +235,7 @@ struct SubscribeTests {
             Issue.record("not SUBACK"); return
         }
         #expect(id == 10 && results == [.granted(.atLeastOnce), .failure, .granted(.exactlyOnce)])
-        #expect(decodeError([0x90, 3, 0, 10, 0x03]) == .invalidReturnCode(.suback, 3))  // MQTT-3.9.3-2
+        #expect(decodeError([0x90, 3, 0, 10, 0x03]) == .invalidReturnCode(.suback, 3)) // MQTT-3.9.3-2
         #expect(decodeError([0x90, 2, 0, 10]) == .invalidRemainingLength(.suback, 2))
     }
 
@@ -251,17 +264,17 @@ struct SubscribeTests {
         #expect(!Topic.matches(filter: "sport/tennis/+", topic: "sport/tennis/player1/ranking"))
         #expect(!Topic.matches(filter: "sport/+", topic: "sport"))
         #expect(Topic.matches(filter: "+/+", topic: "/finance"))
-        #expect(!Topic.matches(filter: "#", topic: "$SYS/uptime"))  // MQTT-4.7.2-1
+        #expect(!Topic.matches(filter: "#", topic: "$SYS/uptime")) // MQTT-4.7.2-1
     }
 
     @Test func emptySubscriptionsAreRefused() {
-        #expect(decodeError([0x82, 2, 0, 1]) == .emptySubscription(.subscribe))   // MQTT-3.8.3-3
+        #expect(decodeError([0x82, 2, 0, 1]) == .emptySubscription(.subscribe)) // MQTT-3.8.3-3
         #expect(decodeError([0xA2, 2, 0, 1]) == .emptySubscription(.unsubscribe)) // MQTT-3.10.3-2
-        #expect(decodeError([0x80, 2, 0, 1]) == .invalidFlags(.subscribe, 0))     // MQTT-3.8.1-1
+        #expect(decodeError([0x80, 2, 0, 1]) == .invalidFlags(.subscribe, 0)) // MQTT-3.8.1-1
     }
 
     @Test func subscribeRequestedQoSReservedBits() {
-        #expect(decodeError([0x82, 6, 0, 1, 0, 1, 0x61, 0x04]) == .invalidQoS(4))  // MQTT-3.8.3-4
+        #expect(decodeError([0x82, 6, 0, 1, 0, 1, 0x61, 0x04]) == .invalidQoS(4)) // MQTT-3.8.3-4
     }
 }
 

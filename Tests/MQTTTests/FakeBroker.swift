@@ -38,7 +38,9 @@ final class FakeBroker: @unchecked Sendable {
     /// Runs `script` on a background thread; `done` is signalled when it returns.
     func serve(_ script: @escaping @Sendable (FakeBroker) -> Void) -> DispatchSemaphore {
         let done = DispatchSemaphore(value: 0)
-        Thread { script(self); done.signal() }.start()
+        Thread {
+            script(self); done.signal()
+        }.start()
         return done
     }
 
@@ -63,7 +65,8 @@ final class FakeBroker: @unchecked Sendable {
             let deadline = Date().addingTimeInterval(seconds)
             while true {
                 if let header = try? pending.withUnsafeBytes({ try PacketDecoder.fixedHeader($0, maxPacketSize: 1 << 28) }),
-                   pending.count >= header.packetLength {
+                    pending.count >= header.packetLength
+                {
                     let packet = Array(pending[..<header.packetLength])
                     pending.removeFirst(header.packetLength)
                     return packet
@@ -87,7 +90,8 @@ final class FakeBroker: @unchecked Sendable {
         /// Reads CONNECT and answers CONNACK accepted.
         @discardableResult
         func handshake(sessionPresent: Bool = false) -> ConnectOptions? {
-            guard let bytes = readPacket(), case .connect(let options)? = try? bytes.withUnsafeBytes({ try PacketDecoder.decode($0)?.packet })
+            guard let bytes = readPacket(),
+                case .connect(let options)? = try? bytes.withUnsafeBytes({ try PacketDecoder.decode($0)?.packet })
             else { return nil }
             send([0x20, 2, sessionPresent ? 1 : 0, 0])
             return options
@@ -127,13 +131,17 @@ struct TestClient {
     let client: MQTTClient
     let recorder = RecordingDelegate()
 
-    init(_ url: String, id: String = "test-\(UInt32.random(in: 0...UInt32.max))", cleanSession: Bool = true,
-         keepAlive: UInt16 = 30, will: Will? = nil, username: String? = nil, password: String? = nil,
-         tls: TLSConfiguration = TLSConfiguration(), subscriptions: [TopicSubscription] = [],
-         brokers extra: [String] = [], configure: (inout ClientConfiguration) -> Void = { _ in }) throws {
+    init(
+        _ url: String, id: String = "test-\(UInt32.random(in: 0...UInt32.max))", cleanSession: Bool = true,
+        keepAlive: UInt16 = 30, will: Will? = nil, username: String? = nil, password: String? = nil,
+        tls: TLSConfiguration = TLSConfiguration(), subscriptions: [TopicSubscription] = [],
+        brokers extra: [String] = [], configure: (inout ClientConfiguration) -> Void = { _ in }
+    ) throws {
         let brokers = ([url] + extra).map { BrokerAddress(url: $0)! }
-        var session = SessionConfiguration(connect: ConnectOptions(clientID: id, cleanSession: cleanSession, keepAlive: keepAlive,
-                                                                   will: will, username: username, password: password.map { Array($0.utf8) }))
+        var session = SessionConfiguration(
+            connect: ConnectOptions(
+                clientID: id, cleanSession: cleanSession, keepAlive: keepAlive,
+                will: will, username: username, password: password.map { Array($0.utf8) }))
         session.maxInflight = 32
         var config = ClientConfiguration(brokers: brokers, session: session)
         config.tls = tls

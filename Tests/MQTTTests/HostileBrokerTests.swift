@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import MQTT
 import TestSupport
+import Testing
 
 /// A fake broker sends malformed and hostile bytes; the client reports a clear error, never
 /// crashes, and reconnects.
@@ -9,8 +9,10 @@ import TestSupport
 struct HostileBrokerTests {
     /// Serves one connection with `script`, then a well-behaved second connection; returns the
     /// client's errors and whether it came back.
-    func expectErrorThenReconnect(keepAlive: UInt16 = 30, configure: (inout ClientConfiguration) -> Void = { _ in },
-                                  _ script: @escaping @Sendable (FakeBroker.Connection) -> Void) throws -> [ConnectionError] {
+    func expectErrorThenReconnect(
+        keepAlive: UInt16 = 30, configure: (inout ClientConfiguration) -> Void = { _ in },
+        _ script: @escaping @Sendable (FakeBroker.Connection) -> Void
+    ) throws -> [ConnectionError] {
         let broker = FakeBroker()
         let reconnected = Atomic(false)
         let done = broker.serve { broker in
@@ -48,7 +50,7 @@ struct HostileBrokerTests {
     @Test func oversizedRemainingLength() throws {
         let errors = try expectErrorThenReconnect { connection in
             connection.handshake()
-            connection.send([0x90, 0xFF, 0xFF, 0xFF, 0x7F])  // a 256 MB SUBACK announced
+            connection.send([0x90, 0xFF, 0xFF, 0xFF, 0x7F]) // a 256 MB SUBACK announced
         }
         #expect(errors.first == .session(.protocolViolation(.packetTooLarge(size: 268_435_460, limit: 1_048_576))))
     }
@@ -73,7 +75,7 @@ struct HostileBrokerTests {
     @Test func unexpectedPacketTypes() throws {
         let errors = try expectErrorThenReconnect { connection in
             connection.handshake()
-            connection.send([0x82, 6, 0, 1, 0, 1, 0x61, 0])  // SUBSCRIBE, which only clients send
+            connection.send([0x82, 6, 0, 1, 0, 1, 0x61, 0]) // SUBSCRIBE, which only clients send
         }
         #expect(errors.first == .session(.unexpectedPacket(.subscribe, whileState: "connected")))
     }
@@ -97,7 +99,7 @@ struct HostileBrokerTests {
     @Test func silentBrokerIsDeclaredDead() throws {
         let errors = try expectErrorThenReconnect(keepAlive: 1, configure: { $0.session.pingTimeout = 300_000_000 }) { connection in
             connection.handshake()
-            #expect(connection.readType(seconds: 3) == .pingreq)  // and never answer it
+            #expect(connection.readType(seconds: 3) == .pingreq) // and never answer it
             _ = connection.readPacket(seconds: 1)
         }
         #expect(errors.first == .session(.keepAliveTimeout))
@@ -127,7 +129,7 @@ struct HostileBrokerTests {
             guard let first = broker.accept() else { return }
             first.handshake()
             for _ in 0..<3 { if let p = first.readPacket() { seen.mutate { $0.append(publishFields(p)) } } }
-            first.close()  // cut the connection without acknowledging anything
+            first.close() // cut the connection without acknowledging anything
             guard let second = broker.accept() else { return }
             second.handshake(sessionPresent: true)
             for _ in 0..<3 {

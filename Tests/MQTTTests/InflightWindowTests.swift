@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MQTT
 
 /// The in-flight window's fixed memory: a ring of slots and one byte arena whose messages never
@@ -20,16 +21,16 @@ import Testing
         var w = InflightWindow(capacity: 8, arenaBytes: 1024)
         defer { w.deallocate() }
         let a = try #require(put(&w, 400, 0xA1))
-        let b = try #require(put(&w, 400, 0xB2))       // [0, 800)
+        let b = try #require(put(&w, 400, 0xB2)) // [0, 800)
         let early = put(&w, 300, 0xC3)
         #expect(early == nil, "224 bytes left at the end, and the front is taken")
-        let done = w.complete(a, expecting: .awaitingPuback)  // frees [0, 400)
+        let done = w.complete(a, expecting: .awaitingPuback) // frees [0, 400)
         #expect(done)
-        let c = try #require(put(&w, 300, 0xC3))       // wraps: [0, 300)
+        let c = try #require(put(&w, 300, 0xC3)) // wraps: [0, 300)
         #expect(holds(w, b, 400, 0xB2) && holds(w, c, 300, 0xC3), "the wrapped message does not overwrite the live one")
         let tooBig = put(&w, 200, 0xD4)
         #expect(tooBig == nil, "only [300, 400) is free between the head and the oldest")
-        let d = try #require(put(&w, 100, 0xD4))       // [300, 400)
+        let d = try #require(put(&w, 100, 0xD4)) // [300, 400)
         #expect(holds(w, b, 400, 0xB2) && holds(w, c, 300, 0xC3) && holds(w, d, 100, 0xD4))
     }
 
@@ -51,7 +52,7 @@ import Testing
         #expect(w.oldestSent == a)
         let doneA = w.complete(a, expecting: .awaitingPuback)
         #expect(doneA && w.count == 0 && !w.isFull)
-        let e = try #require(put(&w, 1000, 5))          // all reclaimed: the whole arena from 0
+        let e = try #require(put(&w, 1000, 5)) // all reclaimed: the whole arena from 0
         #expect(holds(w, e, 1000, 5))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MQTT
 
 /// Messages a broker will never take: refused before sending when over its packet limit, given up
@@ -14,7 +15,7 @@ import Testing
         // 2 bytes of fixed header, 2 + 1 of topic, 2 of packet id, then the payload.
         #expect(throws: PublishRefusal.tooLarge(size: 102, limit: 100)) { try h.publish(String(repeating: "x", count: 95)) }
         #expect(h.session.inflightCount == 0 && h.sent().isEmpty)
-        #expect(try h.publish(String(repeating: "x", count: 93)) != 0)  // 100 bytes: fits exactly
+        #expect(try h.publish(String(repeating: "x", count: 93)) != 0) // 100 bytes: fits exactly
         #expect(h.session.overPacketLimit(topicLength: 3, payloadLength: 95) == 104)
         #expect(h.session.overPacketLimit(topicLength: 3, payloadLength: 91) == nil)
     }
@@ -51,11 +52,11 @@ import Testing
     @Test func anythingElseInBetweenClearsTheSuspicion() {
         var watch = PoisonWatch()
         let cases: [(inout PoisonWatch) -> Void] = [
-            { w in w.delivered(7) },                                                                  // it was acknowledged
-            { w in _ = w.connectionClosed(byPeer: false, connectedFor: second, oldest: 7) },          // a timeout, not the broker
-            { w in _ = w.connectionClosed(byPeer: true, connectedFor: 11 * second, oldest: 7) },      // a long connection
-            { w in _ = w.connectionClosed(byPeer: true, connectedFor: second, oldest: 8) },           // another message oldest
-            { w in _ = w.connectionClosed(byPeer: true, connectedFor: second, oldest: nil) },         // nothing in flight
+            { w in w.delivered(7) }, // it was acknowledged
+            { w in _ = w.connectionClosed(byPeer: false, connectedFor: second, oldest: 7) }, // a timeout, not the broker
+            { w in _ = w.connectionClosed(byPeer: true, connectedFor: 11 * second, oldest: 7) }, // a long connection
+            { w in _ = w.connectionClosed(byPeer: true, connectedFor: second, oldest: 8) }, // another message oldest
+            { w in _ = w.connectionClosed(byPeer: true, connectedFor: second, oldest: nil) }, // nothing in flight
         ]
         for clear in cases {
             watch = PoisonWatch()
@@ -88,7 +89,7 @@ struct RefusedMessageTests {
                 serving: while !stop.get(), let bytes = connection.readPacket(seconds: 0.2) {
                     guard case .publish(let view)? = try? bytes.withUnsafeBytes({ try PacketDecoder.decode($0)?.packet }) else { continue }
                     let payload = String(decoding: view.payload, as: UTF8.self)
-                    if payload == "poison" { break serving }  // closes the connection
+                    if payload == "poison" { break serving } // closes the connection
                     connection.send([0x40, 2, UInt8(view.packetID >> 8), UInt8(view.packetID & 0xFF)])
                     acknowledged.mutate { $0.append(payload) }
                 }

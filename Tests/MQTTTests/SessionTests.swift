@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MQTT
 
 let second: Nanoseconds = 1_000_000_000
@@ -63,17 +64,18 @@ final class SessionHarness {
     func feed(_ bytes: [UInt8], now: Nanoseconds = 0) throws(SessionFailure) -> Int {
         let result = bytes.withUnsafeBytes { raw -> Result<Int, SessionFailure> in
             do throws(SessionFailure) {
-                return .success(try session.receive(raw, now: now) { event in
-                    switch event {
-                    case .connected(let present): events.append("connected(\(present))")
-                    case .message(let view): messages.append((view.topicString, view.payloadBytes, view.qos))
-                    case .delivered(let id): delivered.append(id)
-                    case .subscribed(let id, let results): events.append("subscribed(\(id),\(results))")
-                    case .unsubscribed(let id): events.append("unsubscribed(\(id))")
-                    case .warning(let warning): warnings.append(warning)
-                    case .messageTooLarge(let head): events.append("tooLarge(\(head.topicString),\(head.packetSize),\(head.packetID))")
-                    }
-                })
+                return .success(
+                    try session.receive(raw, now: now) { event in
+                        switch event {
+                        case .connected(let present): events.append("connected(\(present))")
+                        case .message(let view): messages.append((view.topicString, view.payloadBytes, view.qos))
+                        case .delivered(let id): delivered.append(id)
+                        case .subscribed(let id, let results): events.append("subscribed(\(id),\(results))")
+                        case .unsubscribed(let id): events.append("unsubscribed(\(id))")
+                        case .warning(let warning): warnings.append(warning)
+                        case .messageTooLarge(let head): events.append("tooLarge(\(head.topicString),\(head.packetSize),\(head.packetID))")
+                        }
+                    })
             } catch { return .failure(error) }
         }
         return try result.get()
@@ -89,8 +91,9 @@ final class SessionHarness {
     func publish(_ text: String, qos: QoS = .atLeastOnce, now: Nanoseconds = 0) throws(PublishRefusal) -> UInt16 {
         let bytes = Array(text.utf8)
         let result = bytes.withUnsafeBytes { raw -> Result<UInt16, PublishRefusal> in
-            do throws(PublishRefusal) { return .success(try session.publish(topic: "t", payload: raw, qos: qos, now: now)) }
-            catch { return .failure(error) }
+            do throws(PublishRefusal) { return .success(try session.publish(topic: "t", payload: raw, qos: qos, now: now)) } catch {
+                return .failure(error)
+            }
         }
         return try result.get()
     }
@@ -136,11 +139,11 @@ struct SessionTests {
         let h = SessionHarness(configuration: config)
         try h.connect()
         // A 200-byte QoS 1 PUBLISH on "c/x" (id 7), arriving in three pieces, then a small one.
-        let payload = [UInt8](repeating: 0x41, count: 190)  // 3-byte fixed header, topic 2 + 3, id 2
+        let payload = [UInt8](repeating: 0x41, count: 190) // 3-byte fixed header, topic 2 + 3, id 2
         let big: [UInt8] = [0x32, 0xC5, 0x01, 0, 3] + Array("c/x".utf8) + [0, 7] + payload
         #expect(big.count == 200)
-        #expect(try h.feed(Array(big[0..<4])) == 0)          // the topic is not in yet
-        #expect(try h.feed(Array(big[0..<50])) == 50)        // head in: reported, acknowledged, skipping
+        #expect(try h.feed(Array(big[0..<4])) == 0) // the topic is not in yet
+        #expect(try h.feed(Array(big[0..<50])) == 50) // head in: reported, acknowledged, skipping
         #expect(h.events.last == "tooLarge(c/x,200,7)")
         guard case .puback(7)? = h.sent().first else { Issue.record("no PUBACK for the skipped message"); return }
         #expect(try h.feed(Array(big[50..<120])) == 70)
@@ -195,8 +198,8 @@ struct SessionTests {
         try h.publish("a")
         try h.publish("b")
         #expect(throws: PublishRefusal.windowFull) { try h.publish("c") }
-        try h.feed([0x40, 2, 0, 2])  // out of order: the second first
-        #expect(throws: PublishRefusal.windowFull) { try h.publish("c") }  // slot of "a" still held
+        try h.feed([0x40, 2, 0, 2]) // out of order: the second first
+        #expect(throws: PublishRefusal.windowFull) { try h.publish("c") } // slot of "a" still held
         try h.feed([0x40, 2, 0, 1])
         #expect(try h.publish("c") == 3)
     }
@@ -225,7 +228,7 @@ struct SessionTests {
             let oldest = inFlight.removeFirst()
             try h.feed([0x40, 2, UInt8(oldest >> 8), UInt8(oldest & 0xFF)])
         }
-        #expect(seen.count == 65_535)  // every id but 0, wrapping around
+        #expect(seen.count == 65_535) // every id but 0, wrapping around
         #expect(h.warnings.isEmpty)
     }
 
@@ -247,9 +250,9 @@ struct SessionTests {
         try h.connect()
         try h.publish("1"); try h.publish("2"); try h.publish("3")
         #expect(h.sentPublishes().map(\.dup) == [false, false, false])
-        try h.feed([0x40, 2, 0, 2])  // "2" acknowledged
+        try h.feed([0x40, 2, 0, 2]) // "2" acknowledged
         h.session.connectionClosed()
-        try h.publish("4")           // queued while offline: not sent before, so no DUP later
+        try h.publish("4") // queued while offline: not sent before, so no DUP later
         #expect(h.session.outbound.isEmpty)
         try h.connect(sessionPresent: true)
         let resent = h.sentPublishes()
@@ -263,12 +266,12 @@ struct SessionTests {
         try h.connect()
         let id = try h.publish("exactly", qos: .exactlyOnce)
         _ = h.sent()
-        try h.feed([0x50, 2, 0, UInt8(id)])                 // PUBREC
+        try h.feed([0x50, 2, 0, UInt8(id)]) // PUBREC
         #expect(h.sentTypes() == [.pubrel])
-        h.session.connectionClosed()                         // cut before PUBCOMP
+        h.session.connectionClosed() // cut before PUBCOMP
         try h.connect(sessionPresent: true)
-        #expect(h.sentTypes() == [.pubrel])                  // PUBREL re-sent, not the PUBLISH (4.3.3)
-        try h.feed([0x70, 2, 0, UInt8(id)])                 // PUBCOMP
+        #expect(h.sentTypes() == [.pubrel]) // PUBREL re-sent, not the PUBLISH (4.3.3)
+        try h.feed([0x70, 2, 0, UInt8(id)]) // PUBCOMP
         #expect(h.delivered == [id])
         #expect(h.session.inflightCount == 0)
     }
@@ -280,12 +283,12 @@ struct SessionTests {
         try h.feed(publish)
         #expect(h.sentTypes() == [.pubrec])
         var dup = publish; dup[0] |= 0x08
-        try h.feed(dup)                                      // broker re-sends before our PUBREC arrived
+        try h.feed(dup) // broker re-sends before our PUBREC arrived
         #expect(h.sentTypes() == [.pubrec])
         #expect(h.messages.count == 1)
-        try h.feed([0x62, 2, 0, 7])                          // PUBREL
+        try h.feed([0x62, 2, 0, 7]) // PUBREL
         #expect(h.sentTypes() == [.pubcomp])
-        try h.feed(publish)                                  // a new message reusing id 7
+        try h.feed(publish) // a new message reusing id 7
         #expect(h.messages.count == 2)
     }
 
@@ -305,10 +308,10 @@ struct SessionTests {
         #expect(h.session.outbound.isEmpty)
         try h.session.tick(now: 10 * second)
         #expect(h.sentTypes() == [.pingreq])
-        try h.feed([0xD0, 0], now: 11 * second)             // PINGRESP
+        try h.feed([0xD0, 0], now: 11 * second) // PINGRESP
         try h.session.tick(now: 20 * second)
-        #expect(h.sentTypes() == [.pingreq])                 // idle again since the ping at 10 s
-        #expect(h.session.nextDeadline() == 25 * second)     // half the keep alive to answer
+        #expect(h.sentTypes() == [.pingreq]) // idle again since the ping at 10 s
+        #expect(h.session.nextDeadline() == 25 * second) // half the keep alive to answer
         #expect(throws: SessionFailure.keepAliveTimeout) { try h.session.tick(now: 25 * second) }
     }
 

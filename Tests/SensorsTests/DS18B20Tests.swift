@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+
 @testable import Sensors
 
 /// The DS18B20's w1_slave read never runs on the caller's thread. Under the systemd unit's sandbox
@@ -23,7 +24,7 @@ import Testing
         let wait = try driver.start()
         #expect(wait == DS18B20.conversionNanoseconds)
         var m = Measurement()
-        #expect(try driver.collect(into: &m) == DS18B20.pollNanoseconds)   // not converted yet: poll again
+        #expect(try driver.collect(into: &m) == DS18B20.pollNanoseconds) // not converted yet: poll again
         #expect(Self.now() - before < 100_000_000, "start and collect returned at once")
         // The "kernel" finishes the conversion 300 ms later.
         usleep(300_000)

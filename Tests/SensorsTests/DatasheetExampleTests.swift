@@ -1,6 +1,7 @@
-import Testing
-@testable import Sensors
 import Hardware
+import Testing
+
+@testable import Sensors
 
 // Each driver's first test is its datasheet's own worked example (or conversion table), then
 // ranges and edge values.
@@ -10,8 +11,9 @@ import Hardware
     /// dig_T1 = 27504 ... dig_P9 = 6000, adc_T = 519888, adc_P = 415148 give t_fine = 128422,
     /// T = 25.08 °C and p = 100653.27 Pa (double precision; the 64-bit integer code gives 25767233 / 256).
     @Test func datasheetWorkedExample() {
-        let c = BME280.Calibration(t1: 27504, t2: 26435, t3: -1000, p1: 36477, p2: -10685, p3: 3024, p4: 2855, p5: 140,
-                                   p6: -7, p7: 15500, p8: -14600, p9: 6000)
+        let c = BME280.Calibration(
+            t1: 27504, t2: 26435, t3: -1000, p1: 36477, p2: -10685, p3: 3024, p4: 2855, p5: 140,
+            p6: -7, p7: 15500, p8: -14600, p9: 6000)
         let (t, tFine) = BME280.compensateTemperature(519_888, c)
         #expect(tFine == 128_422)
         #expect(t == 2508)
@@ -28,12 +30,13 @@ import Hardware
         let h = BME280.compensateHumidity(30_000, tFine: 128_422, c)
         #expect(abs(Double(h) / 1024 - 55.0007) < 0.01, "got \(Double(h) / 1024)")
         #expect(BME280.compensateHumidity(0, tFine: 128_422, c) == 0)
-        #expect(BME280.compensateHumidity(65_535, tFine: 128_422, c) == 102_400)   // clamped at 100 %RH
+        #expect(BME280.compensateHumidity(65_535, tFine: 128_422, c) == 102_400) // clamped at 100 %RH
     }
 
     @Test func garbageCalibrationDoesNotTrap() {
-        let c = BME280.Calibration(t1: 0xFFFF, t2: .min, t3: .max, p1: 1, p2: .min, p3: .max, p4: .min, p5: .max, p6: .min, p7: .max, p8: .min, p9: .max,
-                                   h1: 255, h2: .min, h3: 255, h4: .max, h5: .min, h6: .min)
+        let c = BME280.Calibration(
+            t1: 0xFFFF, t2: .min, t3: .max, p1: 1, p2: .min, p3: .max, p4: .min, p5: .max, p6: .min, p7: .max, p8: .min, p9: .max,
+            h1: 255, h2: .min, h3: 255, h4: .max, h5: .min, h6: .min)
         let (_, tFine) = BME280.compensateTemperature(.max, c)
         _ = BME280.compensatePressure(.max, tFine: tFine, c)
         _ = BME280.compensateHumidity(.max, tFine: tFine, c)
@@ -52,10 +55,12 @@ import Hardware
 @Suite struct ConversionTables {
     /// TMP102 datasheet Table 5 (12-bit) and Table 6 (13-bit extended mode).
     @Test func tmp102Table5() {
-        let table: [(UInt16, Double)] = [(0x7FF, 127.9375), (0x640, 100), (0x500, 80), (0x4B0, 75), (0x320, 50), (0x190, 25),
-                                         (0x004, 0.25), (0x000, 0), (0xFFC, -0.25), (0xE70, -25), (0xC90, -55)]
+        let table: [(UInt16, Double)] = [
+            (0x7FF, 127.9375), (0x640, 100), (0x500, 80), (0x4B0, 75), (0x320, 50), (0x190, 25),
+            (0x004, 0.25), (0x000, 0), (0xFFC, -0.25), (0xE70, -25), (0xC90, -55),
+        ]
         for (code, celsius) in table { #expect(TMP102.celsius(code << 4) == celsius, "code \(code)") }
-        #expect(TMP102.celsius(0x0960 << 3 | 1) == 150)      // Table 6: 150 °C = 0x0960 in extended mode
+        #expect(TMP102.celsius(0x0960 << 3 | 1) == 150) // Table 6: 150 °C = 0x0960 in extended mode
     }
 
     /// LM75 datasheet (TI SNOS808, Table 1): 9-bit codes; LM75B (NXP, Table 10): 11-bit codes.
@@ -71,7 +76,7 @@ import Hardware
         #expect(MCP9808.celsius(0x0190) == 25)
         #expect(MCP9808.celsius(0x0191) == 25.0625)
         #expect(MCP9808.celsius(0x1FF0) == -1)
-        #expect(MCP9808.celsius(0xE190) == 25)               // TA vs TCRIT/TUPPER/TLOWER flags set
+        #expect(MCP9808.celsius(0xE190) == 25) // TA vs TCRIT/TUPPER/TLOWER flags set
         #expect(MCP9808.celsius(0x1E70) == -25)
     }
 
@@ -88,8 +93,8 @@ import Hardware
         #expect(abs(VEML7700.lux(counts: 1000, gain: 2, integrationMilliseconds: 800) - 4.2) < 1e-9)
         #expect(abs(VEML7700.lux(counts: 65535, gain: 2, integrationMilliseconds: 800) - 275.247) < 1e-3)
         #expect(abs(VEML7700.lux(counts: 1000, gain: 1, integrationMilliseconds: 100) - 67.2) < 1e-9)
-        #expect(abs(VEML7700.lux(counts: 400, gain: 0.125, integrationMilliseconds: 25) - 860.16) < 1e-9)  // below 1000: raw
-        let x = 2.1504 * 60000   // 129,024 lx raw: the application note's polynomial
+        #expect(abs(VEML7700.lux(counts: 400, gain: 0.125, integrationMilliseconds: 25) - 860.16) < 1e-9) // below 1000: raw
+        let x = 2.1504 * 60000 // 129,024 lx raw: the application note's polynomial
         let corrected = 6.0135e-13 * x * x * x * x - 9.3924e-9 * x * x * x + 8.1488e-5 * x * x + 1.0023 * x
         #expect(abs(VEML7700.lux(counts: 60000, gain: 0.125, integrationMilliseconds: 25) - corrected) < 1e-6)
     }
@@ -97,13 +102,15 @@ import Hardware
     /// ADS1115 datasheet Table 3 (output codes at FS = 2.048 V): 0x7FFF = +FS (2^15 - 1)/2^15,
     /// 0x0001 = +62.5 uV, 0x0000 = 0, 0xFFFF = -62.5 uV, 0x8000 = -FS. ADS1015: 1 mV per count.
     @Test func adsOutputCodes() throws {
-        let ads = try ADS1x15(bus: SimulatedI2CBus(number: 1), address: 0x48, model: .ads1115, options: DriverOptions([:], driver: "ads1115"))
+        let ads = try ADS1x15(
+            bus: SimulatedI2CBus(number: 1), address: 0x48, model: .ads1115, options: DriverOptions([:], driver: "ads1115"))
         #expect(ads.volts(0x7FFF) == 2.048 * 32767 / 32768)
         #expect(ads.volts(0x0001) == 0.0000625)
         #expect(ads.volts(0x0000) == 0)
         #expect(ads.volts(0xFFFF) == -0.0000625)
         #expect(ads.volts(0x8000) == -2.048)
-        let ads1015 = try ADS1x15(bus: SimulatedI2CBus(number: 1), address: 0x48, model: .ads1015, options: DriverOptions([:], driver: "ads1015"))
+        let ads1015 = try ADS1x15(
+            bus: SimulatedI2CBus(number: 1), address: 0x48, model: .ads1015, options: DriverOptions([:], driver: "ads1015"))
         #expect(ads1015.volts(0x7FF0) == 2.047)
         #expect(ads1015.volts(0x0010) == 0.001)
         #expect(ads1015.volts(0x8000) == -2.048)
@@ -129,7 +136,9 @@ import Hardware
         let negative = Array("5e ff 4b 46 7f ff 0c 10 1c : crc=1c YES\n5e ff 4b 46 7f ff 0c 10 1c t=-10125\n".utf8)
         #expect(try DS18B20.parse(negative[...]) == -10.125)
         let badCRC = Array("72 01 4b 46 7f ff 0e 10 58 : crc=57 NO\n72 01 4b 46 7f ff 0e 10 58 t=23125\n".utf8)
-        #expect(throws: SensorError.checksum(what: "DS18B20 scratchpad (the kernel reports crc NO)", received: 0x58, computed: 0x57)) { try DS18B20.parse(badCRC[...]) }
+        #expect(throws: SensorError.checksum(what: "DS18B20 scratchpad (the kernel reports crc NO)", received: 0x58, computed: 0x57)) {
+            try DS18B20.parse(badCRC[...])
+        }
         let powerOn = Array("50 05 4b 46 7f ff 0c 10 1c : crc=1c YES\n50 05 4b 46 7f ff 0c 10 1c t=85000\n".utf8)
         #expect(throws: SensorError.self) { try DS18B20.parse(powerOn[...]) }
         #expect(throws: SensorError.self) { try DS18B20.parse(Array("garbage".utf8)[...]) }

@@ -1,7 +1,8 @@
 import Glibc
-import Testing
-@testable import Sensors
 import Hardware
+import Testing
+
+@testable import Sensors
 
 /// One complete reading as the agent takes it: configure, start, collect until done.
 func reading(_ driver: any SensorDriver, configure: Bool = true) throws -> Measurement {
@@ -12,7 +13,9 @@ func reading(_ driver: any SensorDriver, configure: Bool = true) throws -> Measu
     return m
 }
 
-func setUp(_ name: String, at address: UInt8, options: [String: String] = [:]) throws -> (any SensorDriver, any SimulatedI2CDevice, SimulatedI2CBus) {
+func setUp(_ name: String, at address: UInt8, options: [String: String] = [:]) throws -> (
+    any SensorDriver, any SimulatedI2CDevice, SimulatedI2CBus
+) {
     let bus = SimulatedI2CBus(number: 1)
     let chip = SensorCatalog.simulatedChip(for: name)!
     bus.attach(chip, at: address)
@@ -24,7 +27,7 @@ func setUp(_ name: String, at address: UInt8, options: [String: String] = [:]) t
         let (driver, _, _) = try setUp("bme280", at: 0x76)
         let m = try reading(driver)
         #expect(m["temperature_c"] == 25.08)
-        #expect(abs(m["pressure_hpa"]! - 1006.5325) < 0.0001)   // 25767233 / 256 Pa
+        #expect(abs(m["pressure_hpa"]! - 1006.5325) < 0.0001) // 25767233 / 256 Pa
         #expect(abs(m["humidity_pct"]! - 55.0) < 0.01)
     }
 
@@ -58,7 +61,9 @@ func setUp(_ name: String, at address: UInt8, options: [String: String] = [:]) t
         let (driver, chip, _) = try setUp("bme280", at: 0x76)
         let bme = chip as! SimulatedBME280
         bme.stuck = true
-        #expect { try reading(driver) } throws: { ($0 as? SensorError).map { if case .conversionStuck = $0 { true } else { false } } ?? false }
+        #expect { try reading(driver) } throws: {
+            ($0 as? SensorError).map { if case .conversionStuck = $0 { true } else { false } } ?? false
+        }
         bme.stuck = false
         #expect(try reading(driver)["temperature_c"] == 25.08)
     }
@@ -87,9 +92,9 @@ func setUp(_ name: String, at address: UInt8, options: [String: String] = [:]) t
         let (driver, chip, _) = try setUp("sht4x", at: 0x44)
         let sht = chip as! SimulatedSHT4x
         sht.rawRH = 0
-        #expect(try reading(driver)["humidity_pct"] == 0)           // -6 %RH cropped to 0
+        #expect(try reading(driver)["humidity_pct"] == 0) // -6 %RH cropped to 0
         sht.rawRH = 0xFFFF
-        #expect(try reading(driver, configure: false)["humidity_pct"] == 100)   // 119 %RH cropped
+        #expect(try reading(driver, configure: false)["humidity_pct"] == 100) // 119 %RH cropped
         #expect((driver as! SHT4x).serialNumber == 0x0F2B_7A11)
         sht.corruptCRC = true
         #expect(throws: SensorError.self) { try driver.configure() }
@@ -109,7 +114,7 @@ func setUp(_ name: String, at address: UInt8, options: [String: String] = [:]) t
         var first = Measurement()
         var steps = 0
         while let more = try driver.collect(into: &first) { usleep(UInt32(more / 1000)); steps += 1 }
-        #expect(steps == 2)                    // initialise (10 ms), then the measurement (80 ms)
+        #expect(steps == 2) // initialise (10 ms), then the measurement (80 ms)
         #expect(first["humidity_pct"] == 50)
         let m = try reading(driver)
         #expect(aht.calibrated)
@@ -129,7 +134,7 @@ func setUp(_ name: String, at address: UInt8, options: [String: String] = [:]) t
         let (veml, chip, _) = try setUp("veml7700", at: 0x10, options: ["gain": "2", "integration_ms": "800"])
         (chip as! SimulatedVEML7700).counts = 1000
         #expect(abs(try reading(veml)["illuminance_lux"]! - 4.2) < 1e-9)
-        #expect((chip as! SimulatedVEML7700).registers[0] == 0b01 << 11 | 0b0011 << 6)   // gain 2, 800 ms, powered on
+        #expect((chip as! SimulatedVEML7700).registers[0] == 0b01 << 11 | 0b0011 << 6) // gain 2, 800 ms, powered on
         (chip as! SimulatedVEML7700).registers[7] = 0x0055
         #expect { try veml.configure() } throws: { "\($0)".contains("expected VEML7700") }
     }
@@ -162,13 +167,17 @@ func setUp(_ name: String, at address: UInt8, options: [String: String] = [:]) t
         ina.registers[0] = 0x1234
         let other = SimulatedTemperatureChip(.tmp102, raw: 0)
         let bus = SimulatedI2CBus(number: 1); bus.attach(other, at: 0x40)
-        #expect { try SensorCatalog.makeDriver("ina219", bus: bus, address: 0x40, options: [:]).configure() } throws: { "\($0)".contains("expected INA219") }
-        #expect { try SensorCatalog.makeDriver("ina219", bus: bus, address: 0x40, options: ["shunt_ohm": "0.1"]) } throws: { "\($0)" == "option: ina219: unknown option 'shunt_ohm'" }
+        #expect { try SensorCatalog.makeDriver("ina219", bus: bus, address: 0x40, options: [:]).configure() } throws: {
+            "\($0)".contains("expected INA219")
+        }
+        #expect { try SensorCatalog.makeDriver("ina219", bus: bus, address: 0x40, options: ["shunt_ohm": "0.1"]) } throws: {
+            "\($0)" == "option: ina219: unknown option 'shunt_ohm'"
+        }
     }
 
     @Test func temperatureChips() throws {
         let (tmp, tmpChip, _) = try setUp("tmp102", at: 0x48)
-        (tmpChip as! SimulatedTemperatureChip).raw = 0xE700   // -25 °C
+        (tmpChip as! SimulatedTemperatureChip).raw = 0xE700 // -25 °C
         #expect(try reading(tmp)["temperature_c"] == -25)
         let (lm, _, _) = try setUp("lm75", at: 0x49)
         #expect(try reading(lm)["temperature_c"] == 25)
@@ -221,14 +230,14 @@ func setUp(_ name: String, at address: UInt8, options: [String: String] = [:]) t
         let chip = SimulatedMCP23017()
         bus.attach(chip, at: 0x20)
         let expander = try MCP23017(name: "ex", bus: bus, address: 0x20)
-        let out = try expander.requestOutput(offset: 9, GPIOOutputOptions(initial: true))   // B1
+        let out = try expander.requestOutput(offset: 9, GPIOOutputOptions(initial: true)) // B1
         #expect(chip.pins & (1 << 9) != 0)
-        #expect(chip.registers[0x01] & 0x02 == 0)                  // IODIRB bit 1: output
+        #expect(chip.registers[0x01] & 0x02 == 0) // IODIRB bit 1: output
         try out.set(false)
         #expect(chip.pins & (1 << 9) == 0)
         let input = try expander.requestInput(offset: 2, GPIOInputOptions(bias: .pullUp, activeLow: true))
-        #expect(chip.registers[0x0C] & 0x04 != 0)                  // GPPUA bit 2
-        #expect(try input.value() == false)                       // pulled up, active low: inactive
+        #expect(chip.registers[0x0C] & 0x04 != 0) // GPPUA bit 2
+        #expect(try input.value() == false) // pulled up, active low: inactive
         chip.driven = 1 << 2; chip.external = 0
         #expect(try input.value() == true)
     }
@@ -255,11 +264,11 @@ func setUp(_ name: String, at address: UInt8, options: [String: String] = [:]) t
 
     @Test func debounceReportsOneChangePerBurstAndNoneForGlitches() {
         var d = Debouncer(interval: 20, initial: false)
-        d.edge(at: 100); d.edge(at: 105); d.edge(at: 110)        // bouncing contact
-        #expect(d.settle(level: true, now: 125) == nil)           // not quiet for 20 yet
+        d.edge(at: 100); d.edge(at: 105); d.edge(at: 110) // bouncing contact
+        #expect(d.settle(level: true, now: 125) == nil) // not quiet for 20 yet
         let change = d.settle(level: true, now: 130)
         #expect(change?.level == true && change?.since == 100)
-        d.edge(at: 200); d.edge(at: 205)                          // a glitch back to the same level
+        d.edge(at: 200); d.edge(at: 205) // a glitch back to the same level
         #expect(d.settle(level: true, now: 300) == nil)
         #expect(d.reported == true)
     }

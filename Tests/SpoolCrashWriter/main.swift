@@ -8,6 +8,7 @@
 // Usage: spool-crash-writer DIR always|interval [INTERVAL_MS [PER_SECOND]]
 // (interval: 5 ms unless given; as fast as it can unless PER_SECOND is given, as a sensor would)
 import Spool
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,17 +28,22 @@ let arguments = CommandLine.arguments
 let intervalMilliseconds = arguments.count > 3 ? UInt64(arguments[3]) ?? 5 : 5
 let pause = arguments.count > 4 ? UInt32(1_000_000 / max(1, min(1_000_000, Int(arguments[4]) ?? 1_000_000))) : 0
 let durability: SpoolConfiguration.Durability = arguments[2] == "always" ? .always : .interval(intervalMilliseconds * 1_000_000)
-let spool = try Spool(directory: arguments[1],
-                      configuration: SpoolConfiguration(capacityBytes: 64 * 1024 * 1024, segmentBytes: 128 * 1024, durability: durability))
+let spool = try Spool(
+    directory: arguments[1],
+    configuration: SpoolConfiguration(capacityBytes: 64 * 1024 * 1024, segmentBytes: 128 * 1024, durability: durability))
 var intact = true, records: UInt64 = 0
 _ = try spool.read(max: .max) { record in
     if record.seq != spool.nextUnacknowledged &+ records || !record.payload.elementsEqual(payload(for: record.seq))
-        || record.timestamp != 1_700_000_000_000 + Int64(truncatingIfNeeded: record.seq) { intact = false }
+        || record.timestamp != 1_700_000_000_000 + Int64(truncatingIfNeeded: record.seq)
+    {
+        intact = false
+    }
     records &+= 1
 }
 let cursorLost = spool.drainEvents().contains(.cursorLost)
-say("reopened next \(spool.nextSeq) cursor \(spool.nextUnacknowledged) records \(records) intact \(intact ? "yes" : "no") "
-    + "corrupt \(spool.corruptRecords) cursor-lost \(cursorLost ? "yes" : "no")")
+say(
+    "reopened next \(spool.nextSeq) cursor \(spool.nextUnacknowledged) records \(records) intact \(intact ? "yes" : "no") "
+        + "corrupt \(spool.corruptRecords) cursor-lost \(cursorLost ? "yes" : "no")")
 var lastDurable = spool.durableSeq
 var ackedDurably = spool.durableNextUnacknowledged
 say("durable \(lastDurable)")

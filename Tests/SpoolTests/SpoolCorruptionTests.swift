@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Spool
 import TestSupport
+import Testing
+
+@testable import Spool
 
 /// Files damaged the ways SD cards and power cuts damage them.
 @Suite("Spool corruption")
@@ -28,10 +29,10 @@ struct SpoolCorruptionTests {
             write(Array(original[..<cut]), segment)
             let spool = try Spool(directory: dir.path, configuration: smallSegments)
             let read = try spool.readAll()
-            #expect(read.map(\.seq) == Array(0..<UInt64(read.count)))           // a prefix, in order
-            #expect(read.count >= 17)                                             // nothing before the cut lost
+            #expect(read.map(\.seq) == Array(0..<UInt64(read.count))) // a prefix, in order
+            #expect(read.count >= 17) // nothing before the cut lost
             for r in read { #expect(r.payload == payload(for: r.seq)) }
-            #expect(spool.nextSeq == UInt64(read.count))                          // the torn record is gone
+            #expect(spool.nextSeq == UInt64(read.count)) // the torn record is gone
             let discarded = spool.drainEvents().compactMap { if case .truncatedTail(let n, _) = $0 { n } else { nil } }
             #expect(discarded.reduce(0, +) == spool.discardedBytes)
             // Appending after recovery continues cleanly.
@@ -43,9 +44,9 @@ struct SpoolCorruptionTests {
 
     @Test func flippedBytesInTheMiddleAreSkippedAndCounted() throws {
         for trial in 0..<20 {
-            let dir = try makeSpool(1500)  // several segments
+            let dir = try makeSpool(1500) // several segments
             let files = segmentFiles(dir.path)
-            let victim = dir.file(files[trial % (files.count - 1)])  // a sealed segment
+            let victim = dir.file(files[trial % (files.count - 1)]) // a sealed segment
             var content = bytes(victim)
             let position = Int.random(in: 40..<(content.count - 20))
             content[position] ^= UInt8.random(in: 1...255)
@@ -56,9 +57,9 @@ struct SpoolCorruptionTests {
             let read = try spool.readAll()
             #expect(skipped.count == 1, "trial \(trial)")
             #expect(spool.corruptRecords >= 1)
-            for r in read { #expect(r.payload == payload(for: r.seq)) }           // nothing corrupt returned
+            for r in read { #expect(r.payload == payload(for: r.seq)) } // nothing corrupt returned
             let missing = Set(0..<UInt64(1500)).subtracting(read.map(\.seq))
-            #expect(UInt64(missing.count) == spool.corruptRecords)              // every loss counted
+            #expect(UInt64(missing.count) == spool.corruptRecords) // every loss counted
             #expect(missing.count <= 2, "one flipped byte costs at most the record or two it touches")
             #expect(read.map(\.seq) == read.map(\.seq).sorted())
         }
@@ -68,10 +69,10 @@ struct SpoolCorruptionTests {
         let dir = try makeSpool(50)
         let segment = dir.file(segmentFiles(dir.path).last!)
         var content = bytes(segment)
-        content[32 + 20] ^= 0xFF  // inside the first record of the segment
+        content[32 + 20] ^= 0xFF // inside the first record of the segment
         write(content, segment)
         let spool = try Spool(directory: dir.path, configuration: smallSegments)
-        #expect(spool.discardedBytes == 0)  // bit rot, not a torn tail: the records after it stay
+        #expect(spool.discardedBytes == 0) // bit rot, not a torn tail: the records after it stay
         let read = try spool.readAll()
         #expect(read.count == 49)
         #expect(spool.nextSeq == 50)
@@ -87,7 +88,7 @@ struct SpoolCorruptionTests {
         try FileManager.default.removeItem(atPath: dir.file("cursor"))
         let spool = try Spool(directory: dir.path)
         #expect(spool.drainEvents() == [.cursorLost])
-        #expect(try spool.readAll().map(\.seq) == Array(0..<10))  // at-least-once: nothing skipped
+        #expect(try spool.readAll().map(\.seq) == Array(0..<10)) // at-least-once: nothing skipped
     }
 
     @Test func garbledCursorFileFallsBackToTheOtherSlot() throws {
@@ -136,8 +137,7 @@ struct SpoolCorruptionTests {
         var stored = 0
         // The disk fills after ~3 segments: the spool drops its oldest segment to make room (counted).
         for _ in 0..<6000 {
-            do { try spool.appendExpected(1); stored += 1 }
-            catch let error as SpoolError {
+            do { try spool.appendExpected(1); stored += 1 } catch let error as SpoolError {
                 guard case .noSpace = error else { Issue.record("unexpected \(error)"); return }
                 #expect(error.description.contains("no space left"))
             }

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Spool
 import TestSupport
+import Testing
+
+@testable import Spool
 
 /// A child process appends continuously and is killed with SIGKILL at random moments; after each
 /// kill the spool must hold every record the durability policy promised, in order, with nothing
@@ -20,9 +21,9 @@ struct SpoolCrashTests {
     func survivesSIGKILL(policy: String) throws {
         let dir = TemporaryDirectory("spool-crash")
         let log = TemporaryDirectory("spool-crash-log")
-        var promisedThrough: UInt64 = 0   // records below this must be there
-        var ackedDurably: UInt64 = 0      // the cursor on disk is at least this
-        var progressed = 0              // rounds in which the writer got further than before
+        var promisedThrough: UInt64 = 0 // records below this must be there
+        var ackedDurably: UInt64 = 0 // the cursor on disk is at least this
+        var progressed = 0 // rounds in which the writer got further than before
         for round in 0..<30 {
             let out = log.file("out-\(round)")
             let child = try ChildProcess(Self.writer, [dir.path, policy], stdout: out)
@@ -37,7 +38,8 @@ struct SpoolCrashTests {
                 if parts[0] == "durable" { promisedThrough = max(promisedThrough, n) }
                 if parts[0] == "acked" { ackedDurably = max(ackedDurably, n) }
             }
-            let spool = try Spool(directory: dir.path, configuration: SpoolConfiguration(capacityBytes: 64 * 1024 * 1024, segmentBytes: 128 * 1024))
+            let spool = try Spool(
+                directory: dir.path, configuration: SpoolConfiguration(capacityBytes: 64 * 1024 * 1024, segmentBytes: 128 * 1024))
             let events = spool.drainEvents()
             #expect(!events.contains { if case .skippedCorrupt = $0 { true } else { false } })
             #expect(!events.contains(.cursorLost))

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Spool
 
 /// The spool on a real, full file system: a tmpfs of 256 KiB.
@@ -32,15 +33,18 @@ struct SpoolDiskFullTests {
             spool.onEvent = { events.append($0) }
             let payload = [UInt8](repeating: 0x41, count: 900)
             for _ in 0..<600 {
-                do { acknowledged.append(try spool.append(payload, timestamp: 1_700_000_000_000)) }
-                catch { refused += 1; #expect(error == .noSpace(path: spool.segments.last!.path)) }
+                do { acknowledged.append(try spool.append(payload, timestamp: 1_700_000_000_000)) } catch {
+                    refused += 1; #expect(error == .noSpace(path: spool.segments.last!.path))
+                }
             }
             #expect(spool.isWriteFailing)
             #expect(spool.nextSeq == UInt64(acknowledged.count), "a refused append takes no sequence number")
         }
         #expect(refused > 0 && acknowledged.count > 30, "\(acknowledged.count) stored, \(refused) refused")
         #expect(acknowledged == Array(0..<UInt64(acknowledged.count)))
-        #expect(events.filter { if case .writeFailed = $0 { true } else { false } }.count == 1, "one report per episode: \(events.count) events")
+        #expect(
+            events.filter { if case .writeFailed = $0 { true } else { false } }.count == 1, "one report per episode: \(events.count) events"
+        )
         let reopened = try Spool(directory: disk.path + "/spool", configuration: configuration)
         #expect(try reopened.readAll().map(\.seq) == acknowledged)
     }

@@ -1,7 +1,8 @@
-import Testing
 import PropertyBased
-@testable import Spool
 import TestSupport
+import Testing
+
+@testable import Spool
 
 /// Random sequences of append, read, ack, rewind, reopen and capacity overflow, checked against a
 /// plain in-memory model of what the spool promises.
@@ -30,7 +31,9 @@ struct SpoolModelTests {
             // Swift Testing shows a property failure only as "Issue recorded": say what diverged.
             func check(_ condition: Bool, _ text: String) {
                 guard !condition else { return }
-                print("spool model divergence at operation \(step): \(text); model: next \(model.nextSeq), acked \(model.acked), read \(model.readPosition), dropped \(model.dropped); spool: next \(spool?.nextSeq ?? 0), acked \(spool?.nextUnacknowledged ?? 0), dropped \(spool?.dropped ?? 0), bytes \(spool?.bytesUsed ?? 0)")
+                print(
+                    "spool model divergence at operation \(step): \(text); model: next \(model.nextSeq), acked \(model.acked), read \(model.readPosition), dropped \(model.dropped); spool: next \(spool?.nextSeq ?? 0), acked \(spool?.nextUnacknowledged ?? 0), dropped \(spool?.dropped ?? 0), bytes \(spool?.bytesUsed ?? 0)"
+                )
                 Issue.record("\(text)")
             }
             for operation in operations {
@@ -38,8 +41,9 @@ struct SpoolModelTests {
                 if operation % 9 == 6 {
                     // Close and reopen: the cursor and every record survive; reading restarts at the cursor.
                     spool = nil
-                    do { spool = try Spool(directory: dir.path, configuration: config) }
-                    catch { check(false, "reopen failed: \(error)"); return }
+                    do { spool = try Spool(directory: dir.path, configuration: config) } catch {
+                        check(false, "reopen failed: \(error)"); return
+                    }
                     check(spool?.drainEvents() == [], #"spool?.drainEvents() == []"#)
                     check(spool?.nextSeq == model.nextSeq, #"spool?.nextSeq == model.nextSeq"#)
                     check(spool?.nextUnacknowledged == model.acked, #"spool?.nextUnacknowledged == model.acked"#)
@@ -49,7 +53,7 @@ struct SpoolModelTests {
                 guard let current = spool else { check(false, "spool failed to open"); return }
                 let argument = operation / 9
                 switch operation % 9 {
-                case 0, 1, 2:  // append a record of 0 to 6,000 bytes
+                case 0, 1, 2: // append a record of 0 to 6,000 bytes
                     let size = argument % 6_001
                     let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &+ Int(model.nextSeq)) }
                     let before = (used: current.bytesUsed, dropped: current.dropped, acked: current.nextUnacknowledged)
@@ -69,35 +73,36 @@ struct SpoolModelTests {
                         model.acked = current.nextUnacknowledged
                         model.readPosition = max(model.readPosition, model.acked)
                     }
-                case 3:  // read up to 20
+                case 3: // read up to 20
                     let want = argument % 21
                     let got = try! current.readAll(max: want)
                     let expected = (model.readPosition..<model.nextSeq).prefix(want).compactMap { model.records[$0] }
                     check(got == expected, #"got == expected"#)
                     if let last = got.last { model.readPosition = last.seq + 1 }
-                case 4:  // acknowledge some of what was read
+                case 4: // acknowledge some of what was read
                     guard model.readPosition > model.acked else { continue }
                     let through = model.acked + UInt64(argument) % (model.readPosition - model.acked)
                     try! current.ack(through: through)
                     for s in model.acked...through { model.records[s] = nil }
                     model.acked = through + 1
-                case 5 where argument % 2 == 0:  // rewind to the cursor
+                case 5 where argument % 2 == 0: // rewind to the cursor
                     current.rewind()
                     model.readPosition = model.acked
-                case 5:  // skip some records forward (delivered another way), never backwards
+                case 5: // skip some records forward (delivered another way), never backwards
                     let target = UInt64(max(0, Int(model.readPosition) + argument % 7 - 2))
                     current.skip(to: target)
                     model.readPosition = max(model.readPosition, min(target, model.nextSeq))
                     check(current.readSequence == model.readPosition, #"current.readSequence == model.readPosition"#)
-                case 8:  // the policy's sync point: cursor to disk, fully delivered segments deleted
+                case 8: // the policy's sync point: cursor to disk, fully delivered segments deleted
                     try! current.sync()
                     check(current.durableNextUnacknowledged == model.acked, #"current.durableNextUnacknowledged == model.acked"#)
-                default:  // a burst of large appends to force overflow
+                default: // a burst of large appends to force overflow
                     for _ in 0..<(argument % 8) {
                         let before = current.nextUnacknowledged
                         let beforeDropped = current.dropped
                         let seq = try! current.append([UInt8](repeating: 7, count: 30_000), timestamp: Int64(model.nextSeq) * 1000)
-                        model.records[seq] = ReadRecord(seq: seq, timestamp: Int64(seq) * 1000, payload: [UInt8](repeating: 7, count: 30_000))
+                        model.records[seq] = ReadRecord(
+                            seq: seq, timestamp: Int64(seq) * 1000, payload: [UInt8](repeating: 7, count: 30_000))
                         model.nextSeq += 1
                         if current.nextUnacknowledged > before {
                             let lost = (before..<current.nextUnacknowledged).filter { model.records[$0] != nil }.count
@@ -114,7 +119,9 @@ struct SpoolModelTests {
             // Finally everything the model still holds is delivered, in order.
             spool?.rewind()
             let rest = try! spool!.readAll()
-            check(rest == (model.acked..<model.nextSeq).compactMap { model.records[$0] }, #"rest == (model.acked..<model.nextSeq).compactMap { model.records[$0] }"#)
+            check(
+                rest == (model.acked..<model.nextSeq).compactMap { model.records[$0] },
+                #"rest == (model.acked..<model.nextSeq).compactMap { model.records[$0] }"#)
         }
     }
 }

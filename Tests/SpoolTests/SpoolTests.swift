@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Spool
 import TestSupport
+import Testing
+
+@testable import Spool
 
 @Suite("Spool")
 struct SpoolTests {
@@ -47,13 +48,13 @@ struct SpoolTests {
         let spool = try Spool(directory: dir.path, configuration: smallSegments)
         var events: [SpoolEvent] = []
         spool.onEvent = { events.append($0) }
-        try spool.appendExpected(3000)  // about 320 KB into 280 KB
+        try spool.appendExpected(3000) // about 320 KB into 280 KB
         #expect(spool.bytesUsed <= 4 * 70_000)
         #expect(spool.dropped > 0)
         guard case .droppedOldest(let seqs, let unsent, _, _, let reason)? = events.first else { Issue.record("no drop reported"); return }
         #expect(seqs.lowerBound == 0 && seqs.count > 0 && unsent == UInt64(seqs.count) && reason == .capacity)
         let remaining = try spool.readAll()
-        #expect(remaining.first?.seq == spool.dropped)  // exactly the oldest were dropped
+        #expect(remaining.first?.seq == spool.dropped) // exactly the oldest were dropped
         #expect(UInt64(remaining.count) + spool.dropped == 3000)
         #expect(remaining.map(\.seq) == Array(spool.dropped..<3000))
     }
@@ -65,7 +66,7 @@ struct SpoolTests {
         let spool = try Spool(directory: dir.path, configuration: smallSegments)
         var events: [SpoolEvent] = []
         spool.onEvent = { events.append($0) }
-        spool.sentElsewhere = { seqs in UInt64(seqs.clamped(to: 0..<100).count) }  // 0..<100 went out live
+        spool.sentElsewhere = { seqs in UInt64(seqs.clamped(to: 0..<100).count) } // 0..<100 went out live
         try spool.appendExpected(3000)
         guard case .droppedOldest(let seqs, let unsent, _, _, _)? = events.first else { Issue.record("no drop reported"); return }
         #expect(unsent == UInt64(seqs.count) - 100)
@@ -100,7 +101,7 @@ struct SpoolTests {
             try spool.ack(through: read.last!.seq)
         }
         #expect(spool.dropped == 0)
-        #expect(segmentFiles(dir.path).count <= 2)  // delivered segments are deleted
+        #expect(segmentFiles(dir.path).count <= 2) // delivered segments are deleted
     }
 
     @Test func statusReportsTheBacklog() throws {
@@ -113,7 +114,7 @@ struct SpoolTests {
         #expect(status.nextUnacknowledged == 4)
         #expect(status.oldestTimestamp == timestamp(for: 4))
         #expect(status.newestTimestamp == timestamp(for: 9))
-        #expect(try spool.readAll().first?.seq == 4)  // status does not move the read position
+        #expect(try spool.readAll().first?.seq == 4) // status does not move the read position
     }
 
     @Test func sequenceNumbersContinueAfterEverythingWasDelivered() throws {
@@ -138,6 +139,8 @@ struct SpoolTests {
         let dir = TemporaryDirectory("spool")
         let spool = try Spool(directory: dir.path)
         #expect(throws: SpoolError.recordTooLarge(70_000)) { try spool.append([UInt8](repeating: 0, count: 70_000), timestamp: 0) }
-        #expect(throws: SpoolError.self) { try Spool(directory: dir.path + "/x", configuration: SpoolConfiguration(capacityBytes: 100_000, segmentBytes: 70_000)) }
+        #expect(throws: SpoolError.self) {
+            try Spool(directory: dir.path + "/x", configuration: SpoolConfiguration(capacityBytes: 100_000, segmentBytes: 70_000))
+        }
     }
 }

@@ -33,7 +33,7 @@ public final class Mosquitto: @unchecked Sendable {
     private func writeConfig() throws {
         var lines = [
             "listener \(port) 127.0.0.1",
-            "user root",  // run as the test's user: by default it drops to 'mosquitto', which cannot write here
+            "user root", // run as the test's user: by default it drops to 'mosquitto', which cannot write here
             options.persistence ? "persistence true" : "persistence false",
             "persistence_location \(directory.path)/",
             "log_dest file \(directory.file("mosquitto.log"))",
@@ -101,13 +101,19 @@ public struct Certificates: Sendable {
         let d = directory.path
         func openssl(_ args: String...) throws { try run("openssl", Array(args), in: d) }
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        try run("openssl", ["req", "-x509"] + ec + ["-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=edge-agent test CA"], in: d)
-        try run("openssl", ["req", "-x509"] + ec + ["-keyout", "stranger-ca.key", "-out", "stranger-ca.crt", "-days", "2", "-subj", "/CN=stranger CA"], in: d)
+        try run(
+            "openssl", ["req", "-x509"] + ec + ["-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=edge-agent test CA"],
+            in: d)
+        try run(
+            "openssl",
+            ["req", "-x509"] + ec + ["-keyout", "stranger-ca.key", "-out", "stranger-ca.crt", "-days", "2", "-subj", "/CN=stranger CA"],
+            in: d)
         func issue(_ name: String, _ subject: String, ca: String, extensions: String) throws {
             try run("openssl", ["req"] + ec + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", subject], in: d)
             try extensions.write(toFile: "\(d)/\(name).ext", atomically: true, encoding: .utf8)
-            try openssl("x509", "-req", "-in", "\(name).csr", "-CA", "\(ca).crt", "-CAkey", "\(ca).key", "-CAcreateserial",
-                        "-out", "\(name).crt", "-days", "2", "-extfile", "\(name).ext")
+            try openssl(
+                "x509", "-req", "-in", "\(name).csr", "-CA", "\(ca).crt", "-CAkey", "\(ca).key", "-CAcreateserial",
+                "-out", "\(name).crt", "-days", "2", "-extfile", "\(name).ext")
         }
         try issue("server", "/CN=localhost", ca: "ca", extensions: "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n")
         try issue("client", "/CN=edge-agent-client", ca: "ca", extensions: "extendedKeyUsage=clientAuth\n")

@@ -23,8 +23,10 @@ public final class ChildProcess: @unchecked Sendable {
     private var status: Int32?
 
     /// `executable` is a path or a name looked up on PATH.
-    public init(_ executable: String, _ arguments: [String], stdout: String = "/dev/null", stderr: String = "/dev/null",
-                directory: String? = nil, environment: [String: String] = [:]) throws {
+    public init(
+        _ executable: String, _ arguments: [String], stdout: String = "/dev/null", stderr: String = "/dev/null",
+        directory: String? = nil, environment: [String: String] = [:]
+    ) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -32,7 +34,7 @@ public final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         var command = [executable] + arguments
-        if let directory {  // posix_spawn_file_actions_addchdir_np is not in Swift's Glibc module
+        if let directory { // posix_spawn_file_actions_addchdir_np is not in Swift's Glibc module
             command = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory] + command
         }
         let argv = command.map { strdup($0) } + [nil]
@@ -98,8 +100,9 @@ public func run(_ executable: String, _ arguments: [String], in directory: Strin
     child.wait()
     let output = (try? String(contentsOfFile: scratch.file("out"), encoding: .utf8)) ?? ""
     guard child.exitCode == 0 else {
-        throw CommandFailure(command: ([executable] + arguments).joined(separator: " "), status: child.exitCode ?? -1,
-                             stderr: (try? String(contentsOfFile: scratch.file("err"), encoding: .utf8)) ?? "")
+        throw CommandFailure(
+            command: ([executable] + arguments).joined(separator: " "), status: child.exitCode ?? -1,
+            stderr: (try? String(contentsOfFile: scratch.file("err"), encoding: .utf8)) ?? "")
     }
     return output
 }

@@ -23,7 +23,8 @@ extension Agent {
         switch commandInbox.receive(command: command, payload: payload, size: size, packetID: packetID, dup: dup) {
         case .queued: break
         case .duplicate: Log.info("command \(command): a redelivery (DUP) of request \(packetID), already taken; not run again")
-        case .dropped: repeated.note("commands-dropped", "command \(command) dropped: \(CommandInbox.maxWaiting) requests are already waiting")
+        case .dropped:
+            repeated.note("commands-dropped", "command \(command) dropped: \(CommandInbox.maxWaiting) requests are already waiting")
         }
     }
 
@@ -37,7 +38,9 @@ extension Agent {
     }
 
     /// Whether the loop must come round again at once: ready requests and room for their replies.
-    var commandsReady: Bool { commandInbox.nextIsReady && ledger.pendingStatus == nil && client.session.canPublishReliably && heldReply == nil }
+    var commandsReady: Bool {
+        commandInbox.nextIsReady && ledger.pendingStatus == nil && client.session.canPublishReliably && heldReply == nil
+    }
 
     private func run(_ request: CommandInbox.Request) {
         var id: JSONValue = .null
@@ -63,9 +66,9 @@ extension Agent {
             var result = JSONWriter(capacity: 512)
             defer { result.deallocate() }
             result.beginObject()
-            do { try spec.run(self, arguments, &result) }
-            catch let failure as CommandFailure { throw failure }
-            catch { throw CommandFailure("\(error)") }
+            do { try spec.run(self, arguments, &result) } catch let failure as CommandFailure { throw failure } catch {
+                throw CommandFailure("\(error)")
+            }
             result.endObject()
             reply.beginObject()
             reply.key("id"); reply.value(id)
@@ -88,7 +91,8 @@ extension Agent {
             reply.beginObject()
             reply.key("id"); reply.value(id)
             reply.key("ok"); reply.literal("false")
-            reply.key("error"); reply.string("the reply (\(size) bytes) is over mqtt.max_packet_size (\(config.mqtt.maxPacketSize.bytes) bytes)")
+            reply.key("error");
+            reply.string("the reply (\(size) bytes) is over mqtt.max_packet_size (\(config.mqtt.maxPacketSize.bytes) bytes)")
             reply.endObject()
             Log.warning("command \(request.command): its reply of \(size) bytes is over mqtt.max_packet_size; answered with an error")
         }

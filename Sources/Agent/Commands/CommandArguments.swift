@@ -13,7 +13,9 @@ struct CommandArguments {
     /// Refuses fields the command does not take (`id` is every command's).
     func allowOnly(_ names: Set<String>) throws(CommandFailure) {
         for key in fields.keys.sorted() where key != "id" && !names.contains(key) {
-            throw CommandFailure("unknown field '\(key)' for \(command)\(names.isEmpty ? " (it takes none)" : "; it takes \(names.sorted().joined(separator: ", "))")")
+            throw CommandFailure(
+                "unknown field '\(key)' for \(command)\(names.isEmpty ? " (it takes none)" : "; it takes \(names.sorted().joined(separator: ", "))")"
+            )
         }
     }
 
@@ -39,18 +41,23 @@ struct CommandArguments {
         switch fields[key] {
         case .bool(let b)?: return b
         case .number(let n)? where n == 0 || n == 1: return n == 1
-        case let other?: throw CommandFailure("'\(key)' must be true, false, 0 or 1, not \(other.typeName == "a number" ? "that number" : other.typeName)")
+        case let other?:
+            throw CommandFailure(
+                "'\(key)' must be true, false, 0 or 1, not \(other.typeName == "a number" ? "that number" : other.typeName)")
         case nil: throw CommandFailure("\(command) needs '\(key)'")
         }
     }
 
     /// A duration string (`"500ms"`) or a number of seconds, within `range`.
     func duration(_ key: String, in range: ClosedRange<UInt64>) throws(CommandFailure) -> ConfigDuration {
-        let outside = CommandFailure("\(key) must be between \(ConfigDuration(nanoseconds: range.lowerBound)) and \(ConfigDuration(nanoseconds: range.upperBound))")
+        let outside = CommandFailure(
+            "\(key) must be between \(ConfigDuration(nanoseconds: range.lowerBound)) and \(ConfigDuration(nanoseconds: range.upperBound))")
         let duration: ConfigDuration
         switch fields[key] {
         case .string(let text)?:
-            guard let parsed = ConfigDuration.parse(text) else { throw CommandFailure("'\(text)' is not a duration; write e.g. 500ms, 10s, 5m (\(outside.message))") }
+            guard let parsed = ConfigDuration.parse(text) else {
+                throw CommandFailure("'\(text)' is not a duration; write e.g. 500ms, 10s, 5m (\(outside.message))")
+            }
             duration = parsed
         case .number(let seconds)?:
             guard let parsed = ConfigDuration(seconds: seconds) else { throw outside }

@@ -97,8 +97,11 @@ struct CommandInbox {
         let request = waiting[head]
         head += 1
         waitingBytes -= request.payload?.count ?? 0
-        if head == waiting.count { waiting.removeAll(keepingCapacity: true); head = 0 }
-        else if head >= 256 { waiting.removeFirst(head); head = 0 }
+        if head == waiting.count {
+            waiting.removeAll(keepingCapacity: true); head = 0
+        } else if head >= 256 {
+            waiting.removeFirst(head); head = 0
+        }
         return request
     }
 

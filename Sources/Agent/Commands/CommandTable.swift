@@ -67,7 +67,9 @@ extension Agent {
 
     /// Sets a commanded output and writes the line and its new value.
     func drive(_ output: OutputLine, to value: Bool, into result: inout JSONWriter) throws(CommandFailure) {
-        guard setOutput(output, to: value, source: "command") else { throw CommandFailure("'\(output.settings.name)' could not be set; see the log") }
+        guard setOutput(output, to: value, source: "command") else {
+            throw CommandFailure("'\(output.settings.name)' could not be set; see the log")
+        }
         result.key("line"); result.string(output.settings.name)
         result.key("value"); result.literal(value ? "true" : "false")
     }
@@ -94,7 +96,6 @@ extension Agent {
     /// Checks the configuration file before a reload: a broken file keeps the running agent as it is.
     func validateReload() throws(CommandFailure) {
         guard let path = configPath else { throw CommandFailure("started without a configuration file; nothing to reload") }
-        do { _ = try AgentConfig.load(path: path) }
-        catch { throw CommandFailure("configuration not reloaded: \(error)") }
+        do { _ = try AgentConfig.load(path: path) } catch { throw CommandFailure("configuration not reloaded: \(error)") }
     }
 }

@@ -176,7 +176,9 @@ struct JSONParser {
             guard i < bytes.count, digits.contains(bytes[i]) else { throw fail("expected a digit") }
             while i < bytes.count, digits.contains(bytes[i]) { i += 1 }
         }
-        guard let value = Double(String(decoding: bytes[start..<i], as: UTF8.self)), value.isFinite else { throw fail("number out of range") }
+        guard let value = Double(String(decoding: bytes[start..<i], as: UTF8.self)), value.isFinite else {
+            throw fail("number out of range")
+        }
         return .number(value)
     }
 }

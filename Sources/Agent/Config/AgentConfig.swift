@@ -86,7 +86,9 @@ public struct MQTTSettings: Decodable, Equatable, Sendable {
         inflight = try c.decodeIfPresent(Int.self, forKey: .inflight) ?? 32
         reconnectMin = try c.decodeIfPresent(ConfigDuration.self, forKey: .reconnectMin) ?? ConfigDuration.seconds(1)
         reconnectMax = try c.decodeIfPresent(ConfigDuration.self, forKey: .reconnectMax) ?? ConfigDuration.seconds(60)
-        if keepAlive.nanoseconds > 65_535 * 1_000_000_000 { throw c.invalid(.keepAlive, "must be at most 65535s (MQTT's 16-bit keep alive)") }
+        if keepAlive.nanoseconds > 65_535 * 1_000_000_000 {
+            throw c.invalid(.keepAlive, "must be at most 65535s (MQTT's 16-bit keep alive)")
+        }
         if reconnectMin.nanoseconds == 0 || reconnectMin.nanoseconds > reconnectMax.nanoseconds {
             throw c.invalid(.reconnectMin, "must be more than 0 and at most reconnect_max")
         }
@@ -96,7 +98,8 @@ public struct MQTTSettings: Decodable, Equatable, Sendable {
         maxPacketSize = try c.decodeIfPresent(ByteSize.self, forKey: .maxPacketSize) ?? ByteSize(bytes: 128 * 1024)
         // 268,435,460 bytes: MQTT's largest packet (remaining length 268,435,455 and a 5-byte header).
         guard (MQTTSettings.minimumPacketSize...268_435_460).contains(maxPacketSize.bytes) else {
-            throw c.invalid(.maxPacketSize, "must be between \(MQTTSettings.minimumPacketSize) bytes (a status or a reply must fit) and 256MiB")
+            throw c.invalid(
+                .maxPacketSize, "must be between \(MQTTSettings.minimumPacketSize) bytes (a status or a reply must fit) and 256MiB")
         }
     }
 }
@@ -180,14 +183,17 @@ public struct BackfillSettings: Decodable, Equatable, Sendable {
         rate = try c.decodeIfPresent(Int.self, forKey: .rate) ?? rate
         batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? batch
         guard (1...100_000).contains(rate), (1...1000).contains(batch) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "rate must be between 1 and 100000 and batch between 1 and 1000"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: c.codingPath, debugDescription: "rate must be between 1 and 100000 and batch between 1 and 1000"))
         }
     }
 }
 
 public struct SensorSettings: Decodable, Equatable, Sendable {
-    public static let drivers = ["bme280", "bmp280", "sht3x", "sht4x", "aht20", "bh1750", "veml7700", "ads1115", "ads1015",
-                                 "ina219", "tmp102", "lm75", "mcp9808", "ds18b20", "simulated"]
+    public static let drivers = [
+        "bme280", "bmp280", "sht3x", "sht4x", "aht20", "bh1750", "veml7700", "ads1115", "ads1015",
+        "ina219", "tmp102", "lm75", "mcp9808", "ds18b20", "simulated",
+    ]
     public var name: String
     public var driver: String
     public var bus: Int?

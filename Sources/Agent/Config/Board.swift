@@ -17,7 +17,9 @@ public struct Board: Decodable, Equatable, Sendable {
     /// Simulated board only: output line -> input line it drives.
     public var wires: [String: String]
 
-    enum CodingKeys: String, CodingKey { case model, gpioChip = "gpio_chip", gpioLines = "gpio_lines", i2cBus = "i2c_bus", header, lines, wires }
+    enum CodingKeys: String, CodingKey {
+        case model, gpioChip = "gpio_chip", gpioLines = "gpio_lines", i2cBus = "i2c_bus", header, lines, wires
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -59,19 +61,25 @@ public struct Board: Decodable, Equatable, Sendable {
     /// file, in its `boards/` folder, in /etc/edge-agent/boards, /usr/share/edge-agent/boards and
     /// next to the binary; `simulated` works even with no file installed.
     public static func load(_ name: String, configPath: String?) throws(ConfigError) -> Board {
-        let configDir = configPath.map { path -> String in
-            guard let slash = path.lastIndex(of: "/") else { return "." }
-            return String(path[..<slash])
-        } ?? "."
+        let configDir =
+            configPath.map { path -> String in
+                guard let slash = path.lastIndex(of: "/") else { return "." }
+                return String(path[..<slash])
+            } ?? "."
         var candidates: [String] = []
         if name.contains("/") {
             candidates = [name.hasPrefix("/") ? name : "\(configDir)/\(name)"]
         } else {
             let file = "\(name).board.yaml"
-            candidates = ["\(configDir)/\(file)", "\(configDir)/boards/\(file)", "/etc/edge-agent/boards/\(file)", "/usr/share/edge-agent/boards/\(file)"]
+            candidates = [
+                "\(configDir)/\(file)", "\(configDir)/boards/\(file)", "/etc/edge-agent/boards/\(file)",
+                "/usr/share/edge-agent/boards/\(file)",
+            ]
             if let exe = executableDirectory() {
                 // An installed layout, then a build tree (.build/release or .build/<triple>/release).
-                candidates += ["\(exe)/../share/edge-agent/boards/\(file)", "\(exe)/../../boards/\(file)", "\(exe)/../../../boards/\(file)"]
+                candidates += [
+                    "\(exe)/../share/edge-agent/boards/\(file)", "\(exe)/../../boards/\(file)", "\(exe)/../../../boards/\(file)",
+                ]
             }
         }
         for path in candidates {
@@ -79,8 +87,9 @@ public struct Board: Decodable, Equatable, Sendable {
             return try YAMLDecoder.decode(Board.self, from: text, file: path)
         }
         if name == "simulated" { return Board.simulated }
-        throw ConfigError(file: configPath ?? "", line: 0, key: "board",
-                          message: "board '\(name)' not found (looked in \(candidates.joined(separator: ", ")))")
+        throw ConfigError(
+            file: configPath ?? "", line: 0, key: "board",
+            message: "board '\(name)' not found (looked in \(candidates.joined(separator: ", ")))")
     }
 
     /// The simulated board when no file is installed: 54 lines, bus 1, BCM names as on a Pi.
@@ -88,16 +97,22 @@ public struct Board: Decodable, Equatable, Sendable {
         var lines: [String: Int] = [:]
         for i in 0..<28 { lines["GPIO\(i)"] = i }
         // The 40-pin header of every Raspberry Pi since the B+: physical pin -> BCM number.
-        let pins: [(Int, Int)] = [(3, 2), (5, 3), (7, 4), (8, 14), (10, 15), (11, 17), (12, 18), (13, 27), (15, 22), (16, 23), (18, 24),
-                                  (19, 10), (21, 9), (22, 25), (23, 11), (24, 8), (26, 7), (27, 0), (28, 1), (29, 5), (31, 6), (32, 12),
-                                  (33, 13), (35, 19), (36, 16), (37, 26), (38, 20), (40, 21)]
+        let pins: [(Int, Int)] = [
+            (3, 2), (5, 3), (7, 4), (8, 14), (10, 15), (11, 17), (12, 18), (13, 27), (15, 22), (16, 23), (18, 24),
+            (19, 10), (21, 9), (22, 25), (23, 11), (24, 8), (26, 7), (27, 0), (28, 1), (29, 5), (31, 6), (32, 12),
+            (33, 13), (35, 19), (36, 16), (37, 26), (38, 20), (40, 21),
+        ]
         var header: [String: String] = [:]
         for (pin, bcm) in pins { header["\(pin)"] = "GPIO\(bcm)" }
-        return Board(model: "Simulated board", gpioChip: "simulated", gpioLines: 54, i2cBus: 1, header: header, lines: lines,
-                     wires: ["GPIO20": "GPIO21", "GPIO5": "GPIO6"])
+        return Board(
+            model: "Simulated board", gpioChip: "simulated", gpioLines: 54, i2cBus: 1, header: header, lines: lines,
+            wires: ["GPIO20": "GPIO21", "GPIO5": "GPIO6"])
     }
 
-    init(model: String, gpioChip: String, gpioLines: Int, i2cBus: Int, header: [String: String], lines: [String: Int], wires: [String: String]) {
+    init(
+        model: String, gpioChip: String, gpioLines: Int, i2cBus: Int, header: [String: String], lines: [String: Int],
+        wires: [String: String]
+    ) {
         self.model = model; self.gpioChip = gpioChip; self.gpioLines = gpioLines; self.i2cBus = i2cBus
         self.header = header; self.lines = lines; self.wires = wires
     }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Hardware
 import MQTT
 import Sensors
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension AgentConfig {
     /// Reads, decodes and checks a config file: everything `run` would refuse or trip over, short
@@ -16,8 +17,9 @@ extension AgentConfig {
         let (config, lines) = try YAMLDecoder.decodeWithLines(AgentConfig.self, from: text, file: path)
         try config.check(lines, checkFiles: checkFiles)
         let board: Board
-        do { board = try Board.load(config.board, configPath: path) }
-        catch { throw error.file == path ? lines.error(error.key, error.message) : error }
+        do { board = try Board.load(config.board, configPath: path) } catch {
+            throw error.file == path ? lines.error(error.key, error.message) : error
+        }
         try config.check(lines, against: board)
         return config
     }
@@ -28,8 +30,10 @@ extension AgentConfig {
             guard names.insert(sensor.name).inserted else { throw lines.error("sensors.\(i).name", "'\(sensor.name)' is used twice") }
             // Build the driver on a throwaway simulated bus: this checks its options without hardware.
             if sensor.driver != "simulated" {
-                do { _ = try SensorCatalog.makeDriver(sensor.driver, bus: SimulatedI2CBus(number: 0), address: sensor.address?.value, options: sensor.options) }
-                catch { throw lines.error("sensors.\(i).options", "\(error)") }
+                do {
+                    _ = try SensorCatalog.makeDriver(
+                        sensor.driver, bus: SimulatedI2CBus(number: 0), address: sensor.address?.value, options: sensor.options)
+                } catch { throw lines.error("sensors.\(i).options", "\(error)") }
             }
         }
         for (i, line) in gpio.enumerated() where !names.insert(line.name).inserted {
@@ -40,7 +44,9 @@ extension AgentConfig {
             throw lines.error("expanders.\(i).name", "'\(expander.name)' is used twice")
         }
         for (i, line) in gpio.enumerated() {
-            if let chip = line.chip, !expanderNames.contains(chip) { throw lines.error("gpio.\(i).chip", "no expander named '\(chip)' under expanders:") }
+            if let chip = line.chip, !expanderNames.contains(chip) {
+                throw lines.error("gpio.\(i).chip", "no expander named '\(chip)' under expanders:")
+            }
         }
         for (i, broker) in mqtt.brokers.enumerated() {
             guard broker.hasPrefix("mqtt://") || broker.hasPrefix("mqtts://"), BrokerAddress(url: broker) != nil else {
@@ -48,7 +54,9 @@ extension AgentConfig {
             }
         }
         // Every topic the agent publishes or subscribes to, as the MQTT layer will check it.
-        for (key, topic) in [("device_id", "\(mqtt.topicPrefix)/\(deviceID)/status"), ("mqtt.topic_prefix", "\(mqtt.topicPrefix)/\(deviceID)/cmd/#")] {
+        for (key, topic) in [
+            ("device_id", "\(mqtt.topicPrefix)/\(deviceID)/status"), ("mqtt.topic_prefix", "\(mqtt.topicPrefix)/\(deviceID)/cmd/#"),
+        ] {
             if let problem = Topic.validateFilter(topic) { throw lines.error(key, "\(problem)") }
         }
         if let clientID = mqtt.clientID, clientID.isEmpty || clientID.utf8.count > 65_535 {
@@ -75,7 +83,9 @@ extension AgentConfig {
         configuration.keyFile = tls.keyFile
         do { _ = try TLSContext(configuration) } catch {
             let text = "\(error)"
-            let key = text.contains("CA certificates") || text.contains("trust store") ? "ca_file" : text.contains("client key") ? "key_file" : "cert_file"
+            let key =
+                text.contains("CA certificates") || text.contains("trust store")
+                ? "ca_file" : text.contains("client key") ? "key_file" : "cert_file"
             throw lines.error("mqtt.tls.\(key)", text)
         }
     }
@@ -85,7 +95,8 @@ extension AgentConfig {
         var used: [Int: String] = [:]
         for (i, line) in gpio.enumerated() where line.chip == nil {
             guard let offset = board.lineOffset(line.line) else {
-                throw lines.error("gpio.\(i).line", "'\(line.line)' is not a line of \(board.model) (use 'pin N', a name like GPIO17, or an offset)")
+                throw lines.error(
+                    "gpio.\(i).line", "'\(line.line)' is not a line of \(board.model) (use 'pin N', a name like GPIO17, or an offset)")
             }
             if let other = used[offset] { throw lines.error("gpio.\(i).line", "'\(line.line)' is the same line as \(other)") }
             used[offset] = line.name

@@ -22,8 +22,10 @@ public struct ConfigDuration: Decodable, Equatable, Sendable, CustomStringConver
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self).trimmingSpaces()
         guard let value = ConfigDuration.parse(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "'\(text)' is not a duration of at most 365d; write e.g. 500ms, 10s, 5m or 1h"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "'\(text)' is not a duration of at most 365d; write e.g. 500ms, 10s, 5m or 1h"))
         }
         self = value
     }
@@ -40,8 +42,10 @@ public struct ConfigDuration: Decodable, Equatable, Sendable, CustomStringConver
             break
         }
         // Only digits, one point and an exponent: Double() would also take "inf", "nan" and hex.
-        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "e" || $0 == "E" || $0 == "-" || $0 == "+") }),
-              let value = Double(number) else { return nil }
+        guard !number.isEmpty,
+            number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "e" || $0 == "E" || $0 == "-" || $0 == "+") }),
+            let value = Double(number)
+        else { return nil }
         return ConfigDuration(seconds: value * scale)
     }
 
@@ -57,17 +61,22 @@ public struct ByteSize: Decodable, Equatable, Sendable {
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self).trimmingSpaces()
-        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
+        let units: [(String, Int)] = [
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1),
+        ]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             // Checked before the conversion: Int(1e300) would trap. A terabyte is past any spool.
             guard let number = Double(String(text.dropLast(suffix.count)).trimmingSpaces()), number.isFinite, number >= 0,
-                  number * Double(scale) <= 1e12 else { break }
+                number * Double(scale) <= 1e12
+            else { break }
             bytes = Int(number * Double(scale))
             return
         }
         guard let plain = Int(text), plain >= 0, plain <= 1_000_000_000_000 else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "'\(text)' is not a size up to 1TB; write e.g. 64MiB, 512KiB or a number of bytes"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "'\(text)' is not a size up to 1TB; write e.g. 64MiB, 512KiB or a number of bytes"))
         }
         bytes = plain
     }
@@ -83,8 +92,10 @@ public struct I2CAddress: Decodable, Equatable, Sendable, CustomStringConvertibl
         let text = try decoder.singleValueContainer().decode(String.self).trimmingSpaces()
         let parsed = text.lowercased().hasPrefix("0x") ? UInt8(text.dropFirst(2), radix: 16) : UInt8(text)
         guard let parsed, parsed >= 0x03, parsed <= 0x77 else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "'\(text)' is not a 7-bit I2C device address (0x03 to 0x77)"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "'\(text)' is not a 7-bit I2C device address (0x03 to 0x77)"))
         }
         value = parsed
     }

@@ -18,17 +18,22 @@ public enum YAMLDecoder {
     }
 
     /// Also returns where each key is, for checks made after decoding.
-    static func decodeWithLines<T: Decodable>(_ type: T.Type, from text: String, file: String) throws(ConfigError) -> (value: T, lines: ConfigLines) {
+    static func decodeWithLines<T: Decodable>(_ type: T.Type, from text: String, file: String) throws(ConfigError) -> (
+        value: T, lines: ConfigLines
+    ) {
         let root: YAMLNode
-        do { root = try YAMLParser.parse(text) }
-        catch let error as YAMLError { throw ConfigError(file: file, line: error.line, key: "", message: error.message) }
-        catch { throw ConfigError(file: file, line: 0, key: "", message: "\(error)") }
+        do { root = try YAMLParser.parse(text) } catch let error as YAMLError {
+            throw ConfigError(file: file, line: error.line, key: "", message: error.message)
+        } catch { throw ConfigError(file: file, line: 0, key: "", message: "\(error)") }
         let value: T
-        do { value = try T(from: NodeDecoder(node: root, path: [], file: file)) }
-        catch let error as ConfigError { throw error }
-        catch let error as DecodingError { throw translate(error, root: root, file: file) }
-        catch { throw ConfigError(file: file, line: root.line, key: "", message: "\(error)") }
-        if let unknown = firstUnknownKey(root, path: []) { throw ConfigError(file: file, line: unknown.line, key: unknown.path, message: "unknown key") }
+        do { value = try T(from: NodeDecoder(node: root, path: [], file: file)) } catch let error as ConfigError { throw error } catch let
+            error as DecodingError
+        { throw translate(error, root: root, file: file) } catch {
+            throw ConfigError(file: file, line: root.line, key: "", message: "\(error)")
+        }
+        if let unknown = firstUnknownKey(root, path: []) {
+            throw ConfigError(file: file, line: unknown.line, key: unknown.path, message: "unknown key")
+        }
         return (value, ConfigLines(root: root, file: file))
     }
 
@@ -53,10 +58,12 @@ public enum YAMLDecoder {
         switch error {
         case .keyNotFound(let key, let context):
             let path = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
-            return ConfigError(file: file, line: node(at: context.codingPath, in: root)?.line ?? root.line, key: path, message: "required key is missing")
+            return ConfigError(
+                file: file, line: node(at: context.codingPath, in: root)?.line ?? root.line, key: path, message: "required key is missing")
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return ConfigError(file: file, line: node(at: context.codingPath, in: root)?.line ?? root.line, key: path, message: context.debugDescription)
+            return ConfigError(
+                file: file, line: node(at: context.codingPath, in: root)?.line ?? root.line, key: path, message: context.debugDescription)
         @unknown default:
             return ConfigError(file: file, line: root.line, key: "", message: "\(error)")
         }
@@ -132,7 +139,8 @@ struct NodeDecoder: Decoder {
             if node.isNull { return KeyedDecodingContainer(Keyed(decoder: self, entries: [:])) }
             throw fail("expected a mapping (key: value lines), found \(node.typeName)")
         }
-        return KeyedDecodingContainer(Keyed(decoder: self, entries: Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })))
+        return KeyedDecodingContainer(
+            Keyed(decoder: self, entries: Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -194,8 +202,9 @@ struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func value(_ key: Key) throws -> YAMLNode {
         decoder.node.usedKeys.insert(key.stringValue)
         guard let node = entries[key.stringValue] else {
-            throw ConfigError(file: decoder.file, line: decoder.node.line,
-                              key: (decoder.path + [key]).map(\.stringValue).joined(separator: "."), message: "required key is missing")
+            throw ConfigError(
+                file: decoder.file, line: decoder.node.line,
+                key: (decoder.path + [key]).map(\.stringValue).joined(separator: "."), message: "required key is missing")
         }
         return node
     }

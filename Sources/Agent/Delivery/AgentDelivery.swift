@@ -35,7 +35,8 @@ extension Agent {
     func deliver(record: UnsafeRawBufferPointer, timestamp: Int64, now: UInt64) -> Bool {
         let mayPublish = ledger.mayPublishLive(connected: client.isConnected, windowHasRoom: client.session.canPublishReliably)
         if spillMode, mayPublish, !copies.isFull,
-           let id = publishLive(record) {
+            let id = publishLive(record)
+        {
             if id != 0 { copies.add(packetID: id, sentAt: now, record: record) }
             return true
         }
@@ -46,8 +47,7 @@ extension Agent {
         }
         guard ledger.isLive else { return true }
         if !spillMode, mayPublish, let id = publishLive(record) {
-            if id != 0 { ledger.sent(packetID: id, seq: seq, at: now) }
-            else { acknowledgeDelivered() }
+            if id != 0 { ledger.sent(packetID: id, seq: seq, at: now) } else { acknowledgeDelivered() }
             return true
         }
         ledger.stopLive(at: seq, resume: spool.lastAppendedPosition)
@@ -60,7 +60,8 @@ extension Agent {
         repeated.note("readings not stored", "readings cannot be stored: \(error)")
         // Not tracked in flight: its acknowledgement has no spool record to move the cursor past.
         if ledger.mayPublishLive(connected: client.isConnected, windowHasRoom: client.session.canPublishReliably),
-           let id = publishLive(record), id != 0 {
+            let id = publishLive(record), id != 0
+        {
             unstored.published += 1
             return true
         }
@@ -89,8 +90,9 @@ extension Agent {
         } catch .windowFull {
             return nil
         } catch .tooLarge(let size, let limit) {
-            park(topic: String(decoding: topic, as: UTF8.self), payload: payload,
-                 reason: "\(size) bytes, over mqtt.max_packet_size (\(limit) bytes)")
+            park(
+                topic: String(decoding: topic, as: UTF8.self), payload: payload,
+                reason: "\(size) bytes, over mqtt.max_packet_size (\(limit) bytes)")
             return 0
         } catch {
             Log.error("a reading of \(String(decoding: name, as: UTF8.self)) cannot be published: \(error); dropped")
@@ -153,7 +155,7 @@ extension Agent {
             }
             let unread = unreadBacklog
             guard unread > 0 else {
-                startLive()  // caught up: new readings go out live again
+                startLive() // caught up: new readings go out live again
                 return
             }
             guard client.session.inflightCount < backlogWindow else { return }
@@ -196,7 +198,7 @@ extension Agent {
         var malformed = false
         do {
             try spool.read(max: max) { record in
-                guard !ledger.isLive(record.seq) else { return }  // a record past a corrupt gap that went out live
+                guard !ledger.isLive(record.seq) else { return } // a record past a corrupt gap that went out live
                 if !backlog.add(seq: record.seq, record: record.payload) {
                     Log.error("spool record \(record.seq) is not an agent reading; skipped")
                     malformed = true
@@ -210,13 +212,15 @@ extension Agent {
     private func sendStaged(now: UInt64) -> Bool {
         while client.session.inflightCount < backlogWindow {
             var packetID: UInt16 = 0
-            let result = backlog.sendNext({ name, event, payload in
-                guard let id = publish(name: name, event: event, payload: payload) else { return false }
-                packetID = id
-                return true
-            }, taken: { seq in
-                if packetID != 0 { ledger.sent(packetID: packetID, seq: seq, at: now) }
-            })
+            let result = backlog.sendNext(
+                { name, event, payload in
+                    guard let id = publish(name: name, event: event, payload: payload) else { return false }
+                    packetID = id
+                    return true
+                },
+                taken: { seq in
+                    if packetID != 0 { ledger.sent(packetID: packetID, seq: seq, at: now) }
+                })
             switch result {
             case nil: backlog.reset(); return true
             case false?: return false
@@ -231,7 +235,7 @@ extension Agent {
     func readingDelivered(packetID: UInt16) {
         if spillMode, let sentAt = copies.acknowledge(packetID) {
             latency.add(MonotonicClock.now() - sentAt)
-            return  // a live reading that never needed the disk
+            return // a live reading that never needed the disk
         }
         guard let sentAt = ledger.acknowledged(packetID) else { return }
         latency.add(MonotonicClock.now() - sentAt)

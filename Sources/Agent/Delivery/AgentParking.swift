@@ -12,7 +12,10 @@ extension Agent {
     /// agent goes on with the others.
     func park(topic: String, payload: UnsafeRawBufferPointer, reason: String) {
         let problem = parked.park(topic: topic, payload: payload, reason: reason, now: wallClockMilliseconds())
-        repeated.note("parked messages", "a message on \(topic.prefix(200)) (\(payload.count) bytes) is parked in \(parked.path), not sent: \(reason)\(problem.map { "; \($0)" } ?? "")")
+        repeated.note(
+            "parked messages",
+            "a message on \(topic.prefix(200)) (\(payload.count) bytes) is parked in \(parked.path), not sent: \(reason)\(problem.map { "; \($0)" } ?? "")"
+        )
     }
 
     /// Parks a message for a topic the broker refused a single message on (AWS IoT Core closes
@@ -40,12 +43,16 @@ extension Agent {
         let readings = ledger.readings(in: packetID)
         if readings <= 1 {
             refusedTopics[topic] = MonotonicClock.now() + Agent.refusedTopicPause
-            Log.warning("the broker refuses \(topic): further messages on it are parked for \(Agent.refusedTopicPause / 60_000_000_000) minutes, then tried again")
+            Log.warning(
+                "the broker refuses \(topic): further messages on it are parked for \(Agent.refusedTopicPause / 60_000_000_000) minutes, then tried again"
+            )
         }
         guard readings > 0 else { return }
         _ = ledger.acknowledged(packetID)
         if readings > 1, let limit = backlog.refused(bytes: payload.count) {
-            Log.warning("the broker refused a backfill batch of \(payload.count) bytes: batches are now kept under \(limit) bytes; set mqtt.max_packet_size to the broker's limit so that none is refused")
+            Log.warning(
+                "the broker refused a backfill batch of \(payload.count) bytes: batches are now kept under \(limit) bytes; set mqtt.max_packet_size to the broker's limit so that none is refused"
+            )
             for id in ledger.batchIDs {
                 guard let size = client.session.storedSize(of: id), size > limit + BacklogBatch.packetOverhead else { continue }
                 client.session.abandon(id) { message in

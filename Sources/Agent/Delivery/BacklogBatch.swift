@@ -6,7 +6,7 @@
 struct BacklogBatch {
     struct Entry {
         var seq: UInt64
-        var start: Int          // of the record in `bytes`: [name length | event bit][name][JSON]
+        var start: Int // of the record in `bytes`: [name length | event bit][name][JSON]
         var count: Int
         var sent = false
     }
@@ -71,11 +71,14 @@ struct BacklogBatch {
     /// Sends the next message: the first unsent record and the later unsent ones with the same name
     /// and kind. `send` publishes (name, event, payload) and returns whether the client took it;
     /// `taken` then gets each record's sequence number. Returns nil when nothing is left to send.
-    mutating func sendNext(_ send: (_ name: UnsafeRawBufferPointer, _ event: Bool, _ payload: UnsafeRawBufferPointer) -> Bool,
-                           taken: (UInt64) -> Void) -> Bool? {
+    mutating func sendNext(
+        _ send: (_ name: UnsafeRawBufferPointer, _ event: Bool, _ payload: UnsafeRawBufferPointer) -> Bool,
+        taken: (UInt64) -> Void
+    ) -> Bool? {
         guard let first = entries.firstIndex(where: { !$0.sent }) else { return nil }
         return bytes.withUnsafeBytes { all -> Bool in
-            let head = AgentRecord(UnsafeRawBufferPointer(rebasing: all[entries[first].start..<entries[first].start + entries[first].count]))!
+            let head = AgentRecord(
+                UnsafeRawBufferPointer(rebasing: all[entries[first].start..<entries[first].start + entries[first].count]))!
             payload.removeAll(keepingCapacity: true)
             var members = 0
             var last = first

@@ -117,7 +117,7 @@ struct DeliveryLedger {
     mutating func acknowledged(_ packetID: UInt16) -> UInt64? {
         guard let first = inflight.firstIndex(where: { $0.packetID == packetID }) else { return nil }
         let sentAt = inflight[first].sentAt
-        inflight.removeAll { $0.packetID == packetID }  // a batch: every reading in the message
+        inflight.removeAll { $0.packetID == packetID } // a batch: every reading in the message
         return sentAt
     }
 

@@ -28,7 +28,7 @@ struct ParkedMessages {
         line.key("bytes"); line.integer(UInt64(payload.count))
         line.key("payload")
         do {
-            _ = try JSONParser.parse(Array(payload))  // the agent's own readings are JSON
+            _ = try JSONParser.parse(Array(payload)) // the agent's own readings are JSON
             line.raw(payload)
         } catch {
             line.string(String(decoding: payload, as: UTF8.self))

@@ -1,7 +1,8 @@
+import Spool
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Spool
 
 /// The per-sensor (and per-line) `seq` of readings, continuing across restarts; a `(name, seq)`
 /// pair is never used twice, which is what lets consumers drop repeats by it.
@@ -53,11 +54,13 @@ final class SequenceStore {
 
     /// Loads `directory/sequences` (or its backup); recovers, with a warning, when both are gone
     /// or damaged on a spool that existed before; starts every name at 0 on a first start.
-    init(directory: String, telemetry telemetryNames: [String], events eventNames: [String],
-         recovery: Recovery = Recovery(), warning: (String) -> Void) {
+    init(
+        directory: String, telemetry telemetryNames: [String], events eventNames: [String],
+        recovery: Recovery = Recovery(), warning: (String) -> Void
+    ) {
         path = directory + "/sequences"
         var stored: [String: UInt64] = [:]
-        var defaultStart: UInt64 = 0  // for names the files do not list
+        var defaultStart: UInt64 = 0 // for names the files do not list
         let primary = readFile(path)
         let backup = readFile(path + ".backup")
         let parsed = primary.map(SequenceStore.parse)
@@ -74,7 +77,9 @@ final class SequenceStore {
                 stored = values
                 previousRunStoppedCleanly = SequenceStore.stoppedCleanly(backup!)
             } else if primary != nil || backup != nil || recovery.spoolExisted {
-                (stored, defaultStart) = SequenceStore.recover(recovery, warning: { warning("\(path) and its backup are \(primary == nil && backup == nil ? "missing" : "unreadable"); \($0)") })
+                (stored, defaultStart) = SequenceStore.recover(
+                    recovery,
+                    warning: { warning("\(path) and its backup are \(primary == nil && backup == nil ? "missing" : "unreadable"); \($0)") })
             }
         }
         for (kind, list) in [("telemetry/", telemetryNames), ("events/", eventNames)] {
@@ -101,7 +106,9 @@ final class SequenceStore {
     static func recover(_ recovery: Recovery, warning: (String) -> Void) -> (values: [String: UInt64], otherwise: UInt64) {
         var values = recovery.keptInSpool()
         guard let clock = recovery.wallClock, clock > 0 else {
-            warning("the numbers continue past those in the spool's records; the clock is not set, so names whose readings had all been delivered may repeat numbers")
+            warning(
+                "the numbers continue past those in the spool's records; the clock is not set, so names whose readings had all been delivered may repeat numbers"
+            )
             return (values, 0)
         }
         let floor = UInt64(clock)
@@ -127,7 +134,7 @@ final class SequenceStore {
     /// a real-time clock that has not synced yet starts in 1970 or at a saved time).
     static func plausibleWallClock() -> Int64? {
         let now = wallClockMilliseconds()
-        return now >= 1_764_000_000_000 ? now : nil  // 2025-11-24
+        return now >= 1_764_000_000_000 ? now : nil // 2025-11-24
     }
 
     /// What a file says of the run that wrote it: true (stopped cleanly), false (still running
@@ -143,9 +150,13 @@ final class SequenceStore {
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             if line.isEmpty || line.hasPrefix("#") { continue }
             let parts = line.split(separator: " ")
-            guard parts.count == 2, let value = UInt64(parts[1]) else { return .failure(ParseFailure("line \(number + 1) is not '<kind>/<name> <next>'")) }
+            guard parts.count == 2, let value = UInt64(parts[1]) else {
+                return .failure(ParseFailure("line \(number + 1) is not '<kind>/<name> <next>'"))
+            }
             // A number no agent reaches (2^62 readings) is damage; taking it would overflow later.
-            guard value <= SequenceStore.maxPlausible else { return .failure(ParseFailure("line \(number + 1): \(value) is past any real sequence number")) }
+            guard value <= SequenceStore.maxPlausible else {
+                return .failure(ParseFailure("line \(number + 1): \(value) is past any real sequence number"))
+            }
             values[String(parts[0])] = value
         }
         return .success(values)

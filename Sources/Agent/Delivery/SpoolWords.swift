@@ -1,7 +1,8 @@
+import Spool
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Spool
 
 /// The spool's events in words a person can act on: what happened, to how many readings, from
 /// when, and what the agent does about it. (The spool reports its own record numbers; those mean
@@ -10,23 +11,30 @@ enum SpoolWords {
     static func describe(_ event: SpoolEvent, capacity: Int) -> String {
         switch event {
         case .droppedOldest(_, let unsent, let from, let to, let reason):
-            let why = reason == .capacity
+            let why =
+                reason == .capacity
                 ? "the spool is full (its capacity is \(bytes(capacity)))"
                 : "the disk holding the spool is full"
             if unsent == 0 { return "\(why): its oldest file, whose readings had all been sent, was removed to make room" }
-            return "\(why): the oldest \(unsent) unsent reading(s), taken \(time(from)) to \(time(to)), were dropped to make room for new ones"
+            return
+                "\(why): the oldest \(unsent) unsent reading(s), taken \(time(from)) to \(time(to)), were dropped to make room for new ones"
         case .writeFailed(let error):
-            return "cannot write the spool: \(error). New readings are published from memory while the broker is connected and dropped while it is not; writing is tried again once a second"
+            return
+                "cannot write the spool: \(error). New readings are published from memory while the broker is connected and dropped while it is not; writing is tried again once a second"
         case .writingResumed(let failures, let seconds):
             return "the spool is written again, after \(seconds) s and \(failures) refused write(s)"
         case .truncatedTail(let count, let segment):
-            return "spool file \(segment) ended in a half-written record (the previous run stopped mid-write); its \(count) byte(s) were cut off"
+            return
+                "spool file \(segment) ended in a half-written record (the previous run stopped mid-write); its \(count) byte(s) were cut off"
         case .skippedCorrupt(let from, let to, let segment):
-            return "\(to - from + 1) record(s) in spool file \(segment) are damaged (failed their checksum) and were skipped; the readings in them are lost"
+            return
+                "\(to - from + 1) record(s) in spool file \(segment) are damaged (failed their checksum) and were skipped; the readings in them are lost"
         case .quarantinedSegment(let segment):
-            return "spool file \(segment) is unreadable (its header is damaged) and was set aside as \(segment).corrupt; the readings in it are not sent"
+            return
+                "spool file \(segment) is unreadable (its header is damaged) and was set aside as \(segment).corrupt; the readings in it are not sent"
         case .cursorLost:
-            return "the spool's delivery cursor was missing or damaged: every reading still in the spool is sent again (consumers drop repeats by sensor and seq)"
+            return
+                "the spool's delivery cursor was missing or damaged: every reading still in the spool is sent again (consumers drop repeats by sensor and seq)"
         }
     }
 

@@ -1,3 +1,4 @@
+import CLinux
 import Hardware
 import MQTT
 
@@ -29,8 +30,10 @@ extension Agent {
         // Settled already (no debounce asked for, or the kernel debounced it): published at once,
         // with the level it went to and the kernel's time of the edge, however late the loop saw it.
         if input.settings.debounce.nanoseconds == 0 || input.line.debouncedByKernel,
-           let change = input.debouncer.settle(level: rising, now: now) {
-            publishLineEvent(input.settings.name, level: change.level, source: "input", at: kernelTime.map { wallClock(ofMonotonic: $0, now: now) })
+            let change = input.debouncer.settle(level: rising, now: now)
+        {
+            publishLineEvent(
+                input.settings.name, level: change.level, source: "input", at: kernelTime.map { wallClock(ofMonotonic: $0, now: now) })
         }
     }
 
@@ -56,7 +59,8 @@ extension Agent {
                 do {
                     let level = try input.line.value()
                     if let change = input.debouncer.settle(level: level, now: now) {
-                        publishLineEvent(input.settings.name, level: change.level, source: "input", at: wallClock(ofMonotonic: change.since, now: now))
+                        publishLineEvent(
+                            input.settings.name, level: change.level, source: "input", at: wallClock(ofMonotonic: change.since, now: now))
                     }
                 } catch { Log.error("\(error)") }
             }
@@ -113,7 +117,9 @@ extension Agent {
     func commandableOutput(_ name: String) throws(CommandFailure) -> OutputLine {
         guard let output = devices.outputs.first(where: { $0.settings.name == name }), output.settings.commandable else {
             let names = devices.outputs.filter(\.settings.commandable).map(\.settings.name)
-            throw CommandFailure("'\(name)' is not an output marked commandable in the configuration; commandable: \(names.isEmpty ? "none" : names.joined(separator: ", "))")
+            throw CommandFailure(
+                "'\(name)' is not an output marked commandable in the configuration; commandable: \(names.isEmpty ? "none" : names.joined(separator: ", "))"
+            )
         }
         return output
     }
@@ -122,10 +128,9 @@ extension Agent {
     func setOutputsToSafeState() {
         for output in devices.outputs {
             guard let safe = output.settings.safeState else { continue }
-            do { try output.line.set(safe); Log.notice("GPIO \(output.settings.name): set to its safe state \(safe ? 1 : 0)") }
-            catch { Log.error("GPIO \(output.settings.name): safe state not set: \(error)") }
+            do { try output.line.set(safe); Log.notice("GPIO \(output.settings.name): set to its safe state \(safe ? 1 : 0)") } catch {
+                Log.error("GPIO \(output.settings.name): safe state not set: \(error)")
+            }
         }
     }
 }
-
-import CLinux

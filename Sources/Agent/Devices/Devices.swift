@@ -1,8 +1,9 @@
+import Hardware
+import Sensors
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Hardware
-import Sensors
 
 /// The hardware a configuration describes, opened for the board it runs on: I2C buses, the GPIO
 /// chip, IO expanders, sensor drivers and GPIO lines. On the simulated board every sensor gets a
@@ -47,7 +48,8 @@ final class Devices {
     /// On a simulated bus, puts the chip model for `driver` at `address` unless one is there.
     private func attachSimulatedChip(_ driver: String, on bus: any I2CBus, at address: UInt8) {
         guard let simulated = bus as? SimulatedI2CBus, simulated.devices[address] == nil,
-              let model = SensorCatalog.simulatedChip(for: driver) else { return }
+            let model = SensorCatalog.simulatedChip(for: driver)
+        else { return }
         simulated.attach(model, at: address)
     }
 
@@ -60,16 +62,17 @@ final class Devices {
             }
             chip = simulated
         } else {
-            do { chip = try LinuxGPIOChip(lookup: board.gpioChip) }
-            catch { Log.error("GPIO: \(error); GPIO lines are unavailable") }
+            do { chip = try LinuxGPIOChip(lookup: board.gpioChip) } catch { Log.error("GPIO: \(error); GPIO lines are unavailable") }
         }
         for e in config.expanders {
             let address = e.address?.value ?? SensorCatalog.defaultAddresses[e.driver] ?? 0x20
             let bus = self.bus(e.bus ?? board.i2cBus)
             attachSimulatedChip(e.driver, on: bus, at: address)
             do {
-                expanders[e.name] = e.driver == "pcf8574" ? try PCF8574(name: e.name, bus: bus, address: address)
-                                                          : try MCP23017(name: e.name, bus: bus, address: address)
+                expanders[e.name] =
+                    e.driver == "pcf8574"
+                    ? try PCF8574(name: e.name, bus: bus, address: address)
+                    : try MCP23017(name: e.name, bus: bus, address: address)
             } catch { Log.error("expander \(e.name): \(error); its lines are unavailable") }
         }
         for settings in config.gpio {
@@ -81,14 +84,31 @@ final class Devices {
             do {
                 switch settings.direction {
                 case .output:
-                    let line = try target.requestOutput(offset: offset, GPIOOutputOptions(consumer: "edge-agent:\(settings.name)", initial: settings.initial, activeLow: settings.activeLow))
+                    let line = try target.requestOutput(
+                        offset: offset,
+                        GPIOOutputOptions(consumer: "edge-agent:\(settings.name)", initial: settings.initial, activeLow: settings.activeLow)
+                    )
                     outputs.append(OutputLine(settings: settings, line: line))
                 case .input, .counter:
-                    let edge: GPIOEdge = switch settings.edge { case .rising: .rising; case .falling: .falling; case .both: .both }
-                    let bias: GPIOBias = switch settings.bias { case .asIs: .asIs; case .disabled: .disabled; case .pullUp: .pullUp; case .pullDown: .pullDown }
-                    let line = try target.requestInput(offset: offset, GPIOInputOptions(consumer: "edge-agent:\(settings.name)", bias: bias,
-                        edge: settings.direction == .counter ? edge : .both, activeLow: settings.activeLow,
-                        debounce: settings.debounce.nanoseconds))
+                    let edge: GPIOEdge =
+                        switch settings.edge {
+                        case .rising: .rising;
+                        case .falling: .falling;
+                        case .both: .both
+                        }
+                    let bias: GPIOBias =
+                        switch settings.bias {
+                        case .asIs: .asIs;
+                        case .disabled: .disabled;
+                        case .pullUp: .pullUp;
+                        case .pullDown: .pullDown
+                        }
+                    let line = try target.requestInput(
+                        offset: offset,
+                        GPIOInputOptions(
+                            consumer: "edge-agent:\(settings.name)", bias: bias,
+                            edge: settings.direction == .counter ? edge : .both, activeLow: settings.activeLow,
+                            debounce: settings.debounce.nanoseconds))
                     inputs.append(InputLine(settings: settings, line: line, now: now))
                 }
             } catch { Log.error("GPIO \(settings.name): \(error)") }
@@ -100,7 +120,11 @@ final class Devices {
         let upper = spec.uppercased()
         if let n = Int(upper) { return n }
         guard let first = upper.first, let n = Int(upper.dropFirst()), (0..<8).contains(n) else { return nil }
-        switch first { case "P", "A": return n; case "B": return 8 + n; default: return nil }
+        switch first {
+        case "P", "A": return n;
+        case "B": return 8 + n;
+        default: return nil
+        }
     }
 }
 
@@ -119,23 +143,40 @@ final class ReopeningI2CBus: I2CBus {
         return opened
     }
 
-    func transfer(address: UInt8, write: UnsafeRawBufferPointer, read: UnsafeMutableRawBufferPointer) throws(I2CError) { try open().transfer(address: address, write: write, read: read) }
+    func transfer(address: UInt8, write: UnsafeRawBufferPointer, read: UnsafeMutableRawBufferPointer) throws(I2CError) {
+        try open().transfer(address: address, write: write, read: read)
+    }
     func probe(address: UInt8) -> Bool { (try? open().probe(address: address)) ?? false }
     func readByte(address: UInt8) throws(I2CError) -> UInt8 { try open().readByte(address: address) }
     func writeByte(address: UInt8, _ value: UInt8) throws(I2CError) { try open().writeByte(address: address, value) }
-    func readByteData(address: UInt8, register: UInt8) throws(I2CError) -> UInt8 { try open().readByteData(address: address, register: register) }
-    func writeByteData(address: UInt8, register: UInt8, _ value: UInt8) throws(I2CError) { try open().writeByteData(address: address, register: register, value) }
-    func readWordData(address: UInt8, register: UInt8) throws(I2CError) -> UInt16 { try open().readWordData(address: address, register: register) }
-    func writeWordData(address: UInt8, register: UInt8, _ value: UInt16) throws(I2CError) { try open().writeWordData(address: address, register: register, value) }
-    func readBlockData(address: UInt8, register: UInt8, into: UnsafeMutableRawBufferPointer) throws(I2CError) { try open().readBlockData(address: address, register: register, into: into) }
-    func writeBlockData(address: UInt8, register: UInt8, _ bytes: UnsafeRawBufferPointer) throws(I2CError) { try open().writeBlockData(address: address, register: register, bytes) }
+    func readByteData(address: UInt8, register: UInt8) throws(I2CError) -> UInt8 {
+        try open().readByteData(address: address, register: register)
+    }
+    func writeByteData(address: UInt8, register: UInt8, _ value: UInt8) throws(I2CError) {
+        try open().writeByteData(address: address, register: register, value)
+    }
+    func readWordData(address: UInt8, register: UInt8) throws(I2CError) -> UInt16 {
+        try open().readWordData(address: address, register: register)
+    }
+    func writeWordData(address: UInt8, register: UInt8, _ value: UInt16) throws(I2CError) {
+        try open().writeWordData(address: address, register: register, value)
+    }
+    func readBlockData(address: UInt8, register: UInt8, into: UnsafeMutableRawBufferPointer) throws(I2CError) {
+        try open().readBlockData(address: address, register: register, into: into)
+    }
+    func writeBlockData(address: UInt8, register: UInt8, _ bytes: UnsafeRawBufferPointer) throws(I2CError) {
+        try open().writeBlockData(address: address, register: register, bytes)
+    }
 }
 
 /// One reading of one sensor of a config, for `edge-agent read`: opens only that sensor's bus,
 /// takes the reading (waiting out its conversion) and returns the fields. No spool, no network.
-public func readSensorOnce(config: AgentConfig, configPath: String, sensor name: String) throws -> [(key: String, value: Double, decimals: Int)] {
+public func readSensorOnce(config: AgentConfig, configPath: String, sensor name: String) throws -> [(
+    key: String, value: Double, decimals: Int
+)] {
     guard let settings = config.sensors.first(where: { $0.name == name }) else {
-        throw AgentError.config("no sensor named '\(name)' in \(configPath); sensors: \(config.sensors.map(\.name).joined(separator: ", "))")
+        throw AgentError.config(
+            "no sensor named '\(name)' in \(configPath); sensors: \(config.sensors.map(\.name).joined(separator: ", "))")
     }
     var single = config
     single.sensors = [settings]

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Hardware
 import MQTT
 import Sensors
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One sensor's schedule and health. A reading is two steps (start, then collect after the
 /// chip's conversion time), so the loop keeps two deadlines per sensor: the next slot on its

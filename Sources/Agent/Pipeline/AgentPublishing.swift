@@ -1,8 +1,9 @@
+import MQTT
+import Spool
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import MQTT
-import Spool
 
 /// The status and metrics messages.
 extension Agent {
@@ -91,8 +92,9 @@ extension Agent {
         latency = LatencyStats()
         var topic = topics.metrics
         let refusal = topic.withUTF8 { t -> PublishRefusal? in
-            do throws(PublishRefusal) { try client.publish(topicBytes: UnsafeRawBufferPointer(t), payload: json.view, qos: .atMostOnce) }
-            catch { return error }
+            do throws(PublishRefusal) {
+                try client.publish(topicBytes: UnsafeRawBufferPointer(t), payload: json.view, qos: .atMostOnce)
+            } catch { return error }
             return nil
         }
         // Not connected any more is no news (the connection's loss was logged); anything else is.

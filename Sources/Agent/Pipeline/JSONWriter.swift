@@ -58,8 +58,11 @@ struct JSONWriter {
         separator()
         if value < 0 { byte(UInt8(ascii: "-")) }
         var magnitude = UInt64(value.magnitude)
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var n = 0
         withUnsafeMutableBytes(of: &digits) { d in
             repeat { d[n] = UInt8(ascii: "0") + UInt8(magnitude % 10); magnitude /= 10; n += 1 } while magnitude > 0
@@ -74,7 +77,7 @@ struct JSONWriter {
         var scale: Double = 1
         for _ in 0..<decimals { scale *= 10 }
         let scaled = (value * scale).rounded()
-        guard abs(scaled) < 9e18 else { shortest(value); return }  // beyond Int64: no fixed decimals
+        guard abs(scaled) < 9e18 else { shortest(value); return } // beyond Int64: no fixed decimals
         let whole = Int64(scaled)
         let negative = whole < 0
         let magnitude = whole.magnitude

@@ -1,7 +1,8 @@
+import Sensors
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Sensors
 
 /// The `simulated` driver: temperature, humidity and pressure that drift slowly and smoothly,
 /// each sensor with its own phase, so dashboards show something plausible with no chip at all.

@@ -43,7 +43,8 @@ final class TopicBuilder {
 
     func topic(_ name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         let end = prefixCount + min(name.count, 255)
-        UnsafeMutableRawBufferPointer(rebasing: buffer[prefixCount..<end]).copyMemory(from: UnsafeRawBufferPointer(rebasing: name[0..<(end - prefixCount)]))
+        UnsafeMutableRawBufferPointer(rebasing: buffer[prefixCount..<end]).copyMemory(
+            from: UnsafeRawBufferPointer(rebasing: name[0..<(end - prefixCount)]))
         return UnsafeRawBufferPointer(rebasing: buffer[0..<end])
     }
 }

@@ -1,7 +1,8 @@
+import CLinux
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CLinux
 
 /// Whether the wall clock can be trusted for timestamps. A Raspberry Pi has no real-time clock: it
 /// boots with the time it had when it shut down (fake-hwclock) or 1970, and only NTP sets it
@@ -26,8 +27,11 @@ final class ClockSync {
         let current = probe()
         if current != synced {
             synced = current
-            if current { Log.notice("the clock is synchronised; readings carry trusted timestamps from now on") }
-            else { Log.warning("the clock lost synchronisation; readings are marked \"clock_synced\":false") }
+            if current {
+                Log.notice("the clock is synchronised; readings carry trusted timestamps from now on")
+            } else {
+                Log.warning("the clock lost synchronisation; readings are marked \"clock_synced\":false")
+            }
         }
     }
 

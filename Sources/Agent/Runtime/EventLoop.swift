@@ -1,8 +1,9 @@
+import CLinux
+import Syscalls
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Syscalls
-import CLinux
 
 /// One epoll set for everything the daemon waits on: the broker socket, signals (signalfd) and,
 /// later, GPIO event descriptors. Timers need no descriptor of their own: every periodic job keeps
@@ -34,7 +35,9 @@ final class EventLoop {
             let other = first == ENOENT ? EPOLL_CTL_ADD : first == EEXIST ? EPOLL_CTL_MOD : nil
             if other == nil || epoll_ctl(epoll, other!, fd, &event) != 0 {
                 if refused.insert(fd).inserted {
-                    Log.error("epoll_ctl for descriptor \(fd): \(String(cString: strerror(errno))); it is not watched, and is tried again each turn")
+                    Log.error(
+                        "epoll_ctl for descriptor \(fd): \(String(cString: strerror(errno))); it is not watched, and is tried again each turn"
+                    )
                 }
                 registered[fd] = nil
                 return
@@ -57,7 +60,9 @@ final class EventLoop {
 
     /// Waits until a descriptor is ready or `deadline` (monotonic ns) passes; calls `ready` per event.
     func wait(until deadline: UInt64, now: UInt64, _ ready: (Int32, UInt32) -> Void) {
-        var events = (epoll_event(), epoll_event(), epoll_event(), epoll_event(), epoll_event(), epoll_event(), epoll_event(), epoll_event())
+        var events = (
+            epoll_event(), epoll_event(), epoll_event(), epoll_event(), epoll_event(), epoll_event(), epoll_event(), epoll_event()
+        )
         let timeoutMs = deadline > now ? Int32(clamping: (deadline - now + 999_999) / 1_000_000) : 0
         let count = withUnsafeMutableBytes(of: &events) { raw in
             epoll_wait(epoll, raw.baseAddress!.assumingMemoryBound(to: epoll_event.self), 8, timeoutMs)

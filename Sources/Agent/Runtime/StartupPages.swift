@@ -20,14 +20,15 @@ enum StartupPages {
     static func release() -> (before: Int?, after: Int?) {
         let before = residentKilobytes()
         guard let maps = readFile("/proc/self/maps") else { return (before, nil) }
-        let pageout: Int32 = 21  // MADV_PAGEOUT; older kernels answer EINVAL and nothing happens
+        let pageout: Int32 = 21 // MADV_PAGEOUT; older kernels answer EINVAL and nothing happens
         for line in maps.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 6, fields[5].hasPrefix("/"), !fields[1].contains("w"),
-                  let dash = fields[0].firstIndex(of: "-"),
-                  let start = UInt(fields[0][..<dash], radix: 16),
-                  let end = UInt(fields[0][fields[0].index(after: dash)...], radix: 16), end > start,
-                  let address = UnsafeMutableRawPointer(bitPattern: start) else { continue }
+                let dash = fields[0].firstIndex(of: "-"),
+                let start = UInt(fields[0][..<dash], radix: 16),
+                let end = UInt(fields[0][fields[0].index(after: dash)...], radix: 16), end > start,
+                let address = UnsafeMutableRawPointer(bitPattern: start)
+            else { continue }
             // Code (r-x) is never written, so dropping this process's mapping of it (MADV_DONTNEED)
             // loses nothing, also for library pages shared with other processes, which stay in the
             // page cache. Read-only data may hold relocated pointers (RELRO, written at load time):

@@ -14,7 +14,8 @@ final class SystemdNotifier {
 
     init() {
         guard let path = getenv("NOTIFY_SOCKET").map({ String(cString: $0) }), !path.isEmpty,
-              path.utf8.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            path.utf8.count < MemoryLayout.size(ofValue: address.sun_path)
+        else {
             fd = -1
             watchdogInterval = nil
             return
@@ -22,7 +23,7 @@ final class SystemdNotifier {
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         address.sun_family = sa_family_t(AF_UNIX)
         var bytes = Array(path.utf8)
-        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }  // abstract namespace
+        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 } // abstract namespace
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }
         }

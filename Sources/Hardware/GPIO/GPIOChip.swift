@@ -22,7 +22,9 @@ public struct GPIOInputOptions: Sendable {
     /// Nanoseconds of quiet before an edge counts, for chips that can ask the kernel to debounce.
     public var debounce: UInt64
 
-    public init(consumer: String = "edge-agent", bias: GPIOBias = .asIs, edge: GPIOEdge? = nil, activeLow: Bool = false, debounce: UInt64 = 0) {
+    public init(
+        consumer: String = "edge-agent", bias: GPIOBias = .asIs, edge: GPIOEdge? = nil, activeLow: Bool = false, debounce: UInt64 = 0
+    ) {
         self.consumer = consumer; self.bias = bias; self.edge = edge; self.activeLow = activeLow; self.debounce = debounce
     }
 }

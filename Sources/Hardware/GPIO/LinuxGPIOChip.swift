@@ -1,7 +1,8 @@
+import CGPIOLines
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CGPIOLines
 
 /// A GPIO chip through libgpiod, 1.6 or 2.x, whichever the system has (CGPIOLines picks at build
 /// time): the kernel's GPIO character device.
@@ -36,10 +37,11 @@ public final class LinuxGPIOChip: GPIOChip {
         final class Found { var chips: [(String, String, Int)] = [] }
         let found = Found()
         _ = withExtendedLifetime(found) {
-            edge_gpio_chip_list({ context, name, label, lines in
-                let found = Unmanaged<Found>.fromOpaque(context!).takeUnretainedValue()
-                found.chips.append((String(cString: name!), String(cString: label!), Int(lines)))
-            }, Unmanaged.passUnretained(found).toOpaque())
+            edge_gpio_chip_list(
+                { context, name, label, lines in
+                    let found = Unmanaged<Found>.fromOpaque(context!).takeUnretainedValue()
+                    found.chips.append((String(cString: name!), String(cString: label!), Int(lines)))
+                }, Unmanaged.passUnretained(found).toOpaque())
         }
         return found.chips
     }
@@ -53,29 +55,35 @@ public final class LinuxGPIOChip: GPIOChip {
 
     public func requestInput(offset: Int, _ options: GPIOInputOptions) throws(GPIOError) -> any GPIOInput {
         let line = try check(offset)
-        let bias: Int32 = switch options.bias {
-        case .asIs: Int32(EDGE_GPIO_BIAS_AS_IS)
-        case .disabled: Int32(EDGE_GPIO_BIAS_DISABLED)
-        case .pullUp: Int32(EDGE_GPIO_BIAS_PULL_UP)
-        case .pullDown: Int32(EDGE_GPIO_BIAS_PULL_DOWN)
-        }
-        let edge: Int32 = switch options.edge {
-        case nil: Int32(EDGE_GPIO_EDGE_NONE)
-        case .rising?: Int32(EDGE_GPIO_EDGE_RISING)
-        case .falling?: Int32(EDGE_GPIO_EDGE_FALLING)
-        case .both?: Int32(EDGE_GPIO_EDGE_BOTH)
-        }
+        let bias: Int32 =
+            switch options.bias {
+            case .asIs: Int32(EDGE_GPIO_BIAS_AS_IS)
+            case .disabled: Int32(EDGE_GPIO_BIAS_DISABLED)
+            case .pullUp: Int32(EDGE_GPIO_BIAS_PULL_UP)
+            case .pullDown: Int32(EDGE_GPIO_BIAS_PULL_DOWN)
+            }
+        let edge: Int32 =
+            switch options.edge {
+            case nil: Int32(EDGE_GPIO_EDGE_NONE)
+            case .rising?: Int32(EDGE_GPIO_EDGE_RISING)
+            case .falling?: Int32(EDGE_GPIO_EDGE_FALLING)
+            case .both?: Int32(EDGE_GPIO_EDGE_BOTH)
+            }
         let debounceMicroseconds = UInt32(clamping: options.debounce / 1000)
-        guard let request = edge_gpio_request_input(chip, line, options.consumer, options.activeLow ? 1 : 0, bias, edge, debounceMicroseconds) else {
+        guard
+            let request = edge_gpio_request_input(chip, line, options.consumer, options.activeLow ? 1 : 0, bias, edge, debounceMicroseconds)
+        else {
             throw GPIOError(chip: name, line: offset, operation: "request as input", errno: errno)
         }
-        return LinuxGPIOInput(request, chip: name, offset: offset,
-                              debouncedByKernel: debounceMicroseconds > 0 && edge_gpio_kernel_debounce() == 1)
+        return LinuxGPIOInput(
+            request, chip: name, offset: offset,
+            debouncedByKernel: debounceMicroseconds > 0 && edge_gpio_kernel_debounce() == 1)
     }
 
     public func requestOutput(offset: Int, _ options: GPIOOutputOptions) throws(GPIOError) -> any GPIOOutput {
         let line = try check(offset)
-        guard let request = edge_gpio_request_output(chip, line, options.consumer, options.activeLow ? 1 : 0, options.initial ? 1 : 0) else {
+        guard let request = edge_gpio_request_output(chip, line, options.consumer, options.activeLow ? 1 : 0, options.initial ? 1 : 0)
+        else {
             throw GPIOError(chip: name, line: offset, operation: "request as output", errno: errno)
         }
         return LinuxGPIOOutput(request, chip: name, offset: offset, value: options.initial)
@@ -109,7 +117,9 @@ final class LinuxGPIOInput: GPIOInput {
         guard eventDescriptor != nil else { return }
         while true {
             let count = timestamps.withUnsafeMutableBufferPointer { t in
-                rising.withUnsafeMutableBufferPointer { r in edge_gpio_line_read_events(request, t.baseAddress, r.baseAddress, Int32(t.count)) }
+                rising.withUnsafeMutableBufferPointer { r in
+                    edge_gpio_line_read_events(request, t.baseAddress, r.baseAddress, Int32(t.count))
+                }
             }
             guard count >= 0 else { throw GPIOError(chip: chip, line: offset, operation: "read events", errno: errno) }
             for i in 0..<Int(count) { handler(GPIOEvent(rising: rising[i] != 0, timestamp: timestamps[i])) }

@@ -45,7 +45,9 @@ public final class SimulatedGPIOChip: GPIOChip {
     }
 
     private func claim(_ offset: Int) throws(GPIOError) {
-        guard offset >= 0, offset < lineCount else { throw GPIOError(chip: name, line: offset, operation: "no such line (the chip has \(lineCount))", errno: 0) }
+        guard offset >= 0, offset < lineCount else {
+            throw GPIOError(chip: name, line: offset, operation: "no such line (the chip has \(lineCount))", errno: 0)
+        }
         guard !requested.contains(offset) else { throw GPIOError(chip: name, line: offset, operation: "request", errno: EBUSY) }
         requested.insert(offset)
     }

@@ -31,8 +31,12 @@ public protocol I2CBus: AnyObject {
 /// simulated bus uses these; the Linux bus overrides them with libi2c's SMBus calls.
 extension I2CBus {
     public func probe(address: UInt8) -> Bool {
-        do { try transfer(address: address, write: UnsafeRawBufferPointer(start: nil, count: 0), read: UnsafeMutableRawBufferPointer(start: nil, count: 0)); return true }
-        catch { return false }
+        do {
+            try transfer(
+                address: address, write: UnsafeRawBufferPointer(start: nil, count: 0),
+                read: UnsafeMutableRawBufferPointer(start: nil, count: 0));
+            return true
+        } catch { return false }
     }
 
     public func readByte(address: UInt8) throws(I2CError) -> UInt8 {
@@ -94,8 +98,9 @@ extension I2CBus {
         try withUnsafeMutableBytes(of: &frame) { (raw) throws(I2CError) in
             raw[0] = register
             for i in 0..<count { raw[1 + i] = bytes[i] }
-            try transfer(address: address, write: UnsafeRawBufferPointer(rebasing: raw[0..<(1 + count)]),
-                         read: UnsafeMutableRawBufferPointer(start: nil, count: 0))
+            try transfer(
+                address: address, write: UnsafeRawBufferPointer(rebasing: raw[0..<(1 + count)]),
+                read: UnsafeMutableRawBufferPointer(start: nil, count: 0))
         }
     }
 }

@@ -1,7 +1,8 @@
+import CI2C
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CI2C
 
 /// `/dev/i2c-N` through the kernel's i2c-dev interface and libi2c's SMBus helpers.
 ///
@@ -42,7 +43,8 @@ public final class LinuxI2CBus: I2CBus {
         try select(address, register: register, operation)
         let result = call()
         guard result >= 0 else {
-            throw I2CError(bus: number, address: address, register: register, operation: operation, errno: result < -1 ? -result : Glibc.errno)
+            throw I2CError(
+                bus: number, address: address, register: register, operation: operation, errno: result < -1 ? -result : Glibc.errno)
         }
         return result
     }
@@ -53,13 +55,15 @@ public final class LinuxI2CBus: I2CBus {
         withUnsafeMutableBytes(of: &messages) { raw in
             let m = raw.bindMemory(to: i2c_msg.self)
             if write.count > 0 {
-                m[0] = i2c_msg(addr: UInt16(address), flags: 0, len: UInt16(write.count),
-                               buf: UnsafeMutablePointer(mutating: write.baseAddress!.assumingMemoryBound(to: UInt8.self)))
+                m[0] = i2c_msg(
+                    addr: UInt16(address), flags: 0, len: UInt16(write.count),
+                    buf: UnsafeMutablePointer(mutating: write.baseAddress!.assumingMemoryBound(to: UInt8.self)))
                 count += 1
             }
             if read.count > 0 {
-                m[Int(count)] = i2c_msg(addr: UInt16(address), flags: UInt16(I2C_M_RD), len: UInt16(read.count),
-                                        buf: read.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                m[Int(count)] = i2c_msg(
+                    addr: UInt16(address), flags: UInt16(I2C_M_RD), len: UInt16(read.count),
+                    buf: read.baseAddress!.assumingMemoryBound(to: UInt8.self))
                 count += 1
             }
         }
@@ -76,9 +80,10 @@ public final class LinuxI2CBus: I2CBus {
     /// lock up some chips (0x30-0x37), where it reads a byte instead.
     public func probe(address: UInt8) -> Bool {
         let readInstead = (0x30...0x37).contains(address) || (0x50...0x5F).contains(address)
-        return (try? smbus(address, nil, "probe") {
-            readInstead ? i2c_smbus_read_byte(fd) : i2c_smbus_write_quick(fd, UInt8(I2C_SMBUS_WRITE))
-        }) != nil
+        return
+            (try? smbus(address, nil, "probe") {
+                readInstead ? i2c_smbus_read_byte(fd) : i2c_smbus_write_quick(fd, UInt8(I2C_SMBUS_WRITE))
+            }) != nil
     }
 
     public func readByte(address: UInt8) throws(I2CError) -> UInt8 {
@@ -112,14 +117,16 @@ public final class LinuxI2CBus: I2CBus {
             i2c_smbus_read_i2c_block_data(fd, register, wanted, into.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
         guard got == Int32(wanted) else {
-            throw I2CError(bus: number, address: address, register: register, operation: "read block (\(got) of \(wanted) bytes)", errno: EIO)
+            throw I2CError(
+                bus: number, address: address, register: register, operation: "read block (\(got) of \(wanted) bytes)", errno: EIO)
         }
     }
 
     public func writeBlockData(address: UInt8, register: UInt8, _ bytes: UnsafeRawBufferPointer) throws(I2CError) {
         guard bytes.count > 0 else { return }
         _ = try smbus(address, register, "write block") {
-            i2c_smbus_write_i2c_block_data(fd, register, UInt8(min(bytes.count, 32)), bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            i2c_smbus_write_i2c_block_data(
+                fd, register, UInt8(min(bytes.count, 32)), bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
     }
 }

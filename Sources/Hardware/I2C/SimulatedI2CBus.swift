@@ -11,7 +11,8 @@ public final class SimulatedI2CBus: I2CBus {
 
     public func transfer(address: UInt8, write: UnsafeRawBufferPointer, read: UnsafeMutableRawBufferPointer) throws(I2CError) {
         guard let device = devices[address], device.transfer(write: write, read: read) else {
-            throw I2CError(bus: number, address: address, register: write.first, operation: read.count > 0 ? "read" : "write", errno: EREMOTEIO_VALUE)
+            throw I2CError(
+                bus: number, address: address, register: write.first, operation: read.count > 0 ? "read" : "write", errno: EREMOTEIO_VALUE)
         }
     }
 }

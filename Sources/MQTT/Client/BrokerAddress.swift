@@ -13,20 +13,29 @@ public struct BrokerAddress: Sendable, Equatable, CustomStringConvertible {
     public init?(url: String) {
         var rest = Substring(url)
         var tls = false
-        if rest.hasPrefix("mqtts://") { tls = true; rest = rest.dropFirst(8) }
-        else if rest.hasPrefix("ssl://") { tls = true; rest = rest.dropFirst(6) }
-        else if rest.hasPrefix("mqtt://") { rest = rest.dropFirst(7) }
-        else if rest.hasPrefix("tcp://") { rest = rest.dropFirst(6) }
-        else if rest.contains("://") { return nil }
+        if rest.hasPrefix("mqtts://") {
+            tls = true; rest = rest.dropFirst(8)
+        } else if rest.hasPrefix("ssl://") {
+            tls = true; rest = rest.dropFirst(6)
+        } else if rest.hasPrefix("mqtt://") {
+            rest = rest.dropFirst(7)
+        } else if rest.hasPrefix("tcp://") {
+            rest = rest.dropFirst(6)
+        } else if rest.contains("://") {
+            return nil
+        }
         if rest.hasSuffix("/") { rest = rest.dropLast() }
         var host = rest
         var port: UInt16 = tls ? 8883 : 1883
-        if rest.hasPrefix("[") {  // [IPv6]:port
+        if rest.hasPrefix("[") { // [IPv6]:port
             guard let close = rest.firstIndex(of: "]") else { return nil }
             host = rest[rest.index(after: rest.startIndex)..<close]
             let after = rest[rest.index(after: close)...]
-            if after.hasPrefix(":") { guard let p = UInt16(after.dropFirst()) else { return nil }; port = p }
-            else if !after.isEmpty { return nil }
+            if after.hasPrefix(":") {
+                guard let p = UInt16(after.dropFirst()) else { return nil }; port = p
+            } else if !after.isEmpty {
+                return nil
+            }
         } else if let colon = rest.lastIndex(of: ":") {
             host = rest[..<colon]
             guard let p = UInt16(rest[rest.index(after: colon)...]), p > 0 else { return nil }

@@ -121,7 +121,7 @@ public final class MQTTClient {
     public func stop() {
         if case .open(let transport) = phase {
             session.disconnect()
-            flush()  // best effort: one write attempt, the socket is closed right after
+            flush() // best effort: one write attempt, the socket is closed right after
             transport.close()
         } else if case .connecting(let transport, _, _) = phase {
             transport.close()
@@ -138,23 +138,28 @@ public final class MQTTClient {
     // MARK: Requests
 
     @discardableResult
-    public func publish(topic: String, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
-                        now: Nanoseconds = MonotonicClock.now()) throws(PublishRefusal) -> UInt16 {
+    public func publish(
+        topic: String, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
+        now: Nanoseconds = MonotonicClock.now()
+    ) throws(PublishRefusal) -> UInt16 {
         try session.publish(topic: topic, payload: payload, qos: qos, retain: retain, now: now)
     }
 
     /// Publishes with the topic as raw UTF-8 bytes (no String needed on the hot path).
     @discardableResult
-    public func publish(topicBytes: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
-                        now: Nanoseconds = MonotonicClock.now()) throws(PublishRefusal) -> UInt16 {
+    public func publish(
+        topicBytes: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
+        now: Nanoseconds = MonotonicClock.now()
+    ) throws(PublishRefusal) -> UInt16 {
         try session.publish(topic: topicBytes, payload: payload, qos: qos, retain: retain, now: now)
     }
 
     @discardableResult
     public func publish(topic: String, payload: [UInt8], qos: QoS, retain: Bool = false) throws(PublishRefusal) -> UInt16 {
         let result = payload.withUnsafeBytes { raw -> Result<UInt16, PublishRefusal> in
-            do throws(PublishRefusal) { return .success(try publish(topic: topic, payload: raw, qos: qos, retain: retain)) }
-            catch { return .failure(error) }
+            do throws(PublishRefusal) { return .success(try publish(topic: topic, payload: raw, qos: qos, retain: retain)) } catch {
+                return .failure(error)
+            }
         }
         return try result.get()
     }
@@ -211,8 +216,7 @@ public final class MQTTClient {
         case .connecting(_, let deadline, _):
             if now >= deadline { connectionLost(.transport(.connectTimeout), now: now) }
         case .open:
-            do throws(SessionFailure) { try session.tick(now: now) }
-            catch { connectionLost(.session(error), now: now) }
+            do throws(SessionFailure) { try session.tick(now: now) } catch { connectionLost(.session(error), now: now) }
         case .waiting(let until):
             if now >= until { beginConnect(now: now) }
         default:
@@ -228,8 +232,9 @@ public final class MQTTClient {
         let outbound = session.outbound
         while !outbound.isEmpty {
             let status: IOStatus
-            do throws(TransportError) { status = try transport.write(outbound.readableView) }
-            catch { connectionLost(.transport(error), now: now); return }
+            do throws(TransportError) { status = try transport.write(outbound.readableView) } catch {
+                connectionLost(.transport(error), now: now); return
+            }
             switch status {
             case .transferred(let n): outbound.moveReaderIndex(forwardBy: n)
             case .wouldBlock(let wantWrite): transportWantsWrite = wantWrite; return
@@ -261,11 +266,12 @@ public final class MQTTClient {
 
     private func beginConnect(now: Nanoseconds) {
         let broker = self.broker
-        let transport: any Transport = if broker.useTLS, let tlsContext {
-            TLSTransport(host: broker.host, port: broker.port, context: tlsContext)
-        } else {
-            TCPTransport(host: broker.host, port: broker.port)
-        }
+        let transport: any Transport =
+            if broker.useTLS, let tlsContext {
+                TLSTransport(host: broker.host, port: broker.port, context: tlsContext)
+            } else {
+                TCPTransport(host: broker.host, port: broker.port)
+            }
         phase = .connecting(transport, deadline: now &+ configuration.connectTimeout, progress: .wantWrite)
         advanceConnect(now: now)
     }
@@ -273,14 +279,14 @@ public final class MQTTClient {
     private func advanceConnect(now: Nanoseconds) {
         guard case .connecting(let transport, let deadline, _) = phase else { return }
         let progress: ConnectProgress
-        do throws(TransportError) { progress = try transport.advanceConnect() }
-        catch { connectionLost(.transport(error), now: now); return }
+        do throws(TransportError) { progress = try transport.advanceConnect() } catch {
+            connectionLost(.transport(error), now: now); return
+        }
         guard progress == .ready else {
             phase = .connecting(transport, deadline: deadline, progress: progress)
             return
         }
-        do throws(PacketError) { try session.connectionOpened(now: now) }
-        catch { connectionLost(.encoding(error), now: now); return }
+        do throws(PacketError) { try session.connectionOpened(now: now) } catch { connectionLost(.encoding(error), now: now); return }
         inbound.clear()
         phase = .open(transport)
         flush(now: now)
@@ -292,8 +298,9 @@ public final class MQTTClient {
         for _ in 0..<16 {
             let tail = inbound.writableTail(minimum: 4096)
             let status: IOStatus
-            do throws(TransportError) { status = try transport.read(into: tail) }
-            catch { connectionLost(.transport(error), now: now); return }
+            do throws(TransportError) { status = try transport.read(into: tail) } catch {
+                connectionLost(.transport(error), now: now); return
+            }
             switch status {
             case .transferred(let n):
                 inbound.didWrite(n)
@@ -371,7 +378,7 @@ public final class MQTTClient {
         if wasConnected {
             reconnectCount += 1
         } else {
-            brokerIndex = (brokerIndex + 1) % configuration.brokers.count  // failover
+            brokerIndex = (brokerIndex + 1) % configuration.brokers.count // failover
         }
         let delay = backoff.nextDelay()
         phase = .waiting(until: now &+ delay)

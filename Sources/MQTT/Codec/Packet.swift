@@ -26,7 +26,7 @@ public enum PacketType: UInt8, Sendable, CustomStringConvertible {
     var requiredFlags: UInt8? {
         switch self {
         case .publish: nil
-        case .pubrel, .subscribe, .unsubscribe: 0b0010  // MQTT-3.6.1-1, MQTT-3.8.1-1, MQTT-3.10.1-1
+        case .pubrel, .subscribe, .unsubscribe: 0b0010 // MQTT-3.6.1-1, MQTT-3.8.1-1, MQTT-3.10.1-1
         default: 0
         }
     }
@@ -89,8 +89,10 @@ public struct ConnectOptions: Equatable, Sendable {
     public var username: String?
     public var password: [UInt8]?
 
-    public init(clientID: String, cleanSession: Bool = true, keepAlive: UInt16 = 60,
-                will: Will? = nil, username: String? = nil, password: [UInt8]? = nil) {
+    public init(
+        clientID: String, cleanSession: Bool = true, keepAlive: UInt16 = 60,
+        will: Will? = nil, username: String? = nil, password: [UInt8]? = nil
+    ) {
         self.clientID = clientID
         self.cleanSession = cleanSession
         self.keepAlive = keepAlive

@@ -19,7 +19,7 @@ public enum PacketDecoder {
         guard let type = PacketType(rawValue: first >> 4) else { throw .unknownPacketType(first >> 4) }
         let flags = first & 0x0F
         if let required = type.requiredFlags, flags != required { throw .invalidFlags(type, flags) }
-        if type == .publish, (flags >> 1) & 0x03 == 3 { throw .invalidQoS(3) }  // MQTT-3.3.1-4
+        if type == .publish, (flags >> 1) & 0x03 == 3 { throw .invalidQoS(3) } // MQTT-3.3.1-4
         var value = 0
         var multiplier = 1
         var index = 1
@@ -29,7 +29,7 @@ public enum PacketDecoder {
             value += Int(byte & 0x7F) * multiplier
             index += 1
             if byte & 0x80 == 0 { break }
-            guard index < 5 else { throw .malformedRemainingLength }  // at most four bytes, section 2.2.3
+            guard index < 5 else { throw .malformedRemainingLength } // at most four bytes, section 2.2.3
             multiplier *= 128
         }
         let header = FixedHeader(type: type, flags: flags, remainingLength: value, headerLength: index)
@@ -56,7 +56,7 @@ public enum PacketDecoder {
         let qosBits = (header.flags >> 1) & 0x03
         guard let qos = QoS(rawValue: qosBits) else { throw .invalidQoS(qosBits) }
         let dup = header.flags & 0x08 != 0
-        if qos == .atMostOnce && dup { throw .invalidFlags(.publish, header.flags) }  // MQTT-3.3.1-2
+        if qos == .atMostOnce && dup { throw .invalidFlags(.publish, header.flags) } // MQTT-3.3.1-2
         let start = header.headerLength
         guard bytes.count >= start + 2 else { return nil }
         let topicLength = Int(bytes[start]) << 8 | Int(bytes[start + 1])
@@ -81,7 +81,7 @@ public enum PacketDecoder {
         case .connack:
             try expectLength(header, 2)
             let ackFlags = try reader.byte("acknowledge flags")
-            guard ackFlags & 0xFE == 0 else { throw .invalidConnackFlags(ackFlags) }  // MQTT-3.2.2-1: bits 7-1 reserved
+            guard ackFlags & 0xFE == 0 else { throw .invalidConnackFlags(ackFlags) } // MQTT-3.2.2-1: bits 7-1 reserved
             let code = try reader.byte("return code")
             guard let returnCode = ConnectReturnCode(rawValue: code) else { throw .invalidReturnCode(.connack, code) }
             // MQTT-3.2.2-4: a refusal must carry session present 0.
@@ -91,7 +91,7 @@ public enum PacketDecoder {
             let qosBits = (header.flags >> 1) & 0x03
             guard let qos = QoS(rawValue: qosBits) else { throw .invalidQoS(qosBits) }
             let dup = header.flags & 0x08 != 0
-            if qos == .atMostOnce && dup { throw .invalidFlags(.publish, header.flags) }  // MQTT-3.3.1-2
+            if qos == .atMostOnce && dup { throw .invalidFlags(.publish, header.flags) } // MQTT-3.3.1-2
             let topic = try reader.lengthPrefixed("topic name")
             if let problem = Topic.validateName(topic) { throw problem }
             var packetID: UInt16 = 0
@@ -99,8 +99,10 @@ public enum PacketDecoder {
                 packetID = try reader.uint16("packet identifier")
                 guard packetID != 0 else { throw .zeroPacketID(.publish) }
             }
-            return .publish(PublishView(topic: topic, payload: reader.rest(), qos: qos,
-                                        retain: header.flags & 0x01 != 0, dup: dup, packetID: packetID))
+            return .publish(
+                PublishView(
+                    topic: topic, payload: reader.rest(), qos: qos,
+                    retain: header.flags & 0x01 != 0, dup: dup, packetID: packetID))
         case .puback, .pubrec, .pubrel, .pubcomp, .unsuback:
             try expectLength(header, 2)
             let id = try reader.uint16("packet identifier")
@@ -120,7 +122,7 @@ public enum PacketDecoder {
                 let filter = try reader.string("topic filter")
                 if let problem = Topic.validateFilter(filter) { throw problem }
                 let requested = try reader.byte("requested QoS")
-                guard requested & 0xFC == 0, let qos = QoS(rawValue: requested) else { throw .invalidQoS(requested) }  // MQTT-3.8.3-4
+                guard requested & 0xFC == 0, let qos = QoS(rawValue: requested) else { throw .invalidQoS(requested) } // MQTT-3.8.3-4
                 filters.append(TopicSubscription(filter, qos: qos))
             }
             guard !filters.isEmpty else { throw .emptySubscription(.subscribe) }
@@ -135,7 +137,7 @@ public enum PacketDecoder {
                 switch code {
                 case 0, 1, 2: results.append(.granted(QoS(rawValue: code)!))
                 case 0x80: results.append(.failure)
-                default: throw .invalidReturnCode(.suback, code)  // MQTT-3.9.3-2
+                default: throw .invalidReturnCode(.suback, code) // MQTT-3.9.3-2
                 }
             }
             return .suback(packetID: id, results: results)
@@ -170,14 +172,15 @@ public enum PacketDecoder {
         let willRetain = flags & 0x20 != 0
         let hasPassword = flags & 0x40 != 0
         let hasUsername = flags & 0x80 != 0
-        guard flags & 0x01 == 0,                                            // MQTT-3.1.2-3
-              willQoS != 3,                                                 // MQTT-3.1.2-14
-              willFlag || (willQoS == 0 && !willRetain),                    // MQTT-3.1.2-11, -13, -15
-              hasUsername || !hasPassword                                   // MQTT-3.1.2-22
+        guard flags & 0x01 == 0, // MQTT-3.1.2-3
+            willQoS != 3, // MQTT-3.1.2-14
+            willFlag || (willQoS == 0 && !willRetain), // MQTT-3.1.2-11, -13, -15
+            hasUsername || !hasPassword // MQTT-3.1.2-22
         else { throw .invalidConnectFlags(flags) }
         let keepAlive = try reader.uint16("keep alive")
-        var options = ConnectOptions(clientID: try reader.string("client identifier"),
-                                     cleanSession: flags & 0x02 != 0, keepAlive: keepAlive)
+        var options = ConnectOptions(
+            clientID: try reader.string("client identifier"),
+            cleanSession: flags & 0x02 != 0, keepAlive: keepAlive)
         if willFlag {
             let topic = try reader.string("will topic")
             if let problem = Topic.validateName(topic) { throw problem }

@@ -3,7 +3,7 @@
 /// `PacketError` before a byte is written.
 public enum PacketEncoder {
     static let protocolName: [UInt8] = Array("MQTT".utf8)
-    static let protocolLevel: UInt8 = 4  // section 3.1.2.2: 3.1.1 is level 4
+    static let protocolLevel: UInt8 = 4 // section 3.1.2.2: 3.1.1 is level 4
 
     // MARK: Client to broker
 
@@ -60,9 +60,11 @@ public enum PacketEncoder {
     }
 
     /// PUBLISH, section 3.3. `packetID` is ignored for QoS 0 and must be non-zero otherwise.
-    public static func publish(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer,
-                               qos: QoS, retain: Bool, dup: Bool, packetID: UInt16,
-                               into buffer: WireBuffer) throws(PacketError) {
+    public static func publish(
+        topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer,
+        qos: QoS, retain: Bool, dup: Bool, packetID: UInt16,
+        into buffer: WireBuffer
+    ) throws(PacketError) {
         if let problem = Topic.validateName(topic) { throw problem }
         if qos != .atMostOnce && packetID == 0 { throw .zeroPacketID(.publish) }
         let size = try publishSize(topicLength: topic.count, payloadLength: payload.count, qos: qos)
@@ -77,13 +79,16 @@ public enum PacketEncoder {
         buffer.writeBytes(payload)
     }
 
-    public static func publish(topic: String, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool,
-                               dup: Bool = false, packetID: UInt16, into buffer: WireBuffer) throws(PacketError) {
+    public static func publish(
+        topic: String, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool,
+        dup: Bool = false, packetID: UInt16, into buffer: WireBuffer
+    ) throws(PacketError) {
         var topic = topic
         let result: PacketError? = topic.withUTF8 { utf8 in
             do throws(PacketError) {
-                try publish(topic: UnsafeRawBufferPointer(utf8), payload: payload, qos: qos, retain: retain,
-                            dup: dup, packetID: packetID, into: buffer)
+                try publish(
+                    topic: UnsafeRawBufferPointer(utf8), payload: payload, qos: qos, retain: retain,
+                    dup: dup, packetID: packetID, into: buffer)
                 return nil
             } catch { return error }
         }
@@ -99,8 +104,10 @@ public enum PacketEncoder {
     }
 
     /// SUBSCRIBE, section 3.8.
-    public static func subscribe(packetID: UInt16, _ subscriptions: [TopicSubscription],
-                                 into buffer: WireBuffer) throws(PacketError) {
+    public static func subscribe(
+        packetID: UInt16, _ subscriptions: [TopicSubscription],
+        into buffer: WireBuffer
+    ) throws(PacketError) {
         guard !subscriptions.isEmpty else { throw .emptySubscription(.subscribe) }
         guard packetID != 0 else { throw .zeroPacketID(.subscribe) }
         var remaining = 2

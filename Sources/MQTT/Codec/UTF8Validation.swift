@@ -17,7 +17,7 @@ enum MQTTUTF8 {
             case 0xC2...0xDF: length = 2; scalar = UInt32(b0 & 0x1F)
             case 0xE0...0xEF: length = 3; scalar = UInt32(b0 & 0x0F)
             case 0xF0...0xF4: length = 4; scalar = UInt32(b0 & 0x07)
-            default: return false  // continuation byte, overlong lead (C0, C1) or beyond U+10FFFF
+            default: return false // continuation byte, overlong lead (C0, C1) or beyond U+10FFFF
             }
             guard i + length <= n else { return false }
             for k in 1..<length {
@@ -26,8 +26,8 @@ enum MQTTUTF8 {
                 scalar = scalar << 6 | UInt32(b & 0x3F)
             }
             switch length {
-            case 3 where scalar < 0x800: return false                      // overlong
-            case 3 where (0xD800...0xDFFF).contains(scalar): return false  // surrogate
+            case 3 where scalar < 0x800: return false // overlong
+            case 3 where (0xD800...0xDFFF).contains(scalar): return false // surrogate
             case 4 where scalar < 0x10000 || scalar > 0x10FFFF: return false
             default: break
             }

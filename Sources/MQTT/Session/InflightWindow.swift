@@ -8,9 +8,9 @@
 /// `capacity` (back-pressure) instead of letting them pass it.
 struct InflightWindow {
     enum Stage: UInt8 {
-        case awaitingPuback     // QoS 1, PUBLISH sent or waiting to be
-        case awaitingPubrec     // QoS 2, PUBLISH sent or waiting to be
-        case awaitingPubcomp    // QoS 2, PUBREL sent
+        case awaitingPuback // QoS 1, PUBLISH sent or waiting to be
+        case awaitingPubrec // QoS 2, PUBLISH sent or waiting to be
+        case awaitingPubcomp // QoS 2, PUBREL sent
         case done
     }
 
@@ -25,11 +25,11 @@ struct InflightWindow {
 
     let capacity: Int
     private var slots: [Slot]
-    private var first = 0           // index of the oldest slot
-    private(set) var count = 0      // slots in use, done or not, from `first`
-    private(set) var pending = 0    // slots not yet done
+    private var first = 0 // index of the oldest slot
+    private(set) var count = 0 // slots in use, done or not, from `first`
+    private(set) var pending = 0 // slots not yet done
     private var arena: UnsafeMutableRawBufferPointer
-    private var arenaHead = 0       // where the next message goes
+    private var arenaHead = 0 // where the next message goes
     private var ids = PacketIDSet()
     private var nextID: UInt16 = 1
 
@@ -53,12 +53,13 @@ struct InflightWindow {
         precondition(qos != .atMostOnce)
         guard count < capacity, let start = arenaPlace(length) else { return nil }
         var id = nextID
-        while ids.contains(id) || id == 0 { id = id &+ 1 }  // never reuse an id still in flight
+        while ids.contains(id) || id == 0 { id = id &+ 1 } // never reuse an id still in flight
         nextID = id &+ 1 == 0 ? 1 : id &+ 1
         ids.insert(id)
         let index = (first + count) % capacity
-        slots[index] = Slot(packetID: id, stage: qos == .atLeastOnce ? .awaitingPuback : .awaitingPubrec,
-                            sent: false, start: start, length: length)
+        slots[index] = Slot(
+            packetID: id, stage: qos == .atLeastOnce ? .awaitingPuback : .awaitingPubrec,
+            sent: false, start: start, length: length)
         count += 1
         pending += 1
         arenaHead = start + length
@@ -75,7 +76,7 @@ struct InflightWindow {
     mutating func received(pubrec id: UInt16) -> Bool {
         guard ids.contains(id), let index = index(of: id) else { return false }
         if slots[index].stage == .awaitingPubrec { slots[index].stage = .awaitingPubcomp; return true }
-        return slots[index].stage == .awaitingPubcomp  // a repeated PUBREC: answer with PUBREL again
+        return slots[index].stage == .awaitingPubcomp // a repeated PUBREC: answer with PUBREL again
     }
 
     /// Completes a message on PUBACK (QoS 1) or PUBCOMP (QoS 2). Returns false if `id` was not
@@ -101,8 +102,9 @@ struct InflightWindow {
             let index = (first + k) % capacity
             let slot = slots[index]
             if slot.stage != .done {
-                body(slot.stage, slot.packetID, slot.sent,
-                     UnsafeMutableRawBufferPointer(rebasing: arena[slot.start..<slot.start + slot.length]))
+                body(
+                    slot.stage, slot.packetID, slot.sent,
+                    UnsafeMutableRawBufferPointer(rebasing: arena[slot.start..<slot.start + slot.length]))
                 slots[index].sent = true
             }
             k += 1
@@ -164,12 +166,12 @@ struct InflightWindow {
             return 0
         }
         let tail = slots[first].start
-        if arenaHead > tail {                       // live bytes are [tail, arenaHead)
+        if arenaHead > tail { // live bytes are [tail, arenaHead)
             if arena.count - arenaHead >= length { return arenaHead }
             if tail >= length { return 0 }
             return nil
         }
-        return tail - arenaHead >= length ? arenaHead : nil  // wrapped: free space is [arenaHead, tail)
+        return tail - arenaHead >= length ? arenaHead : nil // wrapped: free space is [arenaHead, tail)
     }
 
     /// Only when one message is larger than the whole arena (and the window is empty).

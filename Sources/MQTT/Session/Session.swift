@@ -47,7 +47,7 @@ public final class MQTTSession {
         do throws(PacketError) {
             let size = try PacketEncoder.publishSize(topicLength: topicLength, payloadLength: payloadLength, qos: .atLeastOnce)
             return size > limit ? size : nil
-        } catch { return Int.max }  // over MQTT's own limit
+        } catch { return Int.max } // over MQTT's own limit
     }
 
     /// The size of the PUBLISH stored for a message in flight.
@@ -103,21 +103,27 @@ public final class MQTTSession {
     /// window and are written at once if connected, else when the connection is back. Returns the
     /// packet id (0 for QoS 0).
     @discardableResult
-    public func publish(topic: String, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
-                        now: Nanoseconds) throws(PublishRefusal) -> UInt16 {
+    public func publish(
+        topic: String, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
+        now: Nanoseconds
+    ) throws(PublishRefusal) -> UInt16 {
         var topic = topic
         // withUTF8 rethrows untyped; carry the typed error out through a Result (no boxing).
         let result = topic.withUTF8 { utf8 -> Result<UInt16, PublishRefusal> in
             do throws(PublishRefusal) {
-                return .success(try publish(topic: UnsafeRawBufferPointer(utf8), payload: payload, qos: qos,
-                                            retain: retain, now: now))
+                return .success(
+                    try publish(
+                        topic: UnsafeRawBufferPointer(utf8), payload: payload, qos: qos,
+                        retain: retain, now: now))
             } catch { return .failure(error) }
         }
         return try result.get()
     }
 
-    public func publish(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
-                        now: Nanoseconds) throws(PublishRefusal) -> UInt16 {
+    public func publish(
+        topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
+        now: Nanoseconds
+    ) throws(PublishRefusal) -> UInt16 {
         let size: Int
         do throws(PacketError) {
             if let problem = Topic.validateName(topic) { throw problem }
@@ -126,22 +132,24 @@ public final class MQTTSession {
         if let limit = configuration.maxOutgoingPacketSize, size > limit { throw .tooLarge(size: size, limit: limit) }
         if qos == .atMostOnce {
             guard state == .connected else { throw .notConnected }
-            try! PacketEncoder.publish(topic: topic, payload: payload, qos: qos, retain: retain, dup: false,
-                                       packetID: 0, into: outbound)  // validated above
+            try! PacketEncoder.publish(
+                topic: topic, payload: payload, qos: qos, retain: retain, dup: false,
+                packetID: 0, into: outbound) // validated above
             lastSentAt = now
             return 0
         }
         guard let (id, stored) = window.reserve(length: size, qos: qos) else { throw .windowFull }
         // Encode once into the outbound buffer, then keep a copy for re-sending.
         let mark = outbound.writerIndex
-        try! PacketEncoder.publish(topic: topic, payload: payload, qos: qos, retain: retain, dup: false,
-                                   packetID: id, into: outbound)
+        try! PacketEncoder.publish(
+            topic: topic, payload: payload, qos: qos, retain: retain, dup: false,
+            packetID: id, into: outbound)
         stored.copyMemory(from: UnsafeRawBufferPointer(rebasing: outbound.readableView[(mark - outbound.readerIndex)...]))
         if state == .connected {
             window.markSent(id)
             lastSentAt = now
         } else {
-            outbound.truncate(toWriterIndex: mark)  // sent after CONNACK, with the rest of the window
+            outbound.truncate(toWriterIndex: mark) // sent after CONNACK, with the rest of the window
         }
         return id
     }
@@ -150,8 +158,7 @@ public final class MQTTSession {
     public func subscribe(_ subscriptions: [TopicSubscription], now: Nanoseconds) throws(PublishRefusal) -> UInt16 {
         guard state == .connected else { throw .notConnected }
         let id = takeControlID()
-        do throws(PacketError) { try PacketEncoder.subscribe(packetID: id, subscriptions, into: outbound) }
-        catch { throw .invalid(error) }
+        do throws(PacketError) { try PacketEncoder.subscribe(packetID: id, subscriptions, into: outbound) } catch { throw .invalid(error) }
         pendingSubscribes[id] = subscriptions.count
         lastSentAt = now
         return id
@@ -160,8 +167,7 @@ public final class MQTTSession {
     public func unsubscribe(_ filters: [String], now: Nanoseconds) throws(PublishRefusal) -> UInt16 {
         guard state == .connected else { throw .notConnected }
         let id = takeControlID()
-        do throws(PacketError) { try PacketEncoder.unsubscribe(packetID: id, filters, into: outbound) }
-        catch { throw .invalid(error) }
+        do throws(PacketError) { try PacketEncoder.unsubscribe(packetID: id, filters, into: outbound) } catch { throw .invalid(error) }
         pendingUnsubscribes.insert(id)
         lastSentAt = now
         return id
@@ -176,8 +182,10 @@ public final class MQTTSession {
     /// broker send the same message again after every reconnect, forever. Its topic and packet id are
     /// read, it is acknowledged as its QoS requires and reported as `.messageTooLarge`, and its
     /// remaining bytes are skipped as they arrive, so it never has to fit in memory.
-    public func receive(_ bytes: UnsafeRawBufferPointer, now: Nanoseconds,
-                        handler: (SessionEvent) -> Void) throws(SessionFailure) -> Int {
+    public func receive(
+        _ bytes: UnsafeRawBufferPointer, now: Nanoseconds,
+        handler: (SessionEvent) -> Void
+    ) throws(SessionFailure) -> Int {
         var consumed = min(skipping, bytes.count)
         skipping -= consumed
         if consumed > 0 { lastReceivedAt = now }
@@ -206,8 +214,10 @@ public final class MQTTSession {
 
     /// An oversized PUBLISH: reported and acknowledged once its topic and packet id are in; returns
     /// the bytes consumed (the rest is skipped by later calls), or nil while the head is incomplete.
-    private func skipOversized(_ header: FixedHeader, _ bytes: UnsafeRawBufferPointer, now: Nanoseconds,
-                               handler: (SessionEvent) -> Void) throws(PacketError) -> Int? {
+    private func skipOversized(
+        _ header: FixedHeader, _ bytes: UnsafeRawBufferPointer, now: Nanoseconds,
+        handler: (SessionEvent) -> Void
+    ) throws(PacketError) -> Int? {
         guard let head = try PacketDecoder.publishHead(header, bytes) else { return nil }
         lastReceivedAt = now
         switch head.qos {
@@ -230,7 +240,7 @@ public final class MQTTSession {
     private func handle(_ packet: Packet, now: Nanoseconds, handler: (SessionEvent) -> Void) throws(SessionFailure) {
         if state == .awaitingConnack {
             guard case .connack(let sessionPresent, let code) = packet else {
-                throw .unexpectedPacket(packet.type, whileState: "waiting for CONNACK")  // MQTT-3.2.0-1
+                throw .unexpectedPacket(packet.type, whileState: "waiting for CONNACK") // MQTT-3.2.0-1
             }
             guard code == .accepted else { throw .refused(code) }
             state = .connected
@@ -261,13 +271,16 @@ public final class MQTTSession {
             PacketEncoder.acknowledgement(.pubcomp, packetID: id, into: outbound)
             lastSentAt = now
         case .puback(let id):
-            if window.complete(id, expecting: .awaitingPuback) { handler(.delivered(packetID: id)) }
-            else if window.complete(id, expecting: .awaitingPubrec) {
+            if window.complete(id, expecting: .awaitingPuback) {
+                handler(.delivered(packetID: id))
+            } else if window.complete(id, expecting: .awaitingPubrec) {
                 // RabbitMQ's MQTT plugin downgrades QoS 2 to 1 and answers PUBACK: the message
                 // was delivered, at least once.
                 handler(.delivered(packetID: id))
                 handler(.warning(.qos2Downgraded(id)))
-            } else { handler(.warning(.unknownPacketID(.puback, id))) }
+            } else {
+                handler(.warning(.unknownPacketID(.puback, id)))
+            }
         case .pubrec(let id):
             if window.received(pubrec: id) {
                 PacketEncoder.acknowledgement(.pubrel, packetID: id, into: outbound)
@@ -276,8 +289,11 @@ public final class MQTTSession {
                 handler(.warning(.unknownPacketID(.pubrec, id)))
             }
         case .pubcomp(let id):
-            if window.complete(id, expecting: .awaitingPubcomp) { handler(.delivered(packetID: id)) }
-            else { handler(.warning(.unknownPacketID(.pubcomp, id))) }
+            if window.complete(id, expecting: .awaitingPubcomp) {
+                handler(.delivered(packetID: id))
+            } else {
+                handler(.warning(.unknownPacketID(.pubcomp, id)))
+            }
         case .suback(let id, let results):
             // Only an answer to a SUBSCRIBE still pending counts; a second SUBACK for it is not one.
             guard let expected = pendingSubscribes.removeValue(forKey: id) else {
@@ -307,7 +323,7 @@ public final class MQTTSession {
         window.forEachPending { stage, id, wasSent, stored in
             switch stage {
             case .awaitingPuback, .awaitingPubrec:
-                if wasSent { stored[0] |= 0x08 }  // DUP, MQTT-3.3.1-1
+                if wasSent { stored[0] |= 0x08 } // DUP, MQTT-3.3.1-1
                 outbound.writeBytes(UnsafeRawBufferPointer(stored))
             case .awaitingPubcomp:
                 PacketEncoder.acknowledgement(.pubrel, packetID: id, into: outbound)

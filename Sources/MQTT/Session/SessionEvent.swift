@@ -50,7 +50,8 @@ public enum SessionFailure: Error, Equatable, CustomStringConvertible {
         switch self {
         case .refused(let code): "\(code)"
         // A packet over our limit is valid MQTT: say what it is, not "malformed".
-        case .protocolViolation(.packetTooLarge(let size, let limit)): "the broker sent a packet of \(size) bytes, over this client's limit of \(limit)"
+        case .protocolViolation(.packetTooLarge(let size, let limit)):
+            "the broker sent a packet of \(size) bytes, over this client's limit of \(limit)"
         case .protocolViolation(let error): "malformed packet from broker: \(error)"
         case .unexpectedPacket(let type, let state): "broker sent \(type) while \(state)"
         case .connackTimeout: "no CONNACK from broker in time"

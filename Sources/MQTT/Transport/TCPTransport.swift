@@ -1,9 +1,10 @@
+import Syscalls
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Syscalls
 
 /// A non-blocking TCP connection with TCP_NODELAY. Tries each address the host resolves to
 /// (IPv6 and IPv4) in turn until one accepts.

@@ -1,8 +1,9 @@
+import COpenSSL
+import CTLSMemory
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import COpenSSL
-import CTLSMemory
 
 public struct TLSConfiguration: Sendable, Equatable {
     public enum Version: Sendable, Equatable { case tls12, tls13 }
@@ -51,7 +52,9 @@ public final class TLSContext: @unchecked Sendable {
         _ = edge_SSL_CTX_set_mode(context, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
         if configuration.caFile != nil || configuration.caDirectory != nil {
             guard SSL_CTX_load_verify_locations(context, configuration.caFile, configuration.caDirectory) == 1 else {
-                throw .configuration("cannot load CA certificates from \(configuration.caFile ?? configuration.caDirectory ?? ""): \(TLSContext.errorQueue())")
+                throw .configuration(
+                    "cannot load CA certificates from \(configuration.caFile ?? configuration.caDirectory ?? ""): \(TLSContext.errorQueue())"
+                )
             }
         } else {
             guard SSL_CTX_set_default_verify_paths(context) == 1 else {
@@ -66,7 +69,8 @@ public final class TLSContext: @unchecked Sendable {
             }
             // The key's contents are never logged; only its path.
             guard SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1,
-                  SSL_CTX_check_private_key(context) == 1 else {
+                SSL_CTX_check_private_key(context) == 1
+            else {
                 throw .configuration("cannot load client key \(key) or it does not match the certificate: \(TLSContext.errorQueue())")
             }
         }
@@ -129,12 +133,14 @@ public final class TLSTransport: Transport {
         default:
             let verify = SSL_get_verify_result(ssl)
             if verify != X509_V_OK {
-                throw .certificate(message: String(cString: X509_verify_cert_error_string(verify))
-                                   + " (broker \(tcp.host):\(tcp.port))")
+                throw .certificate(
+                    message: String(cString: X509_verify_cert_error_string(verify))
+                        + " (broker \(tcp.host):\(tcp.port))")
             }
             let queue = TLSContext.errorQueue()
-            throw .tls(operation: "handshake with \(tcp.host):\(tcp.port)",
-                       message: queue == "unknown error" ? "connection closed during handshake" : queue)
+            throw .tls(
+                operation: "handshake with \(tcp.host):\(tcp.port)",
+                message: queue == "unknown error" ? "connection closed during handshake" : queue)
         }
     }
 
@@ -146,7 +152,7 @@ public final class TLSTransport: Transport {
         SSL_set_fd(ssl, tcp.fileDescriptor)
         let name = context.configuration.serverName ?? tcp.host
         let isAddress = TLSTransport.isIPAddress(name)
-        if !isAddress { _ = edge_SSL_set_tlsext_host_name(ssl, name) }  // SNI carries names only (RFC 6066 3)
+        if !isAddress { _ = edge_SSL_set_tlsext_host_name(ssl, name) } // SNI carries names only (RFC 6066 3)
         if context.configuration.verifyPeer && context.configuration.verifyHostname {
             let ok = isAddress ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) : SSL_set1_host(ssl, name)
             guard ok == 1 else { throw .configuration("cannot set the name to verify: \(name)") }
@@ -156,7 +162,7 @@ public final class TLSTransport: Transport {
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> IOStatus {
         ERR_clear_error()
-        edge_tls_memory_pooling(1)  // the record layer's per-record blocks come from the pool
+        edge_tls_memory_pooling(1) // the record layer's per-record blocks come from the pool
         let n = SSL_read(ssl, buffer.baseAddress, Int32(clamping: buffer.count))
         edge_tls_memory_pooling(0)
         if n > 0 { return .transferred(Int(n)) }
@@ -179,7 +185,7 @@ public final class TLSTransport: Transport {
         case SSL_ERROR_WANT_WRITE: return .wouldBlock(wantWrite: true)
         case SSL_ERROR_ZERO_RETURN: return .closed
         case SSL_ERROR_SYSCALL where ERR_peek_error() == 0:
-            return .closed  // EOF or reset without close_notify
+            return .closed // EOF or reset without close_notify
         default:
             throw .tls(operation: "\(operation) with \(tcp.host):\(tcp.port)", message: TLSContext.errorQueue())
         }
@@ -189,7 +195,7 @@ public final class TLSTransport: Transport {
 
     public func close() {
         if let ssl {
-            SSL_free(ssl)  // no close_notify wait: the MQTT DISCONNECT already said goodbye
+            SSL_free(ssl) // no close_notify wait: the MQTT DISCONNECT already said goodbye
             self.ssl = nil
         }
         tcp.close()

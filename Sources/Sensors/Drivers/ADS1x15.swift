@@ -67,7 +67,9 @@ public final class ADS1x15: SensorDriver {
 
     public func collect(into m: inout Measurement) throws -> UInt64? {
         let config = try onBus { () throws(I2CError) in try bus.readWordBigEndian(address: address, register: 0x01) }
-        guard config & 0x8000 != 0 else { throw SensorError.conversionStuck("ADS1x15 still converting (OS bit 0) after \(conversionNanoseconds / 1000) us") }
+        guard config & 0x8000 != 0 else {
+            throw SensorError.conversionStuck("ADS1x15 still converting (OS bit 0) after \(conversionNanoseconds / 1000) us")
+        }
         let raw = try onBus { () throws(I2CError) in try bus.readWordBigEndian(address: address, register: 0x00) }
         m.add(channels[current].key, volts(raw), decimals: model == .ads1115 ? 5 : 4)
         current += 1

@@ -18,15 +18,15 @@ public final class BME280: SensorDriver {
     }
 
     enum Register {
-        static let calibration: UInt8 = 0x88   // 0x88...0xA1: T1..P9, then H1 at 0xA1
+        static let calibration: UInt8 = 0x88 // 0x88...0xA1: T1..P9, then H1 at 0xA1
         static let chipID: UInt8 = 0xD0
         static let reset: UInt8 = 0xE0
-        static let humidityCalibration: UInt8 = 0xE1   // 0xE1...0xE7: H2..H6
+        static let humidityCalibration: UInt8 = 0xE1 // 0xE1...0xE7: H2..H6
         static let controlHumidity: UInt8 = 0xF2
         static let status: UInt8 = 0xF3
         static let controlMeasurement: UInt8 = 0xF4
         static let config: UInt8 = 0xF5
-        static let data: UInt8 = 0xF7        // press[3] temp[3] hum[2]
+        static let data: UInt8 = 0xF7 // press[3] temp[3] hum[2]
     }
 
     /// Chip ids (register 0xD0): 0x60 BME280; 0x58 BMP280 (0x56, 0x57 on engineering samples).
@@ -48,14 +48,18 @@ public final class BME280: SensorDriver {
         let id = try onBus { () throws(I2CError) in try bus.readByteData(address: address, register: Register.chipID) }
         switch variant {
         case .bme280 where id != BME280.bme280ID:
-            throw SensorError.wrongChip(expected: "BME280 (chip id 0x60)", found: BME280.bmp280IDs.contains(id) ? "a BMP280 (chip id \(hex(id))): use driver bmp280" : "chip id \(hex(id))")
+            throw SensorError.wrongChip(
+                expected: "BME280 (chip id 0x60)",
+                found: BME280.bmp280IDs.contains(id) ? "a BMP280 (chip id \(hex(id))): use driver bmp280" : "chip id \(hex(id))")
         case .bmp280 where !BME280.bmp280IDs.contains(id):
-            throw SensorError.wrongChip(expected: "BMP280 (chip id 0x58)", found: id == BME280.bme280ID ? "a BME280 (chip id 0x60): use driver bme280" : "chip id \(hex(id))")
+            throw SensorError.wrongChip(
+                expected: "BMP280 (chip id 0x58)",
+                found: id == BME280.bme280ID ? "a BME280 (chip id 0x60): use driver bme280" : "chip id \(hex(id))")
         default: break
         }
         try readCalibration()
         try onBus { () throws(I2CError) in
-            try bus.writeByteData(address: address, register: Register.config, 0x00)   // filter off, standby n/a in forced mode
+            try bus.writeByteData(address: address, register: Register.config, 0x00) // filter off, standby n/a in forced mode
             // ctrl_hum takes effect only after a write to ctrl_meas (datasheet 5.4.3).
             if variant == .bme280 { try bus.writeByteData(address: address, register: Register.controlHumidity, 0x01) }
         }
@@ -88,7 +92,9 @@ public final class BME280: SensorDriver {
 
     private func readBlock(_ register: UInt8, count: Int) throws -> [UInt8] {
         try buffer.withUnsafeMutableBytes { raw in
-            try onBus { () throws(I2CError) in try bus.readBlockData(address: address, register: register, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count])) }
+            try onBus { () throws(I2CError) in
+                try bus.readBlockData(address: address, register: register, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]))
+            }
         }
         return buffer
     }
@@ -102,13 +108,17 @@ public final class BME280: SensorDriver {
 
     public func collect(into m: inout Measurement) throws -> UInt64? {
         let status = try onBus { () throws(I2CError) in try bus.readByteData(address: address, register: Register.status) }
-        if status & 0x08 != 0 { throw SensorError.conversionStuck("status register still says measuring after the datasheet's maximum time") }
+        if status & 0x08 != 0 {
+            throw SensorError.conversionStuck("status register still says measuring after the datasheet's maximum time")
+        }
         let count = variant == .bme280 ? 8 : 6
         let d = try readBlock(Register.data, count: count)
         let adcP = Int32(d[0]) << 12 | Int32(d[1]) << 4 | Int32(d[2] >> 4)
         let adcT = Int32(d[3]) << 12 | Int32(d[4]) << 4 | Int32(d[5] >> 4)
         // 0x80000 is what the data registers hold when a measurement was skipped (datasheet 5.4.7).
-        guard adcT != 0x80000 else { throw SensorError.invalidReading("temperature not measured (0x80000): the chip was reset or is not converting") }
+        guard adcT != 0x80000 else {
+            throw SensorError.invalidReading("temperature not measured (0x80000): the chip was reset or is not converting")
+        }
         let (centiCelsius, tFine) = BME280.compensateTemperature(adcT, calibration)
         m.add("temperature_c", Double(centiCelsius) / 100, decimals: 2)
         if variant == .bme280 {

@@ -34,10 +34,14 @@ final class BackgroundFileReader: @unchecked Sendable {
             var thread = pthread_t()
             // The thread keeps the reader alive for the life of the process; it sleeps between reads.
             let context = Unmanaged.passRetained(self).toOpaque()
-            guard pthread_create(&thread, nil, { context in
-                Unmanaged<BackgroundFileReader>.fromOpaque(context!).takeUnretainedValue().serve()
-                return nil
-            }, context) == 0 else {
+            guard
+                pthread_create(
+                    &thread, nil,
+                    { context in
+                        Unmanaged<BackgroundFileReader>.fromOpaque(context!).takeUnretainedValue().serve()
+                        return nil
+                    }, context) == 0
+            else {
                 Unmanaged<BackgroundFileReader>.fromOpaque(context).release()
                 return false
             }

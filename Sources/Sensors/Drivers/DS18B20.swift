@@ -28,8 +28,12 @@ public final class DS18B20: SensorDriver {
 
     public init(options: DriverOptions, sysfsRoot: String = "/sys/bus/w1/devices") throws {
         var options = options
-        guard let id = options.string("id") else { throw SensorError.option("ds18b20: option 'id' (the 28-... directory under \(sysfsRoot)) is required") }
-        guard id.hasPrefix("28-"), !id.contains("/") else { throw SensorError.option("ds18b20: id '\(id)' is not a DS18B20 id (28-xxxxxxxxxxxx)") }
+        guard let id = options.string("id") else {
+            throw SensorError.option("ds18b20: option 'id' (the 28-... directory under \(sysfsRoot)) is required")
+        }
+        guard id.hasPrefix("28-"), !id.contains("/") else {
+            throw SensorError.option("ds18b20: id '\(id)' is not a DS18B20 id (28-xxxxxxxxxxxx)")
+        }
         try options.finish()
         devicePath = "\(sysfsRoot)/\(id)/w1_slave"
         bulkTriggerPath = "\(sysfsRoot)/\(id)/../therm_bulk_read"
@@ -47,7 +51,7 @@ public final class DS18B20: SensorDriver {
             let fd = open(bulkTriggerPath, O_WRONLY | O_CLOEXEC)
             if fd >= 0, "trigger\n".withCString({ write(fd, $0, 8) }) == 8 {
                 close(fd)
-                return DS18B20.conversionNanoseconds  // collect reads once the conversion is done
+                return DS18B20.conversionNanoseconds // collect reads once the conversion is done
             }
             if fd >= 0 { close(fd) }
             bulkTrigger = false
@@ -89,12 +93,16 @@ public final class DS18B20: SensorDriver {
         let lines = text.split(separator: UInt8(ascii: "\n"))
         guard lines.count >= 2 else { throw .invalidReading("w1_slave: expected two lines") }
         guard lines[0].count >= 3, Array(lines[0].suffix(3)) == Array("YES".utf8) else {
-            throw .checksum(what: "DS18B20 scratchpad (the kernel reports crc NO)", received: hexByte(lines[0], at: 24), computed: hexByte(lines[0], at: 33))
+            throw .checksum(
+                what: "DS18B20 scratchpad (the kernel reports crc NO)", received: hexByte(lines[0], at: 24),
+                computed: hexByte(lines[0], at: 33))
         }
         guard let t = lines[1].firstRange(of: "t=".utf8), let milli = Int(String(decoding: lines[1][t.upperBound...], as: UTF8.self)) else {
             throw .invalidReading("w1_slave: no t= value")
         }
-        guard milli != 85_000 else { throw .invalidReading("85.000 °C is the DS18B20's power-on value: the conversion did not run (check power)") }
+        guard milli != 85_000 else {
+            throw .invalidReading("85.000 °C is the DS18B20's power-on value: the conversion did not run (check power)")
+        }
         guard (-55_000...125_000).contains(milli) else { throw .invalidReading("\(milli) m°C is outside the DS18B20's -55...125 °C range") }
         return Double(milli) / 1000
     }

@@ -38,27 +38,33 @@ public final class INA219: SensorDriver {
 
     public func configure() throws {
         let config = try onBus { () throws(I2CError) in
-            try bus.writeWordBigEndian(address: address, register: 0x00, 0x8000)   // reset
+            try bus.writeWordBigEndian(address: address, register: 0x00, 0x8000) // reset
             return try bus.readWordBigEndian(address: address, register: 0x00)
         }
         // Power-on default 0x399F (Table 4): anything else is not an INA219.
-        guard config == 0x399F else { throw SensorError.wrongChip(expected: "INA219 (configuration 0x399f after reset)", found: "configuration \(config)") }
+        guard config == 0x399F else {
+            throw SensorError.wrongChip(expected: "INA219 (configuration 0x399f after reset)", found: "configuration \(config)")
+        }
         try onBus { () throws(I2CError) in try bus.writeWordBigEndian(address: address, register: 0x05, calibration) }
     }
 
     public func start() throws -> UInt64 {
         try onBus { () throws(I2CError) in try bus.writeWordBigEndian(address: address, register: 0x00, INA219.triggeredConfig) }
-        return 1_200_000    // two 532 us conversions plus margin
+        return 1_200_000 // two 532 us conversions plus margin
     }
 
     public func collect(into m: inout Measurement) throws -> UInt64? {
         let (busRaw, shuntRaw, powerRaw, currentRaw) = try onBus { () throws(I2CError) in
-            (try bus.readWordBigEndian(address: address, register: 0x02), try bus.readWordBigEndian(address: address, register: 0x01),
-             try bus.readWordBigEndian(address: address, register: 0x03), try bus.readWordBigEndian(address: address, register: 0x04))
+            (
+                try bus.readWordBigEndian(address: address, register: 0x02), try bus.readWordBigEndian(address: address, register: 0x01),
+                try bus.readWordBigEndian(address: address, register: 0x03), try bus.readWordBigEndian(address: address, register: 0x04)
+            )
         }
         // Bus voltage register: bits 15:3 in 4 mV, CNVR (bit 1) conversion ready, OVF (bit 0) overflow.
         guard busRaw & 0x02 != 0 else { throw SensorError.conversionStuck("INA219 conversion-ready bit not set") }
-        guard busRaw & 0x01 == 0 else { throw SensorError.invalidReading("INA219 math overflow: current or power beyond range (check max_current_a)") }
+        guard busRaw & 0x01 == 0 else {
+            throw SensorError.invalidReading("INA219 math overflow: current or power beyond range (check max_current_a)")
+        }
         m.add("bus_voltage_v", Double(busRaw >> 3) * 0.004, decimals: 3)
         m.add("shunt_voltage_mv", Double(Int16(bitPattern: shuntRaw)) * 0.01, decimals: 2)
         m.add("current_a", Double(Int16(bitPattern: currentRaw)) * currentLSB, decimals: 4)
@@ -66,4 +72,3 @@ public final class INA219: SensorDriver {
         return nil
     }
 }
-

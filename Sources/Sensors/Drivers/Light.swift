@@ -13,7 +13,7 @@ public final class BH1750: SensorDriver {
     }
 
     public func configure() throws {
-        try bus.command(address, 0x01)                    // power on
+        try bus.command(address, 0x01) // power on
     }
 
     public func start() throws -> UInt64 {
@@ -46,9 +46,14 @@ public final class VEML7700: SensorDriver {
     public init(bus: any I2CBus, address: UInt8, options: DriverOptions) throws {
         self.bus = bus; self.address = address
         var options = options
-        (gain, gainBits) = try options.choice("gain", default: (1.0, 0b00), [("1", (1.0, 0b00)), ("2", (2.0, 0b01)), ("1/8", (0.125, 0b10)), ("1/4", (0.25, 0b11))])
-        (integrationMilliseconds, integrationBits) = try options.choice("integration_ms", default: (100, 0b0000),
-            [("25", (25, 0b1100)), ("50", (50, 0b1000)), ("100", (100, 0b0000)), ("200", (200, 0b0001)), ("400", (400, 0b0010)), ("800", (800, 0b0011))])
+        (gain, gainBits) = try options.choice(
+            "gain", default: (1.0, 0b00), [("1", (1.0, 0b00)), ("2", (2.0, 0b01)), ("1/8", (0.125, 0b10)), ("1/4", (0.25, 0b11))])
+        (integrationMilliseconds, integrationBits) = try options.choice(
+            "integration_ms", default: (100, 0b0000),
+            [
+                ("25", (25, 0b1100)), ("50", (50, 0b1000)), ("100", (100, 0b0000)), ("200", (200, 0b0001)), ("400", (400, 0b0010)),
+                ("800", (800, 0b0011)),
+            ])
         try options.finish()
     }
 

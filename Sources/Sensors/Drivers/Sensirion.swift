@@ -46,22 +46,21 @@ public final class SHT3x: SensorDriver {
     }
 
     public func configure() throws {
-        try bus.command(address, 0x30, 0xA2)              // soft reset (4.9); 1.5 ms until ready
+        try bus.command(address, 0x30, 0xA2) // soft reset (4.9); 1.5 ms until ready
         usleep(2_000)
-        try bus.command(address, 0xF3, 0x2D)              // read status register (4.11)
+        try bus.command(address, 0xF3, 0x2D) // read status register (4.11)
         try bus.read(address, into: &buffer, count: 3)
         _ = try sensirionWords(buffer, words: 1, what: "status register (is this an SHT3x?)")
     }
 
     public func start() throws -> UInt64 {
         try bus.command(address, 0x24, 0x00)
-        return 15_500_000                                  // Table 4: high repeatability, max 15.5 ms
+        return 15_500_000 // Table 4: high repeatability, max 15.5 ms
     }
 
     public func collect(into m: inout Measurement) throws -> UInt64? {
         // While converting, the chip does not acknowledge a read header (section 4.4).
-        do { try bus.read(address, into: &buffer, count: 6) }
-        catch SensorError.bus(let e) where e.isNoAcknowledge {
+        do { try bus.read(address, into: &buffer, count: 6) } catch SensorError.bus(let e) where e.isNoAcknowledge {
             throw SensorError.conversionStuck("SHT3x still converting after 15.5 ms (\(e))")
         }
         let (t, rh) = try sensirionWords(buffer, words: 2, what: "measurement")
@@ -86,9 +85,9 @@ public final class SHT4x: SensorDriver {
     }
 
     public func configure() throws {
-        try bus.command(address, 0x94)                    // soft reset; 1 ms
+        try bus.command(address, 0x94) // soft reset; 1 ms
         usleep(1_000)
-        try bus.command(address, 0x89)                    // serial number
+        try bus.command(address, 0x89) // serial number
         usleep(1_000)
         try bus.read(address, into: &buffer, count: 6)
         let (high, low) = try sensirionWords(buffer, words: 2, what: "serial number (is this an SHT4x?)")
@@ -101,8 +100,7 @@ public final class SHT4x: SensorDriver {
     }
 
     public func collect(into m: inout Measurement) throws -> UInt64? {
-        do { try bus.read(address, into: &buffer, count: 6) }
-        catch SensorError.bus(let e) where e.isNoAcknowledge {
+        do { try bus.read(address, into: &buffer, count: 6) } catch SensorError.bus(let e) where e.isNoAcknowledge {
             throw SensorError.conversionStuck("SHT4x still converting after 8.3 ms (\(e))")
         }
         let (t, rh) = try sensirionWords(buffer, words: 2, what: "measurement")
@@ -141,7 +139,7 @@ public final class AHT20: SensorDriver {
     public func start() throws -> UInt64 {
         if step == .poweringOn {
             let now = monotonicNanoseconds()
-            return readyAt > now ? readyAt - now : 0   // collect reads the status then
+            return readyAt > now ? readyAt - now : 0 // collect reads the status then
         }
         try bus.command(address, 0xAC, 0x33, 0x00)
         step = .measuring
@@ -151,9 +149,9 @@ public final class AHT20: SensorDriver {
     public func collect(into m: inout Measurement) throws -> UInt64? {
         switch step {
         case .poweringOn:
-            try bus.command(address, 0x71)                // get status
+            try bus.command(address, 0x71) // get status
             try bus.read(address, into: &buffer, count: 1)
-            if buffer[0] & 0x08 == 0 {                    // calibration not enabled: initialise
+            if buffer[0] & 0x08 == 0 { // calibration not enabled: initialise
                 try bus.command(address, 0xBE, 0x08, 0x00)
                 step = .initialising
                 return 10_000_000

@@ -16,7 +16,7 @@ public final class TMP102: SensorDriver {
         _ = try onBus { () throws(I2CError) in try bus.readWordBigEndian(address: address, register: 0x01) }
     }
 
-    public func start() throws -> UInt64 { 0 }   // converts continuously, 4 times a second
+    public func start() throws -> UInt64 { 0 } // converts continuously, 4 times a second
 
     public func collect(into m: inout Measurement) throws -> UInt64? {
         let raw = try onBus { () throws(I2CError) in try bus.readWordBigEndian(address: address, register: 0x00) }
@@ -78,8 +78,11 @@ public final class MCP9808: SensorDriver {
             (try bus.readWordBigEndian(address: address, register: 0x06), try bus.readWordBigEndian(address: address, register: 0x07))
         }
         guard manufacturer == 0x0054, device >> 8 == 0x04 else {
-            throw SensorError.wrongChip(expected: "MCP9808 (manufacturer 0x0054, device 0x04)",
-                                        found: "manufacturer \(hex(UInt8(manufacturer >> 8)))\(hex(UInt8(manufacturer & 0xFF)).dropFirst(2)), device \(hex(UInt8(device >> 8)))")
+            throw SensorError.wrongChip(
+                expected: "MCP9808 (manufacturer 0x0054, device 0x04)",
+                found:
+                    "manufacturer \(hex(UInt8(manufacturer >> 8)))\(hex(UInt8(manufacturer & 0xFF)).dropFirst(2)), device \(hex(UInt8(device >> 8)))"
+            )
         }
         // Resolution register 0x08: 0x03 = 0.0625 °C (power-on default, 250 ms per conversion).
         try onBus { () throws(I2CError) in try bus.writeByteData(address: address, register: 0x08, 0x03) }

@@ -22,13 +22,15 @@ public final class PCF8574: GPIOChip {
     }
 
     func writeLatch() throws(GPIOError) {
-        do { try bus.writeByte(address: address, latch) }
-        catch { throw GPIOError(chip: name, line: nil, operation: "write (\(error))", errno: error.errno) }
+        do { try bus.writeByte(address: address, latch) } catch {
+            throw GPIOError(chip: name, line: nil, operation: "write (\(error))", errno: error.errno)
+        }
     }
 
     func readPins() throws(GPIOError) -> UInt8 {
-        do { return try bus.readByte(address: address) }
-        catch { throw GPIOError(chip: name, line: nil, operation: "read (\(error))", errno: error.errno) }
+        do { return try bus.readByte(address: address) } catch {
+            throw GPIOError(chip: name, line: nil, operation: "read (\(error))", errno: error.errno)
+        }
     }
 
     func claim(_ offset: Int) throws(GPIOError) {
@@ -38,7 +40,9 @@ public final class PCF8574: GPIOChip {
     }
 
     public func requestInput(offset: Int, _ options: GPIOInputOptions) throws(GPIOError) -> any GPIOInput {
-        guard options.bias != .pullDown else { throw GPIOError(chip: name, line: offset, operation: "the PCF8574 has no pull-down", errno: EINVAL) }
+        guard options.bias != .pullDown else {
+            throw GPIOError(chip: name, line: offset, operation: "the PCF8574 has no pull-down", errno: EINVAL)
+        }
         try claim(offset)
         latch |= 1 << offset
         try writeLatch()
@@ -74,7 +78,10 @@ public final class MCP23017: GPIOChip {
         self.name = name; self.bus = bus; self.address = address
         // IOCON (0x0A) must read as BANK = 0; on power-on it is 0x00.
         let iocon = try access("read IOCON") { () throws(I2CError) in try bus.readByteData(address: address, register: 0x0A) }
-        guard iocon & 0x80 == 0 else { throw GPIOError(chip: name, line: nil, operation: "IOCON.BANK is 1; edge-agent expects the power-on register layout", errno: EINVAL) }
+        guard iocon & 0x80 == 0 else {
+            throw GPIOError(
+                chip: name, line: nil, operation: "IOCON.BANK is 1; edge-agent expects the power-on register layout", errno: EINVAL)
+        }
         try writeRegisters()
     }
 
@@ -84,26 +91,32 @@ public final class MCP23017: GPIOChip {
 
     func writeRegisters() throws(GPIOError) {
         try access("write registers") { () throws(I2CError) in
-            try bus.writeWordData(address: address, register: 0x14, latch)       // OLATA, OLATB (sequential)
-            try bus.writeWordData(address: address, register: 0x0C, pullUps)     // GPPUA, GPPUB
-            try bus.writeWordData(address: address, register: 0x00, direction)   // IODIRA, IODIRB
+            try bus.writeWordData(address: address, register: 0x14, latch) // OLATA, OLATB (sequential)
+            try bus.writeWordData(address: address, register: 0x0C, pullUps) // GPPUA, GPPUB
+            try bus.writeWordData(address: address, register: 0x00, direction) // IODIRA, IODIRB
         }
     }
 
     func claim(_ offset: Int) throws(GPIOError) {
-        guard (0..<16).contains(offset) else { throw GPIOError(chip: name, line: offset, operation: "no such line (A0...A7 are 0-7, B0...B7 are 8-15)", errno: 0) }
+        guard (0..<16).contains(offset) else {
+            throw GPIOError(chip: name, line: offset, operation: "no such line (A0...A7 are 0-7, B0...B7 are 8-15)", errno: 0)
+        }
         guard claimed & (1 << offset) == 0 else { throw GPIOError(chip: name, line: offset, operation: "already in use", errno: EBUSY) }
         claimed |= 1 << offset
     }
 
     public func requestInput(offset: Int, _ options: GPIOInputOptions) throws(GPIOError) -> any GPIOInput {
-        guard options.bias != .pullDown else { throw GPIOError(chip: name, line: offset, operation: "the MCP23017 has no pull-downs", errno: EINVAL) }
+        guard options.bias != .pullDown else {
+            throw GPIOError(chip: name, line: offset, operation: "the MCP23017 has no pull-downs", errno: EINVAL)
+        }
         try claim(offset)
         direction |= 1 << offset
         if options.bias == .pullUp { pullUps |= 1 << offset } else if options.bias == .disabled { pullUps &= ~(1 << offset) }
         try writeRegisters()
         return ExpanderInput(activeLow: options.activeLow) { () throws(GPIOError) in
-            let pins = try self.access("read GPIO") { () throws(I2CError) in try self.bus.readWordData(address: self.address, register: 0x12) }
+            let pins = try self.access("read GPIO") { () throws(I2CError) in
+                try self.bus.readWordData(address: self.address, register: 0x12)
+            }
             return pins & (1 << offset) != 0
         }
     }
@@ -116,7 +129,9 @@ public final class MCP23017: GPIOChip {
         try writeRegisters()
         return ExpanderOutput(activeLow: options.activeLow, value: options.initial) { (high) throws(GPIOError) in
             if high { self.latch |= 1 << offset } else { self.latch &= ~(1 << offset) }
-            try self.access("write OLAT") { () throws(I2CError) in try self.bus.writeWordData(address: self.address, register: 0x14, self.latch) }
+            try self.access("write OLAT") { () throws(I2CError) in
+                try self.bus.writeWordData(address: self.address, register: 0x14, self.latch)
+            }
         }
     }
 }

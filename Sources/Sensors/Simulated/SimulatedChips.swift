@@ -23,20 +23,20 @@ public final class SimulatedBME280: RegisterMapDevice {
             registers[0x89 + 2 * i] = UInt8(truncatingIfNeeded: w >> 8)
         }
         if variant == .bme280 {
-            registers[0xA1] = 75                                   // H1
-            registers[0xE1] = 0x6A; registers[0xE2] = 0x01         // H2 = 362
-            registers[0xE3] = 0                                    // H3
-            registers[0xE4] = 0x13; registers[0xE5] = 0x29         // H4 = 0x139 = 313, H5 low nibble 2
-            registers[0xE6] = 0x03                                 // H5 = 0x032 = 50
-            registers[0xE7] = 30                                   // H6
+            registers[0xA1] = 75 // H1
+            registers[0xE1] = 0x6A; registers[0xE2] = 0x01 // H2 = 362
+            registers[0xE3] = 0 // H3
+            registers[0xE4] = 0x13; registers[0xE5] = 0x29 // H4 = 0x139 = 313, H5 low nibble 2
+            registers[0xE6] = 0x03 // H5 = 0x032 = 50
+            registers[0xE7] = 30 // H6
         }
-        for r in 0xF7...0xFC { registers[r] = r == 0xF7 || r == 0xFA ? 0x80 : 0 }   // "skipped" until measured
+        for r in 0xF7...0xFC { registers[r] = r == 0xF7 || r == 0xFA ? 0x80 : 0 } // "skipped" until measured
         registers[0xFD] = 0x80
     }
 
     public override func didWrite(register: UInt8, value: UInt8) {
         switch register {
-        case 0xE0 where value == 0xB6:   // soft reset: data back to the skipped value
+        case 0xE0 where value == 0xB6: // soft reset: data back to the skipped value
             registers[0xF4] = 0
         case 0xF4 where value & 0x03 != 0:
             if stuck { registers[0xF3] = 0x08; return }
@@ -44,7 +44,7 @@ public final class SimulatedBME280: RegisterMapDevice {
             registers[0xF7] = UInt8(p >> 12 & 0xFF); registers[0xF8] = UInt8(p >> 4 & 0xFF); registers[0xF9] = UInt8((p & 0xF) << 4)
             registers[0xFA] = UInt8(t >> 12 & 0xFF); registers[0xFB] = UInt8(t >> 4 & 0xFF); registers[0xFC] = UInt8((t & 0xF) << 4)
             if variant == .bme280 { registers[0xFD] = UInt8(adcH >> 8 & 0xFF); registers[0xFE] = UInt8(adcH & 0xFF) }
-            registers[0xF4] = value & ~0x03                      // back to sleep mode
+            registers[0xF4] = value & ~0x03 // back to sleep mode
             registers[0xF3] = 0
         default: break
         }
@@ -84,8 +84,8 @@ public class SimulatedCommandDevice: SimulatedI2CDevice {
 }
 
 public final class SimulatedSHT3x: SimulatedCommandDevice {
-    public var rawT: UInt16 = 0x6666      // about 25 °C
-    public var rawRH: UInt16 = 0x8000     // about 50 %
+    public var rawT: UInt16 = 0x6666 // about 25 °C
+    public var rawRH: UInt16 = 0x8000 // about 50 %
     public override init() {}
     override func handle(command: [UInt8]) {
         nackReads = false
@@ -112,8 +112,8 @@ public final class SimulatedSHT4x: SimulatedCommandDevice {
 }
 
 public final class SimulatedAHT20: SimulatedCommandDevice {
-    public var rawRH: UInt32 = 0x80000    // 50 %
-    public var rawT: UInt32 = 0x66666     // 30 °C
+    public var rawRH: UInt32 = 0x80000 // 50 %
+    public var rawT: UInt32 = 0x66666 // 30 °C
     public var calibrated = true
     /// When power came on (monotonic ns): for 40 ms after it the chip answers nothing (datasheet 7.4).
     public var poweredOnAt: UInt64 = 0
@@ -127,8 +127,10 @@ public final class SimulatedAHT20: SimulatedCommandDevice {
         case 0x71: response = [calibrated ? 0x18 : 0x10]
         case 0xBE: calibrated = true
         case 0xAC:
-            var r: [UInt8] = [stuck ? 0x98 : 0x18, UInt8(rawRH >> 12 & 0xFF), UInt8(rawRH >> 4 & 0xFF),
-                              UInt8((rawRH & 0xF) << 4 | (rawT >> 16 & 0xF)), UInt8(rawT >> 8 & 0xFF), UInt8(rawT & 0xFF)]
+            var r: [UInt8] = [
+                stuck ? 0x98 : 0x18, UInt8(rawRH >> 12 & 0xFF), UInt8(rawRH >> 4 & 0xFF),
+                UInt8((rawRH & 0xF) << 4 | (rawT >> 16 & 0xF)), UInt8(rawT >> 8 & 0xFF), UInt8(rawT & 0xFF),
+            ]
             r.append(crc8Sensirion(r) ^ (corruptCRC ? 0x5A : 0))
             response = r
         default: break
@@ -137,7 +139,7 @@ public final class SimulatedAHT20: SimulatedCommandDevice {
 }
 
 public final class SimulatedBH1750: SimulatedCommandDevice {
-    public var count: UInt16 = 0x8390     // the datasheet's example: 28067 lx
+    public var count: UInt16 = 0x8390 // the datasheet's example: 28067 lx
     var poweredOn = false
     public override init() {}
     override func handle(command: [UInt8]) {
@@ -155,7 +157,7 @@ public final class SimulatedVEML7700: WordRegisterDevice {
     public init() {
         super.init(bigEndian: false)
         registers[7] = 0xC481
-        registers[0] = 0x0001    // shut down at power-on
+        registers[0] = 0x0001 // shut down at power-on
         registers[4] = counts
     }
 }
@@ -185,7 +187,7 @@ public final class SimulatedADS1115: WordRegisterDevice {
     public var stuck = false
     public init() {
         super.init()
-        registers[1] = 0x8583    // power-on config
+        registers[1] = 0x8583 // power-on config
     }
     public override func didWrite(register: UInt8, value: UInt16) {
         guard register == 1 else { registers[Int(register)] = value; return }
@@ -198,7 +200,7 @@ public final class SimulatedADS1115: WordRegisterDevice {
 }
 
 public final class SimulatedINA219: WordRegisterDevice {
-    public var shuntMillivolts: Double = 20       // 200 mA through 0.1 ohm
+    public var shuntMillivolts: Double = 20 // 200 mA through 0.1 ohm
     public var busVolts: Double = 12
     public var stuck = false
     public init() {
@@ -226,7 +228,7 @@ public final class SimulatedINA219: WordRegisterDevice {
         }
     }
     public override func willRead(register: UInt8) {
-        if register == 3 { registers[2] &= ~0x2 }   // reading power clears CNVR
+        if register == 3 { registers[2] &= ~0x2 } // reading power clears CNVR
     }
 }
 
@@ -252,7 +254,7 @@ public final class SimulatedMCP23017: RegisterMapDevice {
     public var driven: UInt16 = 0
     public override init() {
         super.init()
-        registers[0x00] = 0xFF; registers[0x01] = 0xFF   // all inputs at power-on
+        registers[0x00] = 0xFF; registers[0x01] = 0xFF // all inputs at power-on
     }
     var outputs: UInt16 { UInt16(registers[0x14]) | UInt16(registers[0x15]) << 8 }
     var directions: UInt16 { UInt16(registers[0x00]) | UInt16(registers[0x01]) << 8 }

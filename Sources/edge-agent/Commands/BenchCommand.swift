@@ -2,8 +2,9 @@ import ArgumentParser
 import MQTT
 
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure throughput.",
-                                                    subcommands: [BenchPublish.self, BenchSpool.self])
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure throughput.",
+        subcommands: [BenchPublish.self, BenchSpool.self])
 }
 
 /// `edge-agent bench publish`: N messages as fast as the in-flight window allows.
@@ -49,8 +50,7 @@ struct BenchPublish: ParsableCommand {
         // The steady-state loop: publish until the window is full, then one flush and one poll.
         let finished = session.run(timeout: nil) {
             while sent < count {
-                do throws(PublishRefusal) { try client.publish(topic: topic, payload: body, qos: qos) }
-                catch { break }
+                do throws(PublishRefusal) { try client.publish(topic: topic, payload: body, qos: qos) } catch { break }
                 sent += 1
                 if qos == .atMostOnce {
                     delivered += 1

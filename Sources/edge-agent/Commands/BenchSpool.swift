@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import MQTT
 import Spool
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,7 +10,8 @@ import Glibc
 /// `edge-agent bench spool`: appends per second and bytes written per record for 64-byte readings
 /// under each durability policy, and the time to reopen a full spool.
 struct BenchSpool: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "spool", abstract: "Measure the spool: appends/s, bytes written per record, reopen time.")
+    static let configuration = CommandConfiguration(
+        commandName: "spool", abstract: "Measure the spool: appends/s, bytes written per record, reopen time.")
 
     @Option(help: "Directory to create spools in (on the disk to measure; not tmpfs).")
     var dir: String
@@ -31,13 +33,16 @@ struct BenchSpool: ParsableCommand {
         let recordBytes = 14 + size
         print("\(size)-byte payloads, \(recordBytes) bytes per record on disk (14-byte header)")
         print("policy          appends/s   handed to kernel B/rec   written to disk B/rec   x payload   x (payload+seq+ts)")
-        for (name, durability, count) in [("interval 1 s", SpoolConfiguration.Durability.interval(1_000_000_000), appends),
-                                          ("never", .never, appends),
-                                          ("always", .always, max(appends / 100, 1000))]
-            where only == nil || name.hasPrefix(only!) {
+        for (name, durability, count) in [
+            ("interval 1 s", SpoolConfiguration.Durability.interval(1_000_000_000), appends),
+            ("never", .never, appends),
+            ("always", .always, max(appends / 100, 1000)),
+        ]
+        where only == nil || name.hasPrefix(only!) {
             let path = "\(dir)/bench-\(getpid())-\(name.split(separator: " ")[0])"
             defer { removeTree(path) }
-            let spool = try Spool(directory: path, configuration: SpoolConfiguration(capacityBytes: 1 << 30, segmentBytes: 4 << 20, durability: durability))
+            let spool = try Spool(
+                directory: path, configuration: SpoolConfiguration(capacityBytes: 1 << 30, segmentBytes: 4 << 20, durability: durability))
             let before = IOCounters.read()
             let start = MonotonicClock.now()
             try payload.withUnsafeBytes { raw in
@@ -50,7 +55,9 @@ struct BenchSpool: ParsableCommand {
             let after = IOCounters.read()
             let handed = Double(after.wchar - before.wchar) / Double(count)
             let written = Double(after.writeBytes - before.writeBytes) / Double(count)
-            print("\(pad(name, 14))  \(pad(String(Int(Double(count) / seconds)), 10, right: true))   \(pad(format(handed, 1), 22, right: true))   \(pad(format(written, 1), 21, right: true))   \(pad(format(written / Double(size), 2), 9, right: true))   \(pad(format(written / Double(size + 16), 2), 18, right: true))")
+            print(
+                "\(pad(name, 14))  \(pad(String(Int(Double(count) / seconds)), 10, right: true))   \(pad(format(handed, 1), 22, right: true))   \(pad(format(written, 1), 21, right: true))   \(pad(format(written / Double(size), 2), 9, right: true))   \(pad(format(written / Double(size + 16), 2), 18, right: true))"
+            )
         }
         if only != nil { return }
         // Reopen a full spool whose newest segment is full too: the worst case, since only the
@@ -62,7 +69,9 @@ struct BenchSpool: ParsableCommand {
             let spool = try Spool(directory: path, configuration: config)
             try payload.withUnsafeBytes { raw in
                 while spool.dropped == 0 { try spool.append(raw, timestamp: 1_700_000_000_000) }
-                while spool.newestSegmentBytes + 2 * recordBytes <= config.segmentBytes { try spool.append(raw, timestamp: 1_700_000_000_000) }
+                while spool.newestSegmentBytes + 2 * recordBytes <= config.segmentBytes {
+                    try spool.append(raw, timestamp: 1_700_000_000_000)
+                }
             }
         }
         var best = Double.infinity

@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
 import MQTT
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +14,9 @@ struct BrokerOptions: ParsableArguments {
     @Option(name: [.customShort("p"), .long], help: "Broker port (default 1883, or 8883 with --tls).")
     var port: UInt16?
 
-    @Option(name: .customLong("broker"), help: "Broker URL, mqtt://HOST:PORT or mqtts://HOST:PORT; repeat for failover. Overrides --host/--port.")
+    @Option(
+        name: .customLong("broker"),
+        help: "Broker URL, mqtt://HOST:PORT or mqtts://HOST:PORT; repeat for failover. Overrides --host/--port.")
     var brokers: [String] = []
 
     @Option(name: [.customShort("i"), .customLong("id")], help: "Client identifier (default: edge-agent-<pid>).")
@@ -25,7 +28,9 @@ struct BrokerOptions: ParsableArguments {
     @Option(name: [.customShort("u"), .customLong("username")], help: "User name.")
     var username: String?
 
-    @Option(name: .customLong("password-file"), help: "Read the password from this file (first line). The environment variable EDGE_AGENT_PASSWORD works too.")
+    @Option(
+        name: .customLong("password-file"),
+        help: "Read the password from this file (first line). The environment variable EDGE_AGENT_PASSWORD works too.")
     var passwordFile: String?
 
     @Flag(name: .customLong("tls"), help: "Use TLS (implied by mqtts:// URLs and by --cafile).")
@@ -67,7 +72,9 @@ struct BrokerOptions: ParsableArguments {
             return [BrokerAddress(host: host, port: port ?? (useTLS ? 8883 : 1883), useTLS: useTLS)]
         }
         return try brokers.map { url in
-            guard let address = BrokerAddress(url: url) else { throw ValidationError("bad broker URL '\(url)': expected mqtt://HOST:PORT or mqtts://HOST:PORT") }
+            guard let address = BrokerAddress(url: url) else {
+                throw ValidationError("bad broker URL '\(url)': expected mqtt://HOST:PORT or mqtts://HOST:PORT")
+            }
             return address
         }
     }
@@ -87,8 +94,9 @@ struct BrokerOptions: ParsableArguments {
             guard let qos = QoS(rawValue: willQoS) else { throw ValidationError("--will-qos must be 0, 1 or 2") }
             will = Will(topic: willTopic, payload: Array(willPayload.utf8), qos: qos, retain: willRetain)
         }
-        let connect = ConnectOptions(clientID: clientID ?? "edge-agent-\(getpid())", cleanSession: cleanSession,
-                                     keepAlive: keepAlive, will: will, username: username, password: try password())
+        let connect = ConnectOptions(
+            clientID: clientID ?? "edge-agent-\(getpid())", cleanSession: cleanSession,
+            keepAlive: keepAlive, will: will, username: username, password: try password())
         var session = SessionConfiguration(connect: connect)
         session.maxInflight = maxInflight
         var config = ClientConfiguration(brokers: try brokerAddresses(), session: session)
@@ -132,8 +140,7 @@ final class OneShotSession: MQTTClientDelegate {
     var onSubscribe: (([SubscribeResult]) -> Void)?
 
     init(_ configuration: ClientConfiguration) throws {
-        do { client = try MQTTClient(configuration: configuration) }
-        catch { throw ValidationError("\(error)") }
+        do { client = try MQTTClient(configuration: configuration) } catch { throw ValidationError("\(error)") }
         client.delegate = self
     }
 

@@ -3,17 +3,18 @@ import ArgumentParser
 
 /// `edge-agent check-config`: validates a config file without touching hardware or the network.
 struct CheckConfigCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "check-config",
-                                                    abstract: "Validate a configuration file (no hardware, no network).")
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a configuration file (no hardware, no network).")
 
     @Option(help: "Configuration file.")
     var config: String
 
     func run() throws {
         let loaded: AgentConfig
-        do { loaded = try AgentConfig.load(path: config) }
-        catch { printError("\(error)"); throw ExitCode(1) }
-        writeOut("""
+        do { loaded = try AgentConfig.load(path: config) } catch { printError("\(error)"); throw ExitCode(1) }
+        writeOut(
+            """
             \(config): OK
               device \(loaded.deviceID) on board \(loaded.board)
               brokers: \(loaded.mqtt.brokers.joined(separator: ", "))

@@ -4,7 +4,8 @@ import Hardware
 import Sensors
 
 struct ReadCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "read",
+    static let configuration = CommandConfiguration(
+        commandName: "read",
         abstract: "Take one reading of a configured sensor and print it in units (no spool, no network).")
 
     @Option(help: "Configuration file.")
@@ -31,14 +32,17 @@ struct ReadCommand: ParsableCommand {
     }
 
     func unit(of key: String) -> String {
-        let units: [(String, String)] = [("_c", "°C"), ("_pct", "%RH"), ("_hpa", "hPa"), ("_lux", "lx"), ("_mv", "mV"),
-                                         ("_v", "V"), ("_a", "A"), ("_w", "W"), ("_hz", "Hz")]
+        let units: [(String, String)] = [
+            ("_c", "°C"), ("_pct", "%RH"), ("_hpa", "hPa"), ("_lux", "lx"), ("_mv", "mV"),
+            ("_v", "V"), ("_a", "A"), ("_w", "W"), ("_hz", "Hz"),
+        ]
         return units.first { key.hasSuffix($0.0) }?.1 ?? ""
     }
 }
 
 struct ScanI2CCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "scan-i2c",
+    static let configuration = CommandConfiguration(
+        commandName: "scan-i2c",
         abstract: "List the devices answering on an I2C bus (like i2cdetect), naming known chips by their id registers.")
 
     @Option(help: "The bus number N of /dev/i2c-N.")

@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
 import MQTT
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,8 +64,9 @@ struct PubCommand: ParsableCommand {
         guard session.run(timeout: timeout, until: { session.client.isConnected }) else {
             throw ExitCode(1)
         }
-        do { try session.client.publish(topic: topic, payload: payload, qos: qos, retain: retain) }
-        catch { printError("\(error)"); throw ExitCode(1) }
+        do { try session.client.publish(topic: topic, payload: payload, qos: qos, retain: retain) } catch {
+            printError("\(error)"); throw ExitCode(1)
+        }
         // QoS 0 is done once written; QoS 1 and 2 once the broker acknowledged.
         let ok = session.run(timeout: timeout) {
             qos == .atMostOnce ? session.client.session.outbound.isEmpty : delivered
@@ -108,7 +110,7 @@ struct SubCommand: ParsableCommand {
         var config = try broker.clientConfiguration()
         config.subscriptions = topic.map { TopicSubscription($0, qos: QoS(rawValue: qos)!) }
         let session = try OneShotSession(config)
-        session.giveUpOnError = false  // a subscriber rides out broker restarts
+        session.giveUpOnError = false // a subscriber rides out broker restarts
         var received = 0
         var failed = false
         session.onSubscribe = { results in
@@ -127,6 +129,6 @@ struct SubCommand: ParsableCommand {
         _ = session.run(timeout: timeout) { failed || (count.map { received >= $0 } ?? false) }
         session.client.stop()
         if failed { throw ExitCode(1) }
-        if let count, received < count { throw ExitCode(27) }  // as mosquitto_sub's timeout
+        if let count, received < count { throw ExitCode(27) } // as mosquitto_sub's timeout
     }
 }

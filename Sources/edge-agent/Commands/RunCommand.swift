@@ -1,6 +1,6 @@
 import Agent
-import MQTT
 import ArgumentParser
+import MQTT
 
 /// `edge-agent run`: the daemon.
 struct RunCommand: ParsableCommand {
@@ -23,8 +23,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         var loaded: AgentConfig
-        do { loaded = try AgentConfig.load(path: config) }
-        catch { printError("\(error)"); throw ExitCode(1) }
+        do { loaded = try AgentConfig.load(path: config) } catch { printError("\(error)"); throw ExitCode(1) }
         if !brokers.isEmpty {
             for b in brokers where BrokerAddress(url: b) == nil { throw ValidationError("bad broker URL '\(b)'") }
             loaded.mqtt.brokers = brokers
@@ -33,8 +32,7 @@ struct RunCommand: ParsableCommand {
         if let spoolDir { loaded.spool.dir = spoolDir }
         if verbose { Log.minimum = .debug }
         let agent: Agent
-        do { agent = try Agent(config: loaded, configPath: config) }
-        catch { printError("\(error)"); throw ExitCode(1) }
+        do { agent = try Agent(config: loaded, configPath: config) } catch { printError("\(error)"); throw ExitCode(1) }
         let code = agent.run()
         if code != 0 { throw ExitCode(code) }
     }

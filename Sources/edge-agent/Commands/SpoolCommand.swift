@@ -3,15 +3,17 @@ import ArgumentParser
 import Spool
 
 struct SpoolCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "spool", abstract: "Inspect the on-disk buffer of readings.",
-                                                    subcommands: [SpoolStatusCommand.self, SpoolDumpCommand.self])
+    static let configuration = CommandConfiguration(
+        commandName: "spool", abstract: "Inspect the on-disk buffer of readings.",
+        subcommands: [SpoolStatusCommand.self, SpoolDumpCommand.self])
 }
 
 /// Opens a spool for inspection. It takes the spool's lock, so it fails while the agent runs.
 func openSpool(_ directory: String) throws -> Spool {
     do {
         // Inspection never writes records; the configuration only has to admit what is on disk.
-        let spool = try Spool(directory: directory, configuration: SpoolConfiguration(capacityBytes: Int.max / 4, segmentBytes: 64 * 1024 * 1024))
+        let spool = try Spool(
+            directory: directory, configuration: SpoolConfiguration(capacityBytes: Int.max / 4, segmentBytes: 64 * 1024 * 1024))
         for event in spool.drainEvents() { printError("\(event)") }
         return spool
     } catch {
@@ -21,7 +23,8 @@ func openSpool(_ directory: String) throws -> Spool {
 }
 
 struct SpoolStatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Records, bytes, oldest and newest timestamps, cursor, losses.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Records, bytes, oldest and newest timestamps, cursor, losses.")
 
     @Option(help: "Spool directory.")
     var dir: String
@@ -30,7 +33,8 @@ struct SpoolStatusCommand: ParsableCommand {
         let spool = try openSpool(dir)
         let s: SpoolStatus
         do { s = try spool.status() } catch { printError("\(error)"); throw ExitCode(1) }
-        print("""
+        print(
+            """
             records:        \(s.records) unacknowledged
             bytes:          \(s.bytesOnDisk) in \(s.segments) segment(s)
             oldest:         \(s.oldestTimestamp.map(formatTimestamp) ?? "-")
@@ -44,7 +48,8 @@ struct SpoolStatusCommand: ParsableCommand {
 }
 
 struct SpoolDumpCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "dump", abstract: "Print unacknowledged records, oldest first: seq, timestamp, payload.")
+    static let configuration = CommandConfiguration(
+        commandName: "dump", abstract: "Print unacknowledged records, oldest first: seq, timestamp, payload.")
 
     @Option(help: "Spool directory.")
     var dir: String
@@ -72,9 +77,11 @@ struct SpoolDumpCommand: ParsableCommand {
 /// `events/<name> {json}`; anything else as hex.
 func printable(_ bytes: UnsafeRawBufferPointer) -> String {
     if let record = AgentRecord(bytes),
-       record.name.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }), record.json.first == UInt8(ascii: "{"),
-       record.json.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
-        return (record.event ? "events/" : "telemetry/") + String(decoding: record.name, as: UTF8.self) + " " + String(decoding: record.json, as: UTF8.self)
+        record.name.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }), record.json.first == UInt8(ascii: "{"),
+        record.json.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
+    {
+        return (record.event ? "events/" : "telemetry/") + String(decoding: record.name, as: UTF8.self) + " "
+            + String(decoding: record.json, as: UTF8.self)
     }
     if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return String(decoding: bytes, as: UTF8.self) }
     let digits: [Character] = Array("0123456789abcdef")
@@ -105,5 +112,6 @@ func formatTimestamp(_ milliseconds: Int64) -> String {
         let s = String(v)
         return String(repeating: "0", count: max(0, width - s.count)) + s
     }
-    return "\(pad(Int(year), 4))-\(pad(Int(month), 2))-\(pad(Int(day), 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(ms, 3))Z"
+    return
+        "\(pad(Int(year), 4))-\(pad(Int(month), 2))-\(pad(Int(day), 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(ms, 3))Z"
 }
