@@ -4,13 +4,18 @@ import Testing
 
 @testable import Sensors
 
-/// One complete reading as the agent takes it: configure, start, collect until done.
-func reading(_ driver: any SensorDriver, configure: Bool = true) throws -> Measurement {
+/// One complete reading as the agent takes it: configure, start, collect until done. With `waits`,
+/// each wait the driver asks for is slept, as the loop would (chip models that are busy for a
+/// while need it); without, the models answer at once.
+func reading(_ driver: any SensorDriver, configure: Bool = true, waits: Bool = false) throws -> Measurement {
     if configure { try driver.configure() }
-    _ = try driver.start()
+    var wait = try driver.start()
     var m = Measurement()
-    while try driver.collect(into: &m) != nil {}
-    return m
+    while true {
+        if waits { usleep(UInt32(min(wait / 1000, 1_000_000))) }
+        guard let more = try driver.collect(into: &m) else { return m }
+        wait = more
+    }
 }
 
 func setUp(_ name: String, at address: UInt8, options: [String: String] = [:]) throws -> (
@@ -72,7 +77,7 @@ func setUp(_ name: String, at address: UInt8, options: [String: String] = [:]) t
         let (driver, chip, _) = try setUp("sht3x", at: 0x44)
         let sht = chip as! SimulatedSHT3x
         sht.rawT = 0xFFFF; sht.rawRH = 0
-        var m = try reading(driver)
+        var m = try reading(driver, waits: true)
         #expect(m["temperature_c"] == 130)
         #expect(m["humidity_pct"] == 0)
         sht.rawT = 0; sht.rawRH = 0xFFFF
@@ -85,19 +90,42 @@ func setUp(_ name: String, at address: UInt8, options: [String: String] = [:]) t
         sht.stuck = true
         #expect { try reading(driver, configure: false) } throws: { "\($0)".hasPrefix("conversion stuck: SHT3x still converting") }
         sht.stuck = false
-        #expect(try reading(driver)["temperature_c"] == -45)
+        #expect(try reading(driver, waits: true)["temperature_c"] == -45)
+    }
+
+    /// The soft reset's 1.5 ms (SHT3x) and 1 ms (SHT4x), and the SHT4x's serial number's 1 ms,
+    /// are waits the driver returns to the loop: configure sends the reset and nothing else, and
+    /// the chip (busy after a reset, as the model is) is next spoken to in collect.
+    @Test(
+        arguments: [
+            ("sht3x", [[0x30, 0xA2]], [[0x30, 0xA2], [0xF3, 0x2D], [0x24, 0x00]]),
+            ("sht4x", [[0x94]], [[0x94], [0x89], [0xFD]]),
+        ] as [(String, [[UInt8]], [[UInt8]])])
+    func sensirionResetIsAStepNotASleep(driverName: String, afterConfigure: [[UInt8]], afterReading: [[UInt8]]) throws {
+        let (driver, chip, _) = try setUp(driverName, at: 0x44)
+        let sht = chip as! SimulatedCommandDevice
+        sht.recordsCommands = true
+        try driver.configure()
+        #expect(sht.commands == afterConfigure)
+        #expect(try driver.start() > 0) // the rest of the reset, for the loop to wait
+        #expect(sht.commands == afterConfigure)
+        #expect(try reading(driver, configure: false, waits: true)["humidity_pct"] != nil)
+        #expect(sht.commands == afterReading)
+        // Spoken to before the reset is over, the chip does not answer: the wait is real.
+        try driver.configure()
+        #expect(throws: SensorError.self) { _ = try reading(driver, configure: false) }
     }
 
     @Test func sht4xCropsHumidityAndChecksCRC() throws {
         let (driver, chip, _) = try setUp("sht4x", at: 0x44)
         let sht = chip as! SimulatedSHT4x
         sht.rawRH = 0
-        #expect(try reading(driver)["humidity_pct"] == 0) // -6 %RH cropped to 0
+        #expect(try reading(driver, waits: true)["humidity_pct"] == 0) // -6 %RH cropped to 0
         sht.rawRH = 0xFFFF
         #expect(try reading(driver, configure: false)["humidity_pct"] == 100) // 119 %RH cropped
         #expect((driver as! SHT4x).serialNumber == 0x0F2B_7A11)
         sht.corruptCRC = true
-        #expect(throws: SensorError.self) { try driver.configure() }
+        #expect(throws: SensorError.self) { _ = try reading(driver, waits: true) }
     }
 
     /// Datasheet 7.4: nothing may be sent for 40 ms after power-on. The chip model answers nothing

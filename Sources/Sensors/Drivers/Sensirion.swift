@@ -34,31 +34,48 @@ func sensirionWords(_ bytes: [UInt8], words: Int, what: String) throws(SensorErr
 
 /// Sensirion SHT30/31/35 (SHT3x-DIS datasheet): single-shot measurement, high repeatability,
 /// clock stretching disabled (command 0x2400, section 4.3), CRC-8 on every word (section 4.12).
-/// The chip has no id register; reading its status register with a valid CRC identifies it.
+/// The chip has no id register; reading its status register with a valid CRC identifies it. The
+/// 1.5 ms after a soft reset are a step of the two-step contract, not a sleep on the loop.
 public final class SHT3x: SensorDriver {
+    enum Step { case resetting, ready }
+
     let bus: any I2CBus
     let address: UInt8
     private var buffer = [UInt8](repeating: 0, count: 6)
+    private var step = Step.resetting
+    private var readyAt: UInt64 = 0
+    /// Section 4.9 and Table 4: the soft reset takes at most 1.5 ms.
+    static let resetNanoseconds: UInt64 = 1_500_000
 
     public init(bus: any I2CBus, address: UInt8, options: DriverOptions) throws {
-        self.bus = bus; self.address = address
+        self.bus = bus
+        self.address = address
         try options.finish()
     }
 
     public func configure() throws {
-        try bus.command(address, 0x30, 0xA2) // soft reset (4.9); 1.5 ms until ready
-        usleep(2_000)
-        try bus.command(address, 0xF3, 0x2D) // read status register (4.11)
-        try bus.read(address, into: &buffer, count: 3)
-        _ = try sensirionWords(buffer, words: 1, what: "status register (is this an SHT3x?)")
+        try bus.command(address, 0x30, 0xA2) // soft reset (4.9)
+        step = .resetting
+        readyAt = monotonicNanoseconds() + SHT3x.resetNanoseconds
     }
 
     public func start() throws -> UInt64 {
+        if step == .resetting {
+            let now = monotonicNanoseconds()
+            return readyAt > now ? readyAt - now : 0 // collect identifies the chip then
+        }
         try bus.command(address, 0x24, 0x00)
         return 15_500_000 // Table 4: high repeatability, max 15.5 ms
     }
 
     public func collect(into m: inout Measurement) throws -> UInt64? {
+        if step == .resetting {
+            try bus.command(address, 0xF3, 0x2D) // read status register (4.11)
+            try bus.read(address, into: &buffer, count: 3)
+            _ = try sensirionWords(buffer, words: 1, what: "status register (is this an SHT3x?)")
+            step = .ready
+            return try start()
+        }
         // While converting, the chip does not acknowledge a read header (section 4.4).
         do { try bus.read(address, into: &buffer, count: 6) } catch SensorError.bus(let e) where e.isNoAcknowledge {
             throw SensorError.conversionStuck("SHT3x still converting after 15.5 ms (\(e))")
@@ -72,34 +89,56 @@ public final class SHT3x: SensorDriver {
 }
 
 /// Sensirion SHT40/41/45 (SHT4x datasheet): high-precision measurement (0xFD, 8.3 ms max),
-/// identified by its serial number (0x89), CRC-8 on every word.
+/// identified by its serial number (0x89), CRC-8 on every word. The soft reset's 1 ms and the
+/// serial number's 1 ms are steps of the two-step contract, not sleeps on the loop.
 public final class SHT4x: SensorDriver {
+    enum Step { case resetting, identifying, ready }
+
     let bus: any I2CBus
     let address: UInt8
     private var buffer = [UInt8](repeating: 0, count: 6)
+    private var step = Step.resetting
+    private var readyAt: UInt64 = 0
     public private(set) var serialNumber: UInt32 = 0
+    /// Datasheet Table 4 (soft reset) and section 4.5 (serial number): 1 ms each.
+    static let commandNanoseconds: UInt64 = 1_000_000
 
     public init(bus: any I2CBus, address: UInt8, options: DriverOptions) throws {
-        self.bus = bus; self.address = address
+        self.bus = bus
+        self.address = address
         try options.finish()
     }
 
     public func configure() throws {
-        try bus.command(address, 0x94) // soft reset; 1 ms
-        usleep(1_000)
-        try bus.command(address, 0x89) // serial number
-        usleep(1_000)
-        try bus.read(address, into: &buffer, count: 6)
-        let (high, low) = try sensirionWords(buffer, words: 2, what: "serial number (is this an SHT4x?)")
-        serialNumber = UInt32(high) << 16 | UInt32(low)
+        try bus.command(address, 0x94) // soft reset
+        step = .resetting
+        readyAt = monotonicNanoseconds() + SHT4x.commandNanoseconds
     }
 
     public func start() throws -> UInt64 {
+        if step == .resetting {
+            let now = monotonicNanoseconds()
+            return readyAt > now ? readyAt - now : 0 // collect asks for the serial number then
+        }
         try bus.command(address, 0xFD)
         return 8_300_000
     }
 
     public func collect(into m: inout Measurement) throws -> UInt64? {
+        switch step {
+        case .resetting:
+            try bus.command(address, 0x89) // serial number
+            step = .identifying
+            return SHT4x.commandNanoseconds
+        case .identifying:
+            try bus.read(address, into: &buffer, count: 6)
+            let (high, low) = try sensirionWords(buffer, words: 2, what: "serial number (is this an SHT4x?)")
+            serialNumber = UInt32(high) << 16 | UInt32(low)
+            step = .ready
+            return try start()
+        case .ready:
+            break
+        }
         do { try bus.read(address, into: &buffer, count: 6) } catch SensorError.bus(let e) where e.isNoAcknowledge {
             throw SensorError.conversionStuck("SHT4x still converting after 8.3 ms (\(e))")
         }
@@ -176,7 +215,3 @@ public final class AHT20: SensorDriver {
         return nil
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

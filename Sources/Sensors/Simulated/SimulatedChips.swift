@@ -59,12 +59,21 @@ public class SimulatedCommandDevice: SimulatedI2CDevice {
     var response: [UInt8] = []
     /// A measurement is under way and the chip does not acknowledge reads (SHT3x, SHT4x).
     var nackReads = false
+    /// After a soft reset the chip acknowledges nothing until this time (monotonic ns).
+    var busyUntil: UInt64 = 0
+    /// With `recordsCommands`, every command the chip was sent, in order: what a test sees of the
+    /// driver's steps (off on the simulated board, where it would grow without end).
+    public var recordsCommands = false
+    public private(set) var commands: [[UInt8]] = []
 
     func handle(command: [UInt8]) {}
 
     public func transfer(write: UnsafeRawBufferPointer, read: UnsafeMutableRawBufferPointer) -> Bool {
-        if absent { return false }
-        if write.count > 0 { handle(command: Array(write)) }
+        if absent || monotonicNanoseconds() < busyUntil { return false }
+        if write.count > 0 {
+            if recordsCommands { commands.append(Array(write)) }
+            handle(command: Array(write))
+        }
         if read.count > 0 {
             if nackReads { return false }
             for i in 0..<read.count { read[i] = i < response.count ? response[i] : 0xFF }
@@ -92,6 +101,7 @@ public final class SimulatedSHT3x: SimulatedCommandDevice {
         switch (command.first, command.dropFirst().first) {
         case (0x24, 0x00): nackReads = stuck; response = words(rawT, rawRH)
         case (0xF3, 0x2D): response = words(0x8010)
+        case (0x30, 0xA2): busyUntil = monotonicNanoseconds() + SHT3x.resetNanoseconds // soft reset
         default: response = []
         }
     }
@@ -106,6 +116,7 @@ public final class SimulatedSHT4x: SimulatedCommandDevice {
         switch command.first {
         case 0xFD: nackReads = stuck; response = words(rawT, rawRH)
         case 0x89: response = words(0x0F2B, 0x7A11)
+        case 0x94: busyUntil = monotonicNanoseconds() + SHT4x.commandNanoseconds // soft reset
         default: response = []
         }
     }
