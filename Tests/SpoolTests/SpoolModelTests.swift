@@ -8,13 +8,49 @@ import Testing
 /// plain in-memory model of what the spool promises.
 @Suite("Spool against a model")
 struct SpoolModelTests {
-    /// The model: every record not yet dropped, the delivery cursor, the read position.
+    /// The model: what the spool promises, written from its rules and not from its code. Records
+    /// take 14 bytes more than their payload and go to the newest segment while it stays within
+    /// `segmentBytes`, else a new segment (a 32-byte header) starts; while a record would take the
+    /// spool over its capacity and more than one segment is left, the oldest segment goes, and with
+    /// it its records not yet acknowledged, counted as dropped; the cursor and the read position move
+    /// past it. A sync point deletes the segments that are wholly acknowledged.
     struct Model {
+        struct Segment {
+            let base: UInt64
+            var bytes: Int
+        }
+        let segmentBytes: Int
+        let capacity: Int
+        var segments: [Segment] = []
         var records: [UInt64: ReadRecord] = [:]
         var nextSeq: UInt64 = 0
         var acked: UInt64 = 0
         var readPosition: UInt64 = 0
         var dropped: UInt64 = 0
+
+        var bytesUsed: Int { segments.reduce(0) { $0 + $1.bytes } }
+
+        mutating func append(_ payload: [UInt8], timestamp: Int64) {
+            let size = 14 + payload.count
+            if segments.isEmpty || segments[segments.count - 1].bytes + size > segmentBytes {
+                segments.append(Segment(base: nextSeq, bytes: 32))
+            }
+            while bytesUsed + size > capacity && segments.count > 1 {
+                let oldest = segments.removeFirst()
+                let end = segments[0].base
+                if end > acked { dropped += end - max(acked, oldest.base) }
+                for seq in oldest.base..<end { records[seq] = nil }
+                acked = max(acked, end)
+                readPosition = max(readPosition, end)
+            }
+            segments[segments.count - 1].bytes += size
+            records[nextSeq] = ReadRecord(seq: nextSeq, timestamp: timestamp, payload: payload)
+            nextSeq += 1
+        }
+
+        mutating func sync() {
+            while segments.count > 1 && segments[1].base <= acked { segments.removeFirst() }
+        }
     }
 
     @Test func randomOperationsMatchTheModel() async {
@@ -26,7 +62,7 @@ struct SpoolModelTests {
             var config = SpoolConfiguration(capacityBytes: 3 * 70_000, segmentBytes: 70_000, durability: .never)
             config.flushInterval = .max / 2
             var spool: Spool? = try? Spool(directory: dir.path, configuration: config)
-            var model = Model()
+            var model = Model(segmentBytes: config.segmentBytes, capacity: config.capacityBytes)
             var step = 0
             // Swift Testing shows a property failure only as "Issue recorded": say what diverged.
             func check(_ condition: Bool, _ text: String) {
@@ -40,7 +76,8 @@ struct SpoolModelTests {
                 step += 1
                 if operation % 9 == 6 {
                     // Close and reopen: the cursor and every record survive; reading restarts at the cursor.
-                    spool = nil
+                    spool = nil // closing syncs
+                    model.sync()
                     do { spool = try Spool(directory: dir.path, configuration: config) } catch {
                         check(false, "reopen failed: \(error)"); return
                     }
@@ -56,23 +93,9 @@ struct SpoolModelTests {
                 case 0, 1, 2: // append a record of 0 to 6,000 bytes
                     let size = argument % 6_001
                     let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &+ Int(model.nextSeq)) }
-                    let before = (used: current.bytesUsed, dropped: current.dropped, acked: current.nextUnacknowledged)
                     let seq = try! current.append(bytes, timestamp: Int64(model.nextSeq) * 1000)
                     check(seq == model.nextSeq, #"seq == model.nextSeq"#)
-                    model.records[seq] = ReadRecord(seq: seq, timestamp: Int64(seq) * 1000, payload: bytes)
-                    model.nextSeq += 1
-                    check(current.bytesUsed <= config.capacityBytes, #"current.bytesUsed <= config.capacityBytes"#)
-                    if current.nextUnacknowledged > before.acked {
-                        // The spool dropped its oldest records: only when it had to, only a prefix,
-                        // and it counted exactly the unacknowledged ones it lost.
-                        check(before.used + 14 + size > config.capacityBytes - 32, #"before.used + 14 + size > config.capacityBytes - 32"#)
-                        let lost = (before.acked..<current.nextUnacknowledged).filter { model.records[$0] != nil }.count
-                        check(current.dropped - before.dropped == UInt64(lost), #"current.dropped - before.dropped == UInt64(lost)"#)
-                        for s in before.acked..<current.nextUnacknowledged { model.records[s] = nil }
-                        model.dropped += UInt64(lost)
-                        model.acked = current.nextUnacknowledged
-                        model.readPosition = max(model.readPosition, model.acked)
-                    }
+                    model.append(bytes, timestamp: Int64(seq) * 1000)
                 case 3: // read up to 20
                     let want = argument % 21
                     let got = try! current.readAll(max: want)
@@ -95,25 +118,18 @@ struct SpoolModelTests {
                     check(current.readSequence == model.readPosition, #"current.readSequence == model.readPosition"#)
                 case 8: // the policy's sync point: cursor to disk, fully delivered segments deleted
                     try! current.sync()
+                    model.sync()
                     check(current.durableNextUnacknowledged == model.acked, #"current.durableNextUnacknowledged == model.acked"#)
                 default: // a burst of large appends to force overflow
                     for _ in 0..<(argument % 8) {
-                        let before = current.nextUnacknowledged
-                        let beforeDropped = current.dropped
                         let seq = try! current.append([UInt8](repeating: 7, count: 30_000), timestamp: Int64(model.nextSeq) * 1000)
-                        model.records[seq] = ReadRecord(
-                            seq: seq, timestamp: Int64(seq) * 1000, payload: [UInt8](repeating: 7, count: 30_000))
-                        model.nextSeq += 1
-                        if current.nextUnacknowledged > before {
-                            let lost = (before..<current.nextUnacknowledged).filter { model.records[$0] != nil }.count
-                            check(current.dropped - beforeDropped == UInt64(lost), #"current.dropped - beforeDropped == UInt64(lost)"#)
-                            for s in before..<current.nextUnacknowledged { model.records[s] = nil }
-                            model.dropped += UInt64(lost)
-                            model.acked = current.nextUnacknowledged
-                            model.readPosition = max(model.readPosition, model.acked)
-                        }
+                        check(seq == model.nextSeq, #"seq == model.nextSeq"#)
+                        model.append([UInt8](repeating: 7, count: 30_000), timestamp: Int64(seq) * 1000)
                     }
                 }
+                // Every operation: the spool's account agrees with the model's, drops included.
+                check(spool?.nextUnacknowledged == model.acked, #"spool?.nextUnacknowledged == model.acked"#)
+                check(spool?.bytesUsed == model.bytesUsed, #"spool?.bytesUsed == model.bytesUsed"#)
                 check(spool?.dropped == model.dropped, #"spool?.dropped == model.dropped"#)
             }
             // Finally everything the model still holds is delivered, in order.
