@@ -76,13 +76,13 @@ struct CursorFile {
         }
         let offset = Int64(generation % 2) * Int64(CursorFile.slotSize)
         do {
-            _ = try slot.withUnsafeBytes { try fd.writeAll(toAbsoluteOffset: offset, $0) }
+            _ = try slot.withUnsafeBytes { try fd.writeAll(toAbsoluteOffset: offset, $0, path: path) }
         } catch {
             let errno = error as? Errno ?? .ioError
             if errno == .noSpace { throw .noSpace(path: path) }
             throw .system(operation: "write cursor", path: path, errno: errno)
         }
-        if sync && fdatasync(fd.rawValue) != 0 {
+        if sync && FileFaults.sync(fd.rawValue, path: path) != 0 {
             throw .system(operation: "fdatasync", path: path, errno: Errno(rawValue: errno))
         }
     }

@@ -16,7 +16,7 @@ struct SegmentFile {
 /// Thin wrappers over the few syscalls FileDescriptor does not offer, with the spool's errors.
 enum FileOps {
     static func sync(_ fd: FileDescriptor, path: String) throws(SpoolError) {
-        while fdatasync(fd.rawValue) != 0 {
+        while FileFaults.sync(fd.rawValue, path: path) != 0 {
             if errno == EINTR { continue }
             throw .system(operation: "fdatasync", path: path, errno: Errno(rawValue: errno))
         }
@@ -27,7 +27,9 @@ enum FileOps {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw .system(operation: "open directory", path: path, errno: Errno(rawValue: errno)) }
         defer { close(fd) }
-        if fsync(fd) != 0 { throw .system(operation: "fsync directory", path: path, errno: Errno(rawValue: errno)) }
+        if FileFaults.sync(fd, path: path, full: true) != 0 {
+            throw .system(operation: "fsync directory", path: path, errno: Errno(rawValue: errno))
+        }
     }
 
     static func truncate(_ fd: FileDescriptor, to size: Int, path: String) throws(SpoolError) {

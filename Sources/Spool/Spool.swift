@@ -292,7 +292,7 @@ public final class Spool {
         var written = 0
         var retried = false
         while written < buffered {
-            let n = write(activeFD.rawValue, writeBuffer.baseAddress! + written, buffered - written)
+            let n = FileFaults.write(activeFD.rawValue, writeBuffer.baseAddress! + written, buffered - written, path: active.path)
             if n > 0 { written += n; continue }
             let error = errno
             if n < 0 && error == EINTR { continue }

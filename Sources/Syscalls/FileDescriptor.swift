@@ -59,12 +59,13 @@ public struct FileDescriptor: Equatable, Hashable, Sendable {
         }
     }
 
-    /// Writes every byte at `offset`, however many pwrite calls it takes.
+    /// Writes every byte at `offset`, however many pwrite calls it takes. `path` names the file for
+    /// `FileFaults`.
     @discardableResult
-    public func writeAll(toAbsoluteOffset offset: Int64, _ bytes: UnsafeRawBufferPointer) throws(Errno) -> Int {
+    public func writeAll(toAbsoluteOffset offset: Int64, _ bytes: UnsafeRawBufferPointer, path: String = "") throws(Errno) -> Int {
         var done = 0
         while done < bytes.count {
-            let n = pwrite(rawValue, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            let n = FileFaults.pwrite(rawValue, bytes.baseAddress! + done, bytes.count - done, at: offset + Int64(done), path: path)
             if n > 0 { done += n; continue }
             if n < 0 && errno == EINTR { continue }
             throw n < 0 ? .current : .ioError
