@@ -1,4 +1,5 @@
 import Spool
+import Syscalls
 
 #if canImport(Glibc)
 import Glibc
@@ -40,6 +41,8 @@ final class SequenceStore {
     private var others: [(String, UInt64)] = []
     /// Whether the previous run stopped cleanly: nil when there was no previous run to judge.
     private(set) var previousRunStoppedCleanly: Bool?
+    /// The files cannot be written now: when to try again, and how often it failed.
+    private var failing: (retryAt: UInt64, failures: Int)?
 
     /// What the store needs from outside to recover lost files.
     struct Recovery {
@@ -94,7 +97,9 @@ final class SequenceStore {
         }
         others = stored.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         // From now on the files say "not stopped cleanly" until `close`.
-        store(exact: false)
+        if let error = store(exact: false) {
+            Log.error("\(error); sequence numbers after a crash may repeat")
+        }
     }
 
     /// Where each name resumes when nothing recorded it: past its highest `seq` in the spool and
@@ -167,35 +172,65 @@ final class SequenceStore {
     struct ParseFailure: Error, Equatable { let message: String; init(_ m: String) { message = m } }
 
     /// The next number for a name; nil for a name not configured (the caller stamps no seq).
-    /// Does not allocate; writes the file once every `blockSize` numbers.
+    /// Does not allocate; writes the file once every `blockSize` numbers. When that write fails (a
+    /// full or failing disk) the bound on disk stays where it was, and the write is tried again at
+    /// most once a second until it succeeds: until then a crash could repeat the numbers handed out
+    /// past the stored bound, which the log says once, when it begins, and again when it ends.
     func next(name: String, event: Bool) -> UInt64? {
         guard let index = event ? events[name] : telemetry[name] else { return nil }
         let value = counters[index].next
         counters[index].next += 1
         if counters[index].next > counters[index].reserved {
-            counters[index].reserved = (counters[index].next / SequenceStore.blockSize + 1) * SequenceStore.blockSize
-            store(exact: false)
+            reserve(index)
         }
         return value
     }
 
+    /// Moves `index`'s bound a block past its next number, if the files take it.
+    private func reserve(_ index: Int) {
+        let now = SequenceStore.monotonicNow()
+        if let episode = failing, now < episode.retryAt { return }
+        let stored = counters[index].reserved
+        counters[index].reserved = (counters[index].next / SequenceStore.blockSize + 1) * SequenceStore.blockSize
+        if let error = store(exact: false) {
+            counters[index].reserved = stored
+            if failing == nil {
+                Log.error("\(error); the numbers go on, but until \(path) can be written a crash may repeat them")
+            }
+            failing = (retryAt: now + 1_000_000_000, failures: (failing?.failures ?? 0) + 1)
+        } else if let episode = failing {
+            failing = nil
+            Log.notice("\(path) written again, after \(episode.failures) failed attempt(s)")
+        }
+    }
+
+    static func monotonicNow() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
+
     /// Writes the exact next numbers (clean shutdown): the sequence continues without a gap.
-    func close() { store(exact: true) }
+    func close() {
+        if let error = store(exact: true) { Log.error("\(error); the next start will skip ahead to the reserved bounds") }
+    }
 
     /// Writes both copies, the backup second: whichever a crash leaves, its bounds are not below
     /// any number handed out, since numbers past the old bound are handed out only after both.
-    private func store(exact: Bool) {
+    /// Returns what failed (the backup's failure is logged here: the primary still holds the bound).
+    @discardableResult
+    private func store(exact: Bool) -> String? {
         var text = "# edge-agent: the next reading number per sensor and line (see README, Topics and payloads)\n"
         for (i, name) in names.enumerated() {
             text += "\(name) \(exact ? counters[i].next : counters[i].reserved)\n"
         }
         for (name, value) in others { text += "\(name) \(value)\n" }
         text += (exact ? SequenceStore.cleanStopLine : SequenceStore.runningLine) + "\n"
-        for file in [path, backupPath] {
-            if let error = SequenceStore.writeAtomically(text, to: file) {
-                Log.error("\(file): \(error); sequence numbers after a crash may repeat")
-            }
+        if let error = SequenceStore.writeAtomically(text, to: path) { return "\(path): \(error)" }
+        if let error = SequenceStore.writeAtomically(text, to: backupPath) {
+            Log.error("\(backupPath): \(error); \(path) holds the numbers")
         }
+        return nil
     }
 
     /// Writes `text` to a new file, fsyncs it, renames it over `path` and fsyncs the directory.
@@ -204,12 +239,34 @@ final class SequenceStore {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
         guard fd >= 0 else { return "create \(temporary): \(String(cString: strerror(errno)))" }
         var text = text
-        let written = text.withUTF8 { write(fd, $0.baseAddress, $0.count) == $0.count }
-        let synced = written && fsync(fd) == 0
+        // However many writes it takes (a write may take part of the bytes); a failure stops it.
+        let written = text.withUTF8 { bytes in
+            var done = 0
+            while done < bytes.count {
+                let n = FileFaults.write(fd, bytes.baseAddress! + done, bytes.count - done, path: temporary)
+                if n > 0 {
+                    done += n
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else {
+                    if n == 0 { errno = EIO }
+                    return false
+                }
+            }
+            return true
+        }
+        let synced = written && FileFaults.sync(fd, path: temporary, full: true) == 0
         let failure = errno
         Glibc.close(fd)
-        guard synced else { unlink(temporary); return "write \(temporary): \(String(cString: strerror(failure)))" }
-        guard rename(temporary, path) == 0 else { return "rename \(temporary): \(String(cString: strerror(errno)))" }
+        guard synced else {
+            unlink(temporary)
+            return "write \(temporary): \(String(cString: strerror(failure)))"
+        }
+        guard FileFaults.rename(temporary, path) == 0 else {
+            let failure = errno
+            unlink(temporary)
+            return "rename \(temporary): \(String(cString: strerror(failure)))"
+        }
         let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
         let dirFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dirFD >= 0 { fsync(dirFD); Glibc.close(dirFD) }
