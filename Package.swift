@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "edge-agent",
             dependencies: [
-                "Agent", "MQTT", "Spool", "Hardware", "Sensors",
+                "Agent", "MQTT", "Spool", "Hardware", "Sensors", "Syscalls",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: sizeOptimised,
@@ -95,20 +95,21 @@ let package = Package(
 
         // Shared by the test targets: a real mosquitto on a free loopback port, certificates, processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "CTLSMemory", "TestSupport"]),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "CTLSMemory", "Syscalls", "TestSupport"]),
         .testTarget(name: "SensorsTests", dependencies: ["Sensors", "Hardware"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "edge-agent"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "Syscalls", "TestSupport", "edge-agent"]),
         // libFuzzer targets for every parser of outside bytes (scripts/fuzz.sh); without -D FUZZING
         // the same binary replays a corpus.
         .executableTarget(
-            name: "edge-agent-fuzz", dependencies: ["Agent", "MQTT", "Sensors", "Spool"], path: "Tests/Fuzz", exclude: ["corpus"],
+            name: "edge-agent-fuzz", dependencies: ["Agent", "MQTT", "Sensors", "Spool", "Syscalls"], path: "Tests/Fuzz",
+            exclude: ["corpus"],
             linkerSettings: [.unsafeFlags(["-use-ld=lld"], .when(platforms: [.linux]))]),
         // A child process for the spool's crash tests: appends until SIGKILLed.
         .executableTarget(name: "spool-crash-writer", dependencies: ["Spool"], path: "Tests/SpoolCrashWriter"),
         .testTarget(
             name: "SpoolTests",
             dependencies: [
-                "Spool", "TestSupport", "spool-crash-writer",
+                "Spool", "Syscalls", "TestSupport", "spool-crash-writer",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
     ]

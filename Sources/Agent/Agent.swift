@@ -2,6 +2,7 @@ import CLinux
 import Hardware
 import MQTT
 import Spool
+import Syscalls
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-public typealias Nanoseconds = UInt64
+import Syscalls
 
 public struct SpoolConfiguration: Sendable, Equatable {
     /// When appended records are made durable (fdatasync). Whatever the policy, records reach the

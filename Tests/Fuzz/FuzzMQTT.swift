@@ -1,3 +1,5 @@
+import Syscalls
+
 @testable import MQTT
 
 /// The broker's side of a connection is the attacker: CONNECT is written, then everything the

@@ -1,5 +1,6 @@
 import Foundation
 import MQTT
+import Syscalls
 import TestSupport
 
 /// A broker that says exactly what a test tells it to: a listening socket on a free loopback port,

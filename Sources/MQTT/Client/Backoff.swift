@@ -1,3 +1,5 @@
+import Syscalls
+
 /// Reconnect delays: exponential growth from `minimum` to `maximum`, each delay drawn uniformly
 /// between `minimum` and the current cap ("full jitter" with a floor), so a fleet of agents that
 /// lost the same broker does not come back in lock step.

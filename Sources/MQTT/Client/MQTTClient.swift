@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Syscalls
 import Glibc
 #endif
 

@@ -1,3 +1,5 @@
+import Syscalls
+
 /// Notices a message the broker refuses by closing the connection: a packet over its limit, a topic
 /// its policy forbids (AWS IoT Core disconnects), a payload it cannot take. A persistent session
 /// sends the oldest unacknowledged message first on every reconnect, so such a message would wedge

@@ -1,5 +1,4 @@
-/// Monotonic time in nanoseconds, passed in by whoever drives the session.
-public typealias Nanoseconds = UInt64
+import Syscalls
 
 /// The MQTT 3.1.1 client session as a state machine with no I/O: feed it received bytes, requests
 /// and the time; it writes the bytes to send into `outbound` and reports events. Every protocol rule

@@ -1,3 +1,5 @@
+import Syscalls
+
 public struct SessionConfiguration: Sendable {
     public var connect: ConnectOptions
     /// Outgoing QoS 1/2 messages awaiting acknowledgement at once.

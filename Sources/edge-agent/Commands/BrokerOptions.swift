@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
 import MQTT
+import Syscalls
 
 #if canImport(Glibc)
 import Glibc
