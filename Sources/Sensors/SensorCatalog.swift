@@ -1,58 +1,96 @@
 import Hardware
 
-/// The drivers by config name, their usual addresses, and what `scan-i2c` can say about an address.
-public enum SensorCatalog {
-    /// Driver name -> the address used when the config gives none (the breakout boards' default).
-    public static let defaultAddresses: [String: UInt8] = [
-        "bme280": 0x76, "bmp280": 0x76, "sht3x": 0x44, "sht4x": 0x44, "aht20": 0x38, "bh1750": 0x23,
-        "veml7700": 0x10, "ads1115": 0x48, "ads1015": 0x48, "ina219": 0x40, "tmp102": 0x48, "lm75": 0x48,
-        "mcp9808": 0x18, "pcf8574": 0x20, "mcp23017": 0x20,
+/// The one list of drivers: each one's config name, its usual address, every address the chip can
+/// be strapped to, how to make it and the chip model the simulated board puts on the bus for it.
+/// Configuration checks, `scan-i2c`, the simulated board and the agent all read this table.
+public struct DriverKind: Sendable {
+    public enum Family: Sendable { case sensor, expander }
+
+    public let name: String
+    public let family: Family
+    /// The breakout boards' default address; nil for a driver not on I2C (the 1-wire DS18B20).
+    public let defaultAddress: UInt8?
+    /// Addresses the chip answers at besides the default (for `scan-i2c`'s guesses).
+    let otherAddresses: [ClosedRange<UInt8>]
+    let make: (@Sendable (any I2CBus, UInt8, DriverOptions) throws -> any SensorDriver)?
+    let model: (@Sendable () -> any SimulatedI2CDevice)?
+
+    init(
+        _ name: String, _ family: Family = .sensor, at defaultAddress: UInt8?, or otherAddresses: [ClosedRange<UInt8>] = [],
+        make: (@Sendable (any I2CBus, UInt8, DriverOptions) throws -> any SensorDriver)?,
+        model: (@Sendable () -> any SimulatedI2CDevice)?
+    ) {
+        self.name = name
+        self.family = family
+        self.defaultAddress = defaultAddress
+        self.otherAddresses = otherAddresses
+        self.make = make
+        self.model = model
+    }
+
+    public static let all: [DriverKind] = [
+        DriverKind(
+            "bme280", at: 0x76, or: [0x77...0x77], make: { try BME280(bus: $0, address: $1, variant: .bme280, options: $2) },
+            model: { SimulatedBME280(variant: .bme280) }),
+        DriverKind(
+            "bmp280", at: 0x76, or: [0x77...0x77], make: { try BME280(bus: $0, address: $1, variant: .bmp280, options: $2) },
+            model: { SimulatedBME280(variant: .bmp280) }),
+        DriverKind(
+            "sht3x", at: 0x44, or: [0x45...0x45], make: { try SHT3x(bus: $0, address: $1, options: $2) }, model: { SimulatedSHT3x() }),
+        DriverKind(
+            "sht4x", at: 0x44, or: [0x45...0x46], make: { try SHT4x(bus: $0, address: $1, options: $2) }, model: { SimulatedSHT4x() }),
+        DriverKind("aht20", at: 0x38, make: { try AHT20(bus: $0, address: $1, options: $2) }, model: { SimulatedAHT20() }),
+        DriverKind(
+            "bh1750", at: 0x23, or: [0x5C...0x5C], make: { try BH1750(bus: $0, address: $1, options: $2) }, model: { SimulatedBH1750() }),
+        DriverKind("veml7700", at: 0x10, make: { try VEML7700(bus: $0, address: $1, options: $2) }, model: { SimulatedVEML7700() }),
+        DriverKind(
+            "ads1115", at: 0x48, or: [0x48...0x4B], make: { try ADS1x15(bus: $0, address: $1, model: .ads1115, options: $2) },
+            model: { SimulatedADS1115() }),
+        DriverKind(
+            "ads1015", at: 0x48, or: [0x48...0x4B], make: { try ADS1x15(bus: $0, address: $1, model: .ads1015, options: $2) },
+            model: { SimulatedADS1115() }),
+        DriverKind(
+            "ina219", at: 0x40, or: [0x40...0x4F], make: { try INA219(bus: $0, address: $1, options: $2) }, model: { SimulatedINA219() }),
+        DriverKind(
+            "tmp102", at: 0x48, or: [0x48...0x4B], make: { try TMP102(bus: $0, address: $1, options: $2) },
+            model: { SimulatedTemperatureChip(.tmp102, raw: 0x1900) }),
+        DriverKind(
+            "lm75", at: 0x48, or: [0x48...0x4F], make: { try LM75(bus: $0, address: $1, options: $2) },
+            model: { SimulatedTemperatureChip(.lm75, raw: 0x1900) }),
+        DriverKind(
+            "mcp9808", at: 0x18, or: [0x18...0x1F], make: { try MCP9808(bus: $0, address: $1, options: $2) },
+            model: { SimulatedTemperatureChip(.mcp9808, raw: 0x0190) }),
+        DriverKind("ds18b20", at: nil, make: nil, model: nil),
+        DriverKind("pcf8574", .expander, at: 0x20, or: [0x20...0x27, 0x38...0x3F], make: nil, model: { SimulatedPCF8574() }),
+        DriverKind("mcp23017", .expander, at: 0x20, or: [0x20...0x27], make: nil, model: { SimulatedMCP23017() }),
     ]
+
+    public static func named(_ name: String) -> DriverKind? { all.first { $0.name == name } }
+}
+
+/// The drivers by config name, their usual addresses, and what `scan-i2c` can say about an address,
+/// all from `DriverKind.all`.
+public enum SensorCatalog {
+    /// The sensor drivers a configuration may name, in the table's order.
+    public static let sensorDrivers = DriverKind.all.filter { $0.family == .sensor }.map(\.name)
+
+    /// Driver name -> the address used when the config gives none (the breakout boards' default).
+    public static func defaultAddress(_ driver: String) -> UInt8? { DriverKind.named(driver)?.defaultAddress }
 
     public static func makeDriver(_ name: String, bus: (any I2CBus)?, address: UInt8?, options: [String: String]) throws -> any SensorDriver
     {
         let opts = DriverOptions(options, driver: name)
         if name == "ds18b20" { return try DS18B20(options: opts) }
-        guard let bus else { throw SensorError.option("\(name): needs an I2C bus") }
-        guard let address = address ?? defaultAddresses[name] else { throw SensorError.option("\(name): unknown driver") }
-        switch name {
-        case "bme280": return try BME280(bus: bus, address: address, variant: .bme280, options: opts)
-        case "bmp280": return try BME280(bus: bus, address: address, variant: .bmp280, options: opts)
-        case "sht3x": return try SHT3x(bus: bus, address: address, options: opts)
-        case "sht4x": return try SHT4x(bus: bus, address: address, options: opts)
-        case "aht20": return try AHT20(bus: bus, address: address, options: opts)
-        case "bh1750": return try BH1750(bus: bus, address: address, options: opts)
-        case "veml7700": return try VEML7700(bus: bus, address: address, options: opts)
-        case "ads1115": return try ADS1x15(bus: bus, address: address, model: .ads1115, options: opts)
-        case "ads1015": return try ADS1x15(bus: bus, address: address, model: .ads1015, options: opts)
-        case "ina219": return try INA219(bus: bus, address: address, options: opts)
-        case "tmp102": return try TMP102(bus: bus, address: address, options: opts)
-        case "lm75": return try LM75(bus: bus, address: address, options: opts)
-        case "mcp9808": return try MCP9808(bus: bus, address: address, options: opts)
-        default: throw SensorError.option("unknown driver '\(name)'")
+        guard let kind = DriverKind.named(name), kind.family == .sensor, let make = kind.make else {
+            throw SensorError.option("unknown driver '\(name)'")
         }
+        guard let bus else { throw SensorError.option("\(name): needs an I2C bus") }
+        guard let address = address ?? kind.defaultAddress else { throw SensorError.option("\(name): needs an address") }
+        return try make(bus, address, opts)
     }
 
     /// A chip model for the simulated board, answering at `address` as `driver`'s chip would.
-    public static func simulatedChip(for driver: String) -> (any SimulatedI2CDevice)? {
-        switch driver {
-        case "bme280": return SimulatedBME280(variant: .bme280)
-        case "bmp280": return SimulatedBME280(variant: .bmp280)
-        case "sht3x": return SimulatedSHT3x()
-        case "sht4x": return SimulatedSHT4x()
-        case "aht20": return SimulatedAHT20()
-        case "bh1750": return SimulatedBH1750()
-        case "veml7700": return SimulatedVEML7700()
-        case "ads1115", "ads1015": return SimulatedADS1115()
-        case "ina219": return SimulatedINA219()
-        case "tmp102": return SimulatedTemperatureChip(.tmp102, raw: 0x1900)
-        case "lm75": return SimulatedTemperatureChip(.lm75, raw: 0x1900)
-        case "mcp9808": return SimulatedTemperatureChip(.mcp9808, raw: 0x0190)
-        case "pcf8574": return SimulatedPCF8574()
-        case "mcp23017": return SimulatedMCP23017()
-        default: return nil
-        }
-    }
+    public static func simulatedChip(for driver: String) -> (any SimulatedI2CDevice)? { DriverKind.named(driver)?.model?() }
 
     /// What answers at `address`: a chip named by its id register where the chip has one (read
     /// only; no command is sent that could change a chip's state), else the chips that use it.
@@ -70,16 +108,10 @@ public enum SensorCatalog {
         if address == 0x10, let id = try? bus.readWordData(address: address, register: 0x07), id & 0xFF == 0x81 {
             return "VEML7700 (id 0x81)"
         }
-        let candidates =
-            defaultAddresses.filter { $0.value == address }.map(\.key)
-            + (addressRanges.filter { $0.range.contains(address) }.map(\.driver))
+        let candidates = DriverKind.all.filter { kind in
+            kind.defaultAddress == address || kind.otherAddresses.contains { $0.contains(address) }
+        }.map(\.name)
         let unique = Array(Set(candidates)).sorted()
         return unique.isEmpty ? "unknown" : "maybe " + unique.joined(separator: ", ")
     }
-
-    static let addressRanges: [(driver: String, range: ClosedRange<UInt8>)] = [
-        ("bh1750", 0x5C...0x5C), ("sht3x", 0x45...0x45), ("sht4x", 0x45...0x46), ("ads1115", 0x48...0x4B),
-        ("ina219", 0x40...0x4F), ("tmp102", 0x48...0x4B), ("lm75", 0x48...0x4F), ("mcp9808", 0x18...0x1F),
-        ("pcf8574", 0x20...0x27), ("pcf8574", 0x38...0x3F), ("mcp23017", 0x20...0x27), ("bme280", 0x77...0x77),
-    ]
 }

@@ -1,3 +1,4 @@
+import Sensors
 import Spool
 
 /// The whole configuration file. Every key is documented in `boards/example.yaml`; anything not
@@ -190,10 +191,8 @@ public struct BackfillSettings: Decodable, Equatable, Sendable {
 }
 
 public struct SensorSettings: Decodable, Equatable, Sendable {
-    public static let drivers = [
-        "bme280", "bmp280", "sht3x", "sht4x", "aht20", "bh1750", "veml7700", "ads1115", "ads1015",
-        "ina219", "tmp102", "lm75", "mcp9808", "ds18b20", "simulated",
-    ]
+    /// The drivers of `DriverKind.all`, and the agent's own `simulated` (a sensor with no chip).
+    public static let drivers = SensorCatalog.sensorDrivers + ["simulated"]
     public var name: String
     public var driver: String
     public var bus: Int?

@@ -39,7 +39,7 @@ final class Devices {
     private func makeDriver(_ s: SensorSettings) -> Result<any SensorDriver, any Error> {
         if s.driver == "simulated" { return .success(SimulatedSensorDriver(name: s.name)) }
         let number = s.bus ?? board.i2cBus
-        let address = s.address?.value ?? SensorCatalog.defaultAddresses[s.driver]
+        let address = s.address?.value ?? SensorCatalog.defaultAddress(s.driver)
         let bus = self.bus(number)
         if let address { attachSimulatedChip(s.driver, on: bus, at: address) }
         return Result { try SensorCatalog.makeDriver(s.driver, bus: bus, address: address, options: s.options) }
@@ -65,7 +65,7 @@ final class Devices {
             do { chip = try LinuxGPIOChip(lookup: board.gpioChip) } catch { Log.error("GPIO: \(error); GPIO lines are unavailable") }
         }
         for e in config.expanders {
-            let address = e.address?.value ?? SensorCatalog.defaultAddresses[e.driver] ?? 0x20
+            let address = e.address?.value ?? SensorCatalog.defaultAddress(e.driver) ?? 0x20
             let bus = self.bus(e.bus ?? board.i2cBus)
             attachSimulatedChip(e.driver, on: bus, at: address)
             do {
