@@ -59,7 +59,8 @@ public struct Board: Decodable, Equatable, Sendable {
 
     /// Finds a board by name (`raspberry-pi-4b`) or path. Names are looked up next to the config
     /// file, in its `boards/` folder, in /etc/edge-agent/boards, /usr/share/edge-agent/boards and
-    /// next to the binary; `simulated` works even with no file installed.
+    /// next to the binary. `simulated` is built in (`Board.simulated`); a file of that name found
+    /// first replaces it.
     public static func load(_ name: String, configPath: String?) throws(ConfigError) -> Board {
         let configDir =
             configPath.map { path -> String in
@@ -92,7 +93,11 @@ public struct Board: Decodable, Equatable, Sendable {
             message: "board '\(name)' not found (looked in \(candidates.joined(separator: ", ")))")
     }
 
-    /// The simulated board when no file is installed: 54 lines, bus 1, BCM names as on a Pi.
+    /// The simulated board, and its one definition (no file in `boards/` repeats it): runs the
+    /// whole agent on any Linux machine. Every sensor in the config gets a chip model on simulated
+    /// I2C bus 1 that answers as its datasheet says the chip does; 54 GPIO lines with BCM names as
+    /// on a Pi live on a simulated chip, and wires connect outputs to inputs (GPIO20 to GPIO21,
+    /// GPIO5 to GPIO6), so a gpio-set command on an output produces an event on its input.
     static var simulated: Board {
         var lines: [String: Int] = [:]
         for i in 0..<28 { lines["GPIO\(i)"] = i }
