@@ -46,7 +46,7 @@ struct DiskFullTests {
 
         // No broker and no disk: readings are lost, and counted as dropped, not as sensor errors.
         broker.stop()
-        sleep(2)
+        sleep(2) // the length of the double fault (a fixed duration, not a wait for an effect)
         try broker.start()
         #expect(observer.wait(seconds: 20) { metric("dropped_not_stored") > 20 }, "dropped readings counted")
         #expect(metric("dropped") >= metric("dropped_not_stored"))

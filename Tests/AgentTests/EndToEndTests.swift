@@ -208,9 +208,11 @@ struct EndToEndTests {
         try agent.start()
         var observer = try Observer(url: broker.url)
         #expect(observer.wait { observer.telemetry("air").count >= 2 })
+        let lastSeen = observer.telemetry("air").compactMap { $0["seq"] as? Int }.max() ?? 0
         broker.stop()
         let outageStart = Int64(Date().timeIntervalSince1970 * 1000)
-        usleep(2_000_000) // about ten readings per sensor while the broker is away
+        // The outage lasts until the spool holds the backlog the checks below look for.
+        #expect(waitForSpooled(agent, sensor: "air", above: lastSeen, count: 14))
         let outageEnd = Int64(Date().timeIntervalSince1970 * 1000)
         try broker.start()
         observer = try Observer(url: broker.url)
@@ -220,11 +222,15 @@ struct EndToEndTests {
         func firstOfOutage() -> Int? {
             observer.telemetry("air").filter { ($0["ts"] as? Int64 ?? 0) > outageStart + 300 }.compactMap { $0["seq"] as? Int }.min()
         }
-        // The backlog (about 20 readings of two sensors) drains at 5 a second: a few seconds.
+        // The backlog (14 readings or more of each of two sensors) drains at 5 a second: several seconds.
         #expect(
             observer.wait(seconds: 20) {
+                // Drained: live readings after the outage, and no hole from the outage's first on.
                 guard let first = firstOfOutage() else { return false }
-                return Set(observer.telemetry("air").compactMap { $0["seq"] as? Int }).isSuperset(of: first...(first + 11))
+                let air = observer.telemetry("air")
+                let seqs = Set(air.compactMap { $0["seq"] as? Int })
+                return air.contains { ($0["ts"] as? Int64 ?? 0) > outageEnd + 300 }
+                    && seqs.isSuperset(of: first...max(first + 11, seqs.max() ?? first))
             })
         let air = observer.telemetry("air")
         let backlog = air.filter { ($0["ts"] as? Int64 ?? 0) < outageEnd }
@@ -244,7 +250,7 @@ struct EndToEndTests {
         let lastBacklog = messages.lastIndex { $0.readings.contains { ($0["ts"] as? Int64 ?? 0) < outageEnd } } ?? 0
         let firstLive = messages.firstIndex { $0.readings.contains { ($0["ts"] as? Int64 ?? 0) > outageEnd + 300 } } ?? .max
         #expect(firstLive < lastBacklog, "a live reading came before the backlog's last")
-        // The rate holds: ~20 readings at 5/s (a burst of 1 allowed) take well over two seconds.
+        // The rate holds: 28 readings or more at 5/s (a burst of 1 allowed) take well over two seconds.
         let backlogTimes = messages.filter { $0.readings.contains { ($0["ts"] as? Int64 ?? 0) < outageEnd } }.map(\.at)
         if let first = backlogTimes.first, let last = backlogTimes.last {
             #expect(last.timeIntervalSince(first) > 2.0, "backlog drained in \(last.timeIntervalSince(first)) s")
@@ -260,9 +266,10 @@ struct EndToEndTests {
         try agent.start()
         var observer = try Observer(url: broker.url)
         #expect(observer.wait { observer.telemetry("air").count >= 2 })
+        let lastSeen = observer.telemetry("air").compactMap { $0["seq"] as? Int }.max() ?? 0
         broker.stop()
         let outageStart = Int64(Date().timeIntervalSince1970 * 1000)
-        usleep(2_000_000)
+        #expect(waitForSpooled(agent, sensor: "air", above: lastSeen, count: 12)) // a batch of 8, and more
         try broker.start()
         observer = try Observer(url: broker.url)
         #expect(
@@ -290,8 +297,9 @@ struct EndToEndTests {
         try agent.start()
         var observer = try Observer(url: broker.url)
         #expect(observer.wait { observer.telemetry("air").count >= 2 })
+        let lastSeen = observer.telemetry("air").compactMap { $0["seq"] as? Int }.max() ?? 0
         broker.stop()
-        usleep(1_500_000)
+        #expect(waitForSpooled(agent, sensor: "air", above: lastSeen, count: 6))
         agent.stop(SIGKILL) // every reading was fdatasync'd (durability: always)
         let killedAt = Int64(Date().timeIntervalSince1970 * 1000)
         let promised = try spoolDump(agent.directory.file("spool"))
@@ -327,7 +335,8 @@ struct EndToEndTests {
         #expect(observer.wait { observer.telemetry("air").count >= 3 })
         let last = observer.telemetry("air").compactMap { $0["seq"] as? Int }.max() ?? 0
         broker.signal(SIGSTOP)
-        usleep(1_000_000) // five readings per sensor published, none acknowledged: spilled after 100 ms
+        // Published, never acknowledged: spilled to the spool after 100 ms.
+        #expect(waitForSpooled(agent, sensor: "air", above: last, count: 3))
         agent.stop(SIGKILL)
         broker.signal(SIGCONT)
         let kept = try spoolDump(agent.directory.file("spool")).filter { $0.topic == "telemetry/air" }.map(\.seq)
@@ -355,6 +364,19 @@ struct EndToEndTests {
 }
 
 /// `edge-agent spool dump`: what the spool holds, as (topic, seq in the payload).
+/// Waits until the running agent's spool holds at least `count` readings of `sensor` numbered above
+/// `above`, read from a copy of the spool (the agent holds its lock): what an outage must have built
+/// up before a test goes on, instead of a fixed sleep that a slow machine can outrun.
+func waitForSpooled(_ agent: AgentProcess, sensor: String, above: Int, count: Int, seconds: Double = 20) -> Bool {
+    waitUntil(seconds: seconds) {
+        let copy = TemporaryDirectory("spool-copy")
+        guard (try? run("cp", ["-r", agent.directory.file("spool"), copy.path + "/spool"])) != nil,
+            let records = try? spoolDump(copy.path + "/spool")
+        else { return false }
+        return records.filter { $0.topic == "telemetry/\(sensor)" && $0.seq > above }.count >= count
+    }
+}
+
 func spoolDump(_ directory: String) throws -> [(topic: String, seq: Int)] {
     try run(AgentProcess.binary, ["spool", "dump", "--dir", directory]).split(separator: "\n").compactMap { line in
         let fields = line.split(separator: " ", maxSplits: 3)

@@ -51,7 +51,7 @@ struct FieldFaultTests {
         try agent.start()
         #expect(observer.wait { observer.telemetry("air").count > 10 })
         broker.signal(SIGSTOP)
-        sleep(3)
+        sleep(3) // the length of the freeze (a fixed duration, not a wait for an effect)
         broker.signal(SIGCONT)
         let resumed = Int(Date().timeIntervalSince1970 * 1000)
         // A reading taken after the broker came back arrives within two seconds of being taken,
