@@ -4,28 +4,6 @@ import Syscalls
 import Glibc
 #endif
 
-/// A record handed to a reader. The payload is valid only during the callback.
-public struct SpoolRecord {
-    public let seq: UInt64
-    /// Milliseconds since the Unix epoch, as given to `append`.
-    public let timestamp: Int64
-    public let payload: UnsafeRawBufferPointer
-}
-
-public struct SpoolStatus: Sendable, Equatable {
-    /// Records appended and not yet acknowledged (upper bound: corrupt records count until skipped).
-    public var records: UInt64
-    public var bytesOnDisk: Int
-    public var segments: Int
-    public var nextSeq: UInt64
-    public var nextUnacknowledged: UInt64
-    public var oldestTimestamp: Int64?
-    public var newestTimestamp: Int64?
-    public var dropped: UInt64
-    public var discardedBytes: Int
-    public var corruptRecords: UInt64
-}
-
 /// A bounded, crash-safe, append-only ring buffer of records on disk, in segment files.
 ///
 /// Appends go to a write buffer and reach the newest segment in whole buffers; fdatasync follows the

@@ -1,9 +1,3 @@
-/// Why a request was refused; its message is the reply's `error`.
-struct CommandFailure: Error {
-    let message: String
-    init(_ message: String) { self.message = message }
-}
-
 /// A request's fields with typed accessors. Every number is checked against its range while it
 /// is still a Double, before any conversion to an integer type (which would trap outside it).
 struct CommandArguments {

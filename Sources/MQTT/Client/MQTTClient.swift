@@ -3,56 +3,6 @@ import Syscalls
 import Glibc
 #endif
 
-public struct ClientConfiguration: Sendable {
-    /// Tried in order; a failed attempt moves on to the next (failover), wrapping around.
-    public var brokers: [BrokerAddress]
-    public var session: SessionConfiguration
-    /// Used for `mqtts://` brokers.
-    public var tls: TLSConfiguration = TLSConfiguration()
-    public var backoff = ReconnectBackoff()
-    /// TCP connect plus TLS handshake.
-    public var connectTimeout: Nanoseconds = 10_000_000_000
-    /// Subscribed after every connect that does not resume a session.
-    public var subscriptions: [TopicSubscription] = []
-
-    public init(brokers: [BrokerAddress], session: SessionConfiguration) {
-        self.brokers = brokers
-        self.session = session
-    }
-}
-
-/// Why a connection ended or could not be made.
-public enum ConnectionError: Error, CustomStringConvertible, Equatable {
-    case transport(TransportError)
-    case session(SessionFailure)
-    case encoding(PacketError)
-
-    public var description: String {
-        switch self {
-        case .transport(let e): "\(e)"
-        case .session(let e): "\(e)"
-        case .encoding(let e): "\(e)"
-        }
-    }
-}
-
-/// What the client reports. Every method has an empty default.
-public protocol MQTTClientDelegate: AnyObject {
-    func mqttClient(_ client: MQTTClient, didConnectTo broker: BrokerAddress, sessionPresent: Bool)
-    func mqttClient(_ client: MQTTClient, didLoseConnectionTo broker: BrokerAddress, error: ConnectionError, retryIn: Nanoseconds)
-    /// The view is valid only during the call.
-    func mqttClient(_ client: MQTTClient, didReceive message: PublishView)
-    /// A message over the session's `maxIncomingPacketSize`: acknowledged and skipped. The topic is
-    /// valid only during the call.
-    func mqttClient(_ client: MQTTClient, didSkipOversized message: PublishHead)
-    func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16)
-    func mqttClient(_ client: MQTTClient, didSubscribe packetID: UInt16, results: [SubscribeResult])
-    func mqttClient(_ client: MQTTClient, warning: SessionWarning)
-    /// The broker closed the connection three times in a row right after this message, which was
-    /// given up so that the others can go (PoisonWatch). Valid only during the call.
-    func mqttClient(_ client: MQTTClient, didGiveUp packetID: UInt16, message: PublishView)
-}
-
 public extension MQTTClientDelegate {
     func mqttClient(_ client: MQTTClient, didConnectTo broker: BrokerAddress, sessionPresent: Bool) {}
     func mqttClient(_ client: MQTTClient, didLoseConnectionTo broker: BrokerAddress, error: ConnectionError, retryIn: Nanoseconds) {}

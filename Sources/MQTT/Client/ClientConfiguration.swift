@@ -1,0 +1,22 @@
+#if canImport(Glibc)
+import Syscalls
+import Glibc
+#endif
+
+public struct ClientConfiguration: Sendable {
+    /// Tried in order; a failed attempt moves on to the next (failover), wrapping around.
+    public var brokers: [BrokerAddress]
+    public var session: SessionConfiguration
+    /// Used for `mqtts://` brokers.
+    public var tls: TLSConfiguration = TLSConfiguration()
+    public var backoff = ReconnectBackoff()
+    /// TCP connect plus TLS handshake.
+    public var connectTimeout: Nanoseconds = 10_000_000_000
+    /// Subscribed after every connect that does not resume a session.
+    public var subscriptions: [TopicSubscription] = []
+
+    public init(brokers: [BrokerAddress], session: SessionConfiguration) {
+        self.brokers = brokers
+        self.session = session
+    }
+}
