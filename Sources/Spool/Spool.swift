@@ -304,10 +304,11 @@ public final class Spool {
                 sync: configuration.durability != .never)
             cursorDirty = false
             durableNextUnacknowledged = nextUnacknowledged
-            // Only now may fully delivered segments go: had they gone before the cursor was on disk,
-            // a crash would leave a cursor pointing into a deleted segment.
-            while segments.count > 1 && segments[1].baseSeq <= durableNextUnacknowledged { try removeSegment(at: 0) }
         }
+        // Only behind the cursor on disk may fully delivered segments go: had they gone before it
+        // was there, a crash would leave a cursor pointing into a deleted segment. (Also when the
+        // cursor did not move: a segment sealed after it was stored is delivered all the same.)
+        while segments.count > 1 && segments[1].baseSeq <= durableNextUnacknowledged { try removeSegment(at: 0) }
         lastSyncAt = Spool.monotonicNow()
         durableSeq = nextSeq
     }

@@ -6,6 +6,25 @@ import Testing
 
 @Suite("Spool")
 struct SpoolTests {
+    /// A segment sealed after the cursor was stored, and wholly delivered, goes at the next sync
+    /// though the cursor did not move (it lingered until the next acknowledgement before; the
+    /// model test found it).
+    @Test func aDeliveredSegmentGoesAtTheNextSyncEvenIfTheCursorDidNotMove() throws {
+        let dir = TemporaryDirectory("spool-seal")
+        let spool = try Spool(
+            directory: dir.path, configuration: SpoolConfiguration(capacityBytes: 3 * 70_000, segmentBytes: 70_000, durability: .never))
+        let record = [UInt8](repeating: 1, count: 30_000)
+        _ = try spool.append(record, timestamp: 1)
+        _ = try spool.append(record, timestamp: 2)
+        _ = try spool.readAll()
+        try spool.ack(through: 1)
+        try spool.sync()
+        _ = try spool.append(record, timestamp: 3) // seals the first segment; the cursor stays at 2
+        #expect(spool.segments.map(\.baseSeq) == [0, 2])
+        try spool.sync()
+        #expect(spool.segments.map(\.baseSeq) == [2])
+    }
+
     @Test func appendReadAckReopen() throws {
         let dir = TemporaryDirectory("spool")
         do {
