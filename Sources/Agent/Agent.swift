@@ -161,48 +161,13 @@ public final class Agent: MQTTClientDelegate {
         client.start()
         nextMetricsAt = MonotonicClock.now() + config.metricsInterval.nanoseconds
         systemd.send("READY=1\nSTATUS=connecting to \(client.broker)")
+        let jobs = loopJobs()
         while !stopping {
             // Requests already acknowledged are answered before the re-exec, which would lose them.
             if reloadRequested && ((commandInbox.isEmpty && heldReply == nil) || !client.isConnected) { break }
             let now = MonotonicClock.now()
-            clock?.refresh(now: now)
-            sendPendingStatus()
-            runDueSensors(now: now)
-            runGPIOTimers(now: now)
-            spillOverdueCopies(now: now)
-            publishBacklog(now: now)
-            client.flush()
-            runCommands()
-            client.flush()
-            repeated.tick(now: now)
-            updateWatchedDescriptor()
-            var deadline = now + 1_000_000_000
-            for s in sensors { deadline = min(deadline, s.deadline) }
-            if let d = gpioDeadline { deadline = min(deadline, d) }
-            if let d = client.nextDeadline() { deadline = min(deadline, d) }
-            if let d = spool.nextSyncDeadline { deadline = min(deadline, d) }
-            if let d = backlogDeadline { deadline = min(deadline, d) }
-            if let d = spillDeadline { deadline = min(deadline, d) }
-            if let d = systemd.watchdog(now: now) { deadline = min(deadline, d) }
-            if let d = repeated.nextDeadline { deadline = min(deadline, d) }
-            if commandsReady { deadline = now }
-            if now >= nextMetricsAt {
-                publishMetrics()
-                nextMetricsAt = nextSlot(after: nextMetricsAt, interval: config.metricsInterval.nanoseconds, now: now)
-            }
-            deadline = min(deadline, nextMetricsAt)
-            if !startupPagesReleased {
-                if now >= startedAt + StartupPages.delay {
-                    startupPagesReleased = true
-                    let rss = StartupPages.release()
-                    if let before = rss.before, let after = rss.after {
-                        Log.info("start-up done: its pages released, resident memory \(before) kB -> \(after) kB")
-                    }
-                } else {
-                    deadline = min(deadline, startedAt + StartupPages.delay)
-                }
-            }
-            loop.wait(until: deadline, now: MonotonicClock.now()) { fd, events in
+            for job in jobs { job.run(now) }
+            loop.wait(until: LoopJob.earliest(jobs, now: now), now: MonotonicClock.now()) { fd, events in
                 if fd == signals.fd {
                     handleSignals()
                 } else if fd == watchedFD {
@@ -211,15 +176,72 @@ public final class Agent: MQTTClientDelegate {
                     handleGPIOEvents(input, now: MonotonicClock.now())
                 }
             }
-            client.tick()
-            do { try spool.syncIfDue() } catch {
-                // A failing disk was reported when the episode began (SpoolWords), and its end will be.
-                if !spool.isWriteFailing { Log.error("\(error)") }
-            }
         }
         shutDown(reloading: reloadRequested)
         if reloadRequested { reexec() }
         return 0
+    }
+
+    /// The loop's jobs in the order they run on each turn: timers of the connection and the spool
+    /// first (what the last wait made due), then sampling, publishing and commands, and last the
+    /// socket's interest, after everything that may have queued bytes.
+    private func loopJobs() -> [LoopJob] {
+        var watchdogDeadline: Nanoseconds?
+        return [
+            LoopJob(
+                "keep alive and reconnect", run: { [unowned self] _ in client.tick() },
+                deadline: { [unowned self] _ in client.nextDeadline() }),
+            LoopJob(
+                "spool sync",
+                run: { [unowned self] _ in
+                    do { try spool.syncIfDue() } catch {
+                        // A failing disk was reported when the episode began (SpoolWords), and its end will be.
+                        if !spool.isWriteFailing { Log.error("\(error)") }
+                    }
+                }, deadline: { [unowned self] _ in spool.nextSyncDeadline }),
+            LoopJob("clock", run: { [unowned self] in clock?.refresh(now: $0) }),
+            LoopJob("status", run: { [unowned self] _ in _ = sendPendingStatus() }),
+            LoopJob(
+                "sensors", run: { [unowned self] in runDueSensors(now: $0) },
+                deadline: { [unowned self] _ in
+                    var deadline: Nanoseconds?
+                    for sensor in sensors { deadline = min(deadline ?? .max, sensor.deadline) }
+                    return deadline
+                }),
+            LoopJob("GPIO timers", run: { [unowned self] in runGPIOTimers(now: $0) }, deadline: { [unowned self] _ in gpioDeadline }),
+            LoopJob("spill", run: { [unowned self] in spillOverdueCopies(now: $0) }, deadline: { [unowned self] _ in spillDeadline }),
+            LoopJob("backlog", run: { [unowned self] in publishBacklog(now: $0) }, deadline: { [unowned self] _ in backlogDeadline }),
+            LoopJob(
+                "metrics",
+                run: { [unowned self] now in
+                    guard now >= nextMetricsAt else { return }
+                    publishMetrics()
+                    nextMetricsAt = nextSlot(after: nextMetricsAt, interval: config.metricsInterval.nanoseconds, now: now)
+                }, deadline: { [unowned self] _ in nextMetricsAt }),
+            LoopJob(
+                "commands",
+                run: { [unowned self] _ in
+                    client.flush()
+                    runCommands()
+                    client.flush()
+                }, deadline: { [unowned self] now in commandsReady ? now : nil }),
+            LoopJob(
+                "repeated log lines", run: { [unowned self] in repeated.tick(now: $0) },
+                deadline: { [unowned self] _ in repeated.nextDeadline }),
+            LoopJob(
+                "watchdog", run: { [unowned self] in watchdogDeadline = systemd.watchdog(now: $0) }, deadline: { _ in watchdogDeadline }),
+            LoopJob(
+                "start-up pages",
+                run: { [unowned self] now in
+                    guard !startupPagesReleased, now >= startedAt + StartupPages.delay else { return }
+                    startupPagesReleased = true
+                    let rss = StartupPages.release()
+                    if let before = rss.before, let after = rss.after {
+                        Log.info("start-up done: its pages released, resident memory \(before) kB -> \(after) kB")
+                    }
+                }, deadline: { [unowned self] _ in startupPagesReleased ? nil : startedAt + StartupPages.delay }),
+            LoopJob("socket interest", run: { [unowned self] _ in updateWatchedDescriptor() }),
+        ]
     }
 
     /// Reload: start this same program again with the same arguments. Every setting takes effect,
