@@ -51,7 +51,7 @@ say("acked \(ackedDurably)")
 while true {
     let seq = spool.nextSeq
     if pause > 0 { usleep(pause) }
-    try spool.append(payload(for: seq), timestamp: 1_700_000_000_000 + Int64(seq))
+    _ = try spool.append(payload(for: seq), timestamp: 1_700_000_000_000 + Int64(truncatingIfNeeded: seq))
     if seq % 97 == 0 && seq > 50 { try spool.ack(through: seq - 50) }
     if spool.durableSeq != lastDurable {
         lastDurable = spool.durableSeq
