@@ -20,12 +20,6 @@ public final class SimulatedI2CBus: I2CBus {
 /// Linux's EREMOTEIO (121), the errno a NACK gives on the Raspberry Pi's I2C controller.
 let EREMOTEIO_VALUE: Int32 = 121
 
-/// A chip on a simulated bus.
-public protocol SimulatedI2CDevice: AnyObject {
-    /// One transaction: the bytes written, then `read` to fill. Returns false to not acknowledge.
-    func transfer(write: UnsafeRawBufferPointer, read: UnsafeMutableRawBufferPointer) -> Bool
-}
-
 /// A chip with 8-bit registers behind a register pointer that auto-increments (BME280, BMP280,
 /// MCP23017, ...): a write sets the pointer and stores any further bytes; a read returns bytes
 /// from the pointer on. Subclasses add what writing a particular register does.

@@ -1,13 +1,3 @@
-/// The fixed header of a control packet (section 2.2).
-public struct FixedHeader: Equatable, Sendable {
-    public var type: PacketType
-    public var flags: UInt8
-    public var remainingLength: Int
-    /// Bytes taken by the type byte and the remaining-length field.
-    public var headerLength: Int
-    public var packetLength: Int { headerLength + remainingLength }
-}
-
 /// Decodes MQTT 3.1.1 control packets from raw bytes. Every field is length-checked before it is
 /// read; any violation is a `PacketError`, never a trap. Decoding a packet a client receives does
 /// not allocate: PUBLISH topics and payloads are views into the input.
@@ -195,51 +185,5 @@ public enum PacketDecoder {
 
     private static func expectLength(_ header: FixedHeader, _ expected: Int) throws(PacketError) {
         guard header.remainingLength == expected else { throw .invalidRemainingLength(header.type, header.remainingLength) }
-    }
-}
-
-/// Reads the fields of one packet body, checking every length against what is left.
-struct FieldReader {
-    let bytes: UnsafeRawBufferPointer
-    let type: PacketType
-    var offset = 0
-
-    init(bytes: UnsafeRawBufferPointer, type: PacketType) {
-        self.bytes = bytes
-        self.type = type
-    }
-
-    var isAtEnd: Bool { offset == bytes.count }
-    var remaining: Int { bytes.count - offset }
-
-    mutating func byte(_ field: String) throws(PacketError) -> UInt8 {
-        guard remaining >= 1 else { throw .truncated(type, field: field) }
-        defer { offset += 1 }
-        return bytes[offset]
-    }
-
-    mutating func uint16(_ field: String) throws(PacketError) -> UInt16 {
-        guard remaining >= 2 else { throw .truncated(type, field: field) }
-        defer { offset += 2 }
-        return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
-    }
-
-    /// A two-byte length and that many bytes (section 1.5.3), checked as UTF-8 unless `utf8` is false.
-    mutating func lengthPrefixed(_ field: String, utf8: Bool = true) throws(PacketError) -> UnsafeRawBufferPointer {
-        let length = Int(try uint16(field + " length"))
-        guard remaining >= length else { throw .truncated(type, field: field) }
-        let view = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
-        offset += length
-        if utf8 && !MQTTUTF8.isValid(view) { throw .invalidUTF8(field: field) }
-        return view
-    }
-
-    mutating func string(_ field: String) throws(PacketError) -> String {
-        String(decoding: try lengthPrefixed(field), as: UTF8.self)
-    }
-
-    mutating func rest() -> UnsafeRawBufferPointer {
-        defer { offset = bytes.count }
-        return UnsafeRawBufferPointer(rebasing: bytes[offset...])
     }
 }

@@ -1,18 +1,3 @@
-/// Progress of a non-blocking connect or handshake.
-public enum ConnectProgress: Equatable {
-    case ready
-    case wantRead
-    case wantWrite
-}
-
-/// Outcome of a non-blocking read or write.
-public enum IOStatus: Equatable {
-    case transferred(Int)
-    /// Nothing now; poll for the given direction (TLS may need to write in order to read).
-    case wouldBlock(wantWrite: Bool)
-    case closed
-}
-
 /// A byte stream to the broker (the two-function network interface of coreMQTT, plus connect).
 public protocol Transport: AnyObject {
     var fileDescriptor: Int32 { get }

@@ -22,57 +22,6 @@ func openSpool(_ directory: String) throws -> Spool {
     }
 }
 
-struct SpoolStatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Records, bytes, oldest and newest timestamps, cursor, losses.")
-
-    @Option(help: "Spool directory.")
-    var dir: String
-
-    func run() throws {
-        let spool = try openSpool(dir)
-        let s: SpoolStatus
-        do { s = try spool.status() } catch { printError("\(error)"); throw ExitCode(1) }
-        print(
-            """
-            records:        \(s.records) unacknowledged
-            bytes:          \(s.bytesOnDisk) in \(s.segments) segment(s)
-            oldest:         \(s.oldestTimestamp.map(formatTimestamp) ?? "-")
-            newest:         \(s.newestTimestamp.map(formatTimestamp) ?? "-")
-            cursor:         next to deliver \(s.nextUnacknowledged), next to append \(s.nextSeq)
-            dropped:        \(s.dropped) readings (spool full)
-            discarded:      \(s.discardedBytes) bytes (torn tail cut at open)
-            corrupt:        \(s.corruptRecords) records skipped
-            """)
-    }
-}
-
-struct SpoolDumpCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "dump", abstract: "Print unacknowledged records, oldest first: seq, timestamp, payload.")
-
-    @Option(help: "Spool directory.")
-    var dir: String
-
-    @Option(help: "Print at most this many records.")
-    var limit: Int = .max
-
-    func run() throws {
-        let spool = try openSpool(dir)
-        spool.onEvent = { printError("\($0)") }
-        var printed = 0
-        do {
-            while printed < limit {
-                let n = try spool.read(max: min(1000, limit - printed)) { record in
-                    writeOut("\(record.seq) \(formatTimestamp(record.timestamp)) \(printable(record.payload))\n")
-                }
-                if n == 0 { break }
-                printed += n
-            }
-        } catch { printError("\(error)"); throw ExitCode(1) }
-    }
-}
-
 /// Text payloads as they are; the agent's records (AgentRecord) as `telemetry/<name> {json}` or
 /// `events/<name> {json}`; anything else as hex.
 func printable(_ bytes: UnsafeRawBufferPointer) -> String {

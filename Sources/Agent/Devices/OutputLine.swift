@@ -1,0 +1,19 @@
+import Hardware
+import MQTT
+import Sensors
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class OutputLine {
+    let settings: GPIOSettings
+    let line: any GPIOOutput
+    /// When a gpio-pulse ends and the line returns to its previous level.
+    var pulseEndsAt: UInt64?
+
+    init(settings: GPIOSettings, line: any GPIOOutput) {
+        self.settings = settings
+        self.line = line
+    }
+}

@@ -1,0 +1,1 @@
+public enum GPIOBias: Sendable { case asIs, disabled, pullUp, pullDown }

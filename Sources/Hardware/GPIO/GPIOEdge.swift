@@ -1,0 +1,1 @@
+public enum GPIOEdge: Sendable { case rising, falling, both }

@@ -1,0 +1,5 @@
+public protocol GPIOOutput: AnyObject {
+    /// The level last set (logical, after active-low inversion).
+    var value: Bool { get }
+    func set(_ value: Bool) throws(GPIOError)
+}
