@@ -39,10 +39,3 @@ public struct AgentConfig: Decodable, Equatable, Sendable {
         if metricsInterval.nanoseconds < 100_000_000 { throw c.invalid(.metricsInterval, "must be at least 100ms") }
     }
 }
-
-extension KeyedDecodingContainer {
-    /// The error for a value at `key` that decodes but is not acceptable; the loader adds its line.
-    func invalid(_ key: Key, _ message: String) -> DecodingError {
-        .dataCorrupted(.init(codingPath: codingPath + [key], debugDescription: message))
-    }
-}

@@ -16,8 +16,7 @@ public struct BackfillSettings: Decodable, Equatable, Sendable {
         rate = try c.decodeIfPresent(Int.self, forKey: .rate) ?? rate
         batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? batch
         guard (1...100_000).contains(rate), (1...1000).contains(batch) else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: c.codingPath, debugDescription: "rate must be between 1 and 100000 and batch between 1 and 1000"))
+            throw DecodingError.invalid(at: c.codingPath, "rate must be between 1 and 100000 and batch between 1 and 1000")
         }
     }
 }

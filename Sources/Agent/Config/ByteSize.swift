@@ -18,10 +18,8 @@ public struct ByteSize: Decodable, Equatable, Sendable {
             return
         }
         guard let plain = Int(text), plain >= 0, plain <= 1_000_000_000_000 else {
-            throw DecodingError.dataCorrupted(
-                .init(
-                    codingPath: decoder.codingPath,
-                    debugDescription: "'\(text)' is not a size up to 1TB; write e.g. 64MiB, 512KiB or a number of bytes"))
+            throw DecodingError.invalid(
+                at: decoder.codingPath, "'\(text)' is not a size up to 1TB; write e.g. 64MiB, 512KiB or a number of bytes")
         }
         bytes = plain
     }

@@ -22,10 +22,8 @@ public struct ConfigDuration: Decodable, Equatable, Sendable, CustomStringConver
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self).trimmingSpaces()
         guard let value = ConfigDuration.parse(text) else {
-            throw DecodingError.dataCorrupted(
-                .init(
-                    codingPath: decoder.codingPath,
-                    debugDescription: "'\(text)' is not a duration of at most 365d; write e.g. 500ms, 10s, 5m or 1h"))
+            throw DecodingError.invalid(
+                at: decoder.codingPath, "'\(text)' is not a duration of at most 365d; write e.g. 500ms, 10s, 5m or 1h")
         }
         self = value
     }

@@ -8,10 +8,7 @@ public struct I2CAddress: Decodable, Equatable, Sendable, CustomStringConvertibl
         let text = try decoder.singleValueContainer().decode(String.self).trimmingSpaces()
         let parsed = text.lowercased().hasPrefix("0x") ? UInt8(text.dropFirst(2), radix: 16) : UInt8(text)
         guard let parsed, parsed >= 0x03, parsed <= 0x77 else {
-            throw DecodingError.dataCorrupted(
-                .init(
-                    codingPath: decoder.codingPath,
-                    debugDescription: "'\(text)' is not a 7-bit I2C device address (0x03 to 0x77)"))
+            throw DecodingError.invalid(at: decoder.codingPath, "'\(text)' is not a 7-bit I2C device address (0x03 to 0x77)")
         }
         value = parsed
     }
