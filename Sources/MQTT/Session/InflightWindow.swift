@@ -147,7 +147,12 @@ struct InflightWindow {
     }
 
     private func index(of id: UInt16) -> Int? {
-        // Acknowledgements come mostly in order, so the scan from the oldest usually stops at once.
+        // The two usual cases cost one step each: the newest message (marked sent just after it was
+        // reserved) and the oldest (acknowledgements come mostly in order, so the scan from the
+        // oldest usually stops at once).
+        guard count > 0 else { return nil }
+        let newest = (first + count - 1) % capacity
+        if slots[newest].packetID == id && slots[newest].stage != .done { return newest }
         var k = 0
         while k < count {
             let index = (first + k) % capacity
