@@ -306,3 +306,29 @@ struct SmallPacketTests {
         #expect(PacketError.invalidQoS(3).description.contains("MQTT-3.3.1-4"))
     }
 }
+
+@Suite("Topic names, section 4.7")
+struct TopicNameTests {
+    /// The eight-bytes-at-a-time path agrees with the byte-by-byte rules on every kind of byte: NUL,
+    /// the wildcards, high bytes that start or break UTF-8, at every position of names of every
+    /// length around the word size.
+    @Test func theFastPathAgreesWithTheRules() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [0x00, 0x23, 0x2B, 0x2F, 0x41, 0x7A, 0x7F, 0x80, 0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xED, 0xA0, 0xF0, 0xFF]
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 1...40, using: &generator)
+            var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+            for _ in 0..<Int.random(in: 0...2, using: &generator) {
+                bytes[Int.random(in: 0..<length, using: &generator)] = alphabet.randomElement(using: &generator)!
+            }
+            bytes.withUnsafeBytes { raw in
+                let rules = !raw.contains(UInt8(ascii: "+")) && !raw.contains(UInt8(ascii: "#")) && MQTTUTF8.isValid(raw)
+                #expect((Topic.validateName(raw) == nil) == rules, "\(bytes)")
+                if Topic.isPlainASCIIName(raw) { #expect(rules, "\(bytes)") }
+            }
+        }
+        "edge/kitchen-pi/telemetry/air".utf8CString.withUnsafeBytes { raw in
+            #expect(Topic.isPlainASCIIName(UnsafeRawBufferPointer(rebasing: raw.dropLast())))
+        }
+    }
+}
