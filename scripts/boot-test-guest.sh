@@ -15,15 +15,9 @@ main_pid() { systemctl show -P MainPID edge-agent; }
 field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p"; }   # a number field of a one-line JSON object
 exec 2>&1
 
-# Devices first, as on a board: a BME280 on i2c-stub (scripts/bme280-on-i2c-stub.sh, as in the
-# hardware test) and a gpio-sim chip labelled edge-test.
-sh $payload/bme280-on-i2c-stub.sh $payload/i2c-stub.ko
-sim=/sys/kernel/config/gpio-sim/edge
-mkdir $sim $sim/bank0
-echo 8 > $sim/bank0/num_lines
-echo edge-test > $sim/bank0/label
-echo 1 > $sim/live
-lines=/sys/devices/platform/$(cat $sim/dev_name)/$(cat $sim/bank0/chip_name)
+# Devices first, as on a board: a BME280 on i2c-stub and a gpio-sim chip labelled edge-test
+# (scripts/guest-devices.sh, as in the hardware test).
+lines=$(sh $payload/guest-devices.sh $payload/i2c-stub.ko)
 echo pull-up > $lines/sim_gpio3/pull
 
 # Everything the agent publishes, kept by a persistent subscriber across broker restarts.

@@ -63,7 +63,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/edge-agent-boot.XXXXXX")
 [ -n "${EDGE_AGENT_KEEP_WORK:-}" ] || trap 'rm -rf "$work"' EXIT
 payload=$work/payload
 mkdir -p "$payload"
-cp "$deb" scripts/boot-test-guest.sh scripts/bme280-on-i2c-stub.sh "$kernel_dir/i2c-stub.ko" "$payload/"
+cp "$deb" scripts/boot-test-guest.sh scripts/guest-devices.sh "$kernel_dir/i2c-stub.ko" "$payload/"
 # The upgrade: the same package with a higher Debian revision.
 name=$(basename "$deb")
 version=$(dpkg-deb -f "$deb" Version)

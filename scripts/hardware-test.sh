@@ -34,7 +34,7 @@ cp /bin/busybox "$initrd/bin/busybox"
 cp "$EDGE_AGENT_BINARY" "$initrd/bin/edge-agent"
 strip "$initrd/bin/edge-agent" 2>/dev/null || true
 cp "$kernel_dir/i2c-stub.ko" "$initrd/lib/"
-cp scripts/bme280-on-i2c-stub.sh "$initrd/bin/"
+cp scripts/guest-devices.sh "$initrd/bin/"
 # The binary's shared libraries, at the paths the dynamic loader looks for them.
 libroot=${EDGE_AGENT_ROOT:-}
 if [ -n "$libroot" ]; then
@@ -80,19 +80,12 @@ mount -t devtmpfs dev /dev; mount -t proc proc /proc; mount -t sysfs sys /sys
 mount -t configfs none /sys/kernel/config; mount -t tmpfs tmp /tmp
 echo "== guest up: $(uname -r)"
 
-/bin/bme280-on-i2c-stub.sh /lib/i2c-stub.ko
+lines=$(/bin/guest-devices.sh /lib/i2c-stub.ko)
 echo "== read"
 edge-agent read --config /etc/test.yaml air 2>&1
 echo "== scan"
 edge-agent scan-i2c --bus 0 2>&1
 
-# gpio-sim: one bank of 8 lines labelled edge-test.
-sim=/sys/kernel/config/gpio-sim/edge
-mkdir $sim $sim/bank0
-echo 8 > $sim/bank0/num_lines
-echo edge-test > $sim/bank0/label
-echo 1 > $sim/live
-lines=/sys/devices/platform/$(cat $sim/dev_name)/$(cat $sim/bank0/chip_name)
 echo pull-down > $lines/sim_gpio3/pull
 echo pull-down > $lines/sim_gpio6/pull
 edge-agent run --config /etc/test.yaml 2>/tmp/agent.log &
