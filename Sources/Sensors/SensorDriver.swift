@@ -13,6 +13,9 @@ public protocol SensorDriver: AnyObject {
     /// Reads the finished measurement into `measurement`. Returns nil when the reading is complete,
     /// or nanoseconds to wait before calling `collect` again.
     func collect(into measurement: inout Measurement) throws -> UInt64?
+    /// The fields every complete reading carries, in order: what the configuration (variant,
+    /// channels) makes this driver write, known before the first reading (Home Assistant discovery).
+    var quantities: [Quantity] { get }
 }
 
 /// Runs bus operations, turning an `I2CError` into `SensorError.bus`.

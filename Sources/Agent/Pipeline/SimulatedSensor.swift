@@ -16,14 +16,16 @@ final class SimulatedSensorDriver: SensorDriver {
         phase = Double(hash % 10_000) / 10_000 * 2 * Double.pi
     }
 
+    var quantities: [Quantity] { [.temperature, .humidity, .pressure] }
+
     func configure() throws {}
     func start() throws -> UInt64 { 0 }
 
     func collect(into m: inout Measurement) throws -> UInt64? {
         let t = Double(wallClockMilliseconds()) / 1000
-        m.add("temperature_c", 21 + 3 * sin(t / 600 + phase) + 0.1 * sin(t / 7), decimals: 2)
-        m.add("humidity_pct", 45 + 10 * sin(t / 900 + phase * 2), decimals: 1)
-        m.add("pressure_hpa", 1013.25 + 4 * sin(t / 3600 + phase), decimals: 2)
+        m.add(.temperature, 21 + 3 * sin(t / 600 + phase) + 0.1 * sin(t / 7), decimals: 2)
+        m.add(.humidity, 45 + 10 * sin(t / 900 + phase * 2), decimals: 1)
+        m.add(.pressure, 1013.25 + 4 * sin(t / 3600 + phase), decimals: 2)
         return nil
     }
 }

@@ -10,12 +10,16 @@ import Hardware
 public final class ADS1x15: SensorDriver {
     public enum Model: Sendable { case ads1115, ads1015 }
 
-    struct Channel { let mux: UInt16; let key: StaticString }
+    struct Channel { let mux: UInt16; let quantity: Quantity }
     static let inputs: [(String, Channel)] = [
-        ("0", Channel(mux: 0b100, key: "ain0_v")), ("1", Channel(mux: 0b101, key: "ain1_v")),
-        ("2", Channel(mux: 0b110, key: "ain2_v")), ("3", Channel(mux: 0b111, key: "ain3_v")),
-        ("0-1", Channel(mux: 0b000, key: "ain0_ain1_v")), ("0-3", Channel(mux: 0b001, key: "ain0_ain3_v")),
-        ("1-3", Channel(mux: 0b010, key: "ain1_ain3_v")), ("2-3", Channel(mux: 0b011, key: "ain2_ain3_v")),
+        ("0", Channel(mux: 0b100, quantity: Quantity("ain0_v", "AIN0 voltage", unit: "V", deviceClass: "voltage"))),
+        ("1", Channel(mux: 0b101, quantity: Quantity("ain1_v", "AIN1 voltage", unit: "V", deviceClass: "voltage"))),
+        ("2", Channel(mux: 0b110, quantity: Quantity("ain2_v", "AIN2 voltage", unit: "V", deviceClass: "voltage"))),
+        ("3", Channel(mux: 0b111, quantity: Quantity("ain3_v", "AIN3 voltage", unit: "V", deviceClass: "voltage"))),
+        ("0-1", Channel(mux: 0b000, quantity: Quantity("ain0_ain1_v", "AIN0-AIN1 voltage", unit: "V", deviceClass: "voltage"))),
+        ("0-3", Channel(mux: 0b001, quantity: Quantity("ain0_ain3_v", "AIN0-AIN3 voltage", unit: "V", deviceClass: "voltage"))),
+        ("1-3", Channel(mux: 0b010, quantity: Quantity("ain1_ain3_v", "AIN1-AIN3 voltage", unit: "V", deviceClass: "voltage"))),
+        ("2-3", Channel(mux: 0b011, quantity: Quantity("ain2_ain3_v", "AIN2-AIN3 voltage", unit: "V", deviceClass: "voltage"))),
     ]
     static let gains: [(String, (Double, UInt16))] = [
         ("6.144", (6.144, 0b000)), ("4.096", (4.096, 0b001)), ("2.048", (2.048, 0b010)),
@@ -44,6 +48,8 @@ public final class ADS1x15: SensorDriver {
         try options.finish()
     }
 
+    public var quantities: [Quantity] { channels.map(\.quantity) }
+
     public func configure() throws {
         // No id register: a config register whose comparator-queue bits read back as written is
         // the best check; here reading it at all proves something answers.
@@ -71,7 +77,7 @@ public final class ADS1x15: SensorDriver {
             throw SensorError.conversionStuck("ADS1x15 still converting (OS bit 0) after \(conversionNanoseconds / 1000) us")
         }
         let raw = try onBus { () throws(I2CError) in try bus.readWordBigEndian(address: address, register: 0x00) }
-        m.add(channels[current].key, volts(raw), decimals: model == .ads1115 ? 5 : 4)
+        m.add(channels[current].quantity, volts(raw), decimals: model == .ads1115 ? 5 : 4)
         current += 1
         guard current < channels.count else { return nil }
         try startConversion(channels[current])

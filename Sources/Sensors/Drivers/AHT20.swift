@@ -20,6 +20,8 @@ public final class AHT20: SensorDriver {
         try options.finish()
     }
 
+    public var quantities: [Quantity] { [.temperature, .humidity] }
+
     public func configure() throws {
         step = .poweringOn
         readyAt = monotonicNanoseconds() + AHT20.powerOnNanoseconds
@@ -60,8 +62,8 @@ public final class AHT20: SensorDriver {
         let rawRH = UInt32(buffer[1]) << 12 | UInt32(buffer[2]) << 4 | UInt32(buffer[3] >> 4)
         let rawT = UInt32(buffer[3] & 0x0F) << 16 | UInt32(buffer[4]) << 8 | UInt32(buffer[5])
         // Section 8: RH = S_RH / 2^20 * 100 %; T = S_T / 2^20 * 200 - 50 °C.
-        m.add("temperature_c", Double(rawT) / 1_048_576 * 200 - 50, decimals: 2)
-        m.add("humidity_pct", Double(rawRH) / 1_048_576 * 100, decimals: 2)
+        m.add(.temperature, Double(rawT) / 1_048_576 * 200 - 50, decimals: 2)
+        m.add(.humidity, Double(rawRH) / 1_048_576 * 100, decimals: 2)
         return nil
     }
 }

@@ -12,6 +12,8 @@ public final class BH1750: SensorDriver {
         try options.finish()
     }
 
+    public var quantities: [Quantity] { [.illuminance] }
+
     public func configure() throws {
         try bus.command(address, 0x01) // power on
     }
@@ -23,7 +25,7 @@ public final class BH1750: SensorDriver {
 
     public func collect(into m: inout Measurement) throws -> UInt64? {
         try bus.read(address, into: &buffer, count: 2)
-        m.add("illuminance_lux", BH1750.lux(high: buffer[0], low: buffer[1]), decimals: 1)
+        m.add(.illuminance, BH1750.lux(high: buffer[0], low: buffer[1]), decimals: 1)
         return nil
     }
 

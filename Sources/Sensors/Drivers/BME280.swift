@@ -44,6 +44,8 @@ public final class BME280: SensorDriver {
         try options.finish()
     }
 
+    public var quantities: [Quantity] { variant == .bme280 ? [.temperature, .humidity, .pressure] : [.temperature, .pressure] }
+
     public func configure() throws {
         let id = try onBus { () throws(I2CError) in try bus.readByteData(address: address, register: Register.chipID) }
         switch variant {
@@ -120,16 +122,16 @@ public final class BME280: SensorDriver {
             throw SensorError.invalidReading("temperature not measured (0x80000): the chip was reset or is not converting")
         }
         let (centiCelsius, tFine) = BME280.compensateTemperature(adcT, calibration)
-        m.add("temperature_c", Double(centiCelsius) / 100, decimals: 2)
+        m.add(.temperature, Double(centiCelsius) / 100, decimals: 2)
         if variant == .bme280 {
             let adcH = Int32(d[6]) << 8 | Int32(d[7])
             guard adcH != 0x8000 else { throw SensorError.invalidReading("humidity not measured (0x8000)") }
-            m.add("humidity_pct", Double(BME280.compensateHumidity(adcH, tFine: tFine, calibration)) / 1024, decimals: 2)
+            m.add(.humidity, Double(BME280.compensateHumidity(adcH, tFine: tFine, calibration)) / 1024, decimals: 2)
         }
         guard adcP != 0x80000 else { throw SensorError.invalidReading("pressure not measured (0x80000)") }
         let q248 = BME280.compensatePressure(adcP, tFine: tFine, calibration)
         guard q248 != 0 else { throw SensorError.invalidReading("pressure compensation divides by zero (bad calibration)") }
-        m.add("pressure_hpa", Double(q248) / 256 / 100, decimals: 2)
+        m.add(.pressure, Double(q248) / 256 / 100, decimals: 2)
         return nil
     }
 

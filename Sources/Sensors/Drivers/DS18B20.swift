@@ -40,6 +40,8 @@ public final class DS18B20: SensorDriver {
         reader = BackgroundFileReader(path: devicePath)
     }
 
+    public var quantities: [Quantity] { [.temperature] }
+
     public func configure() throws {
         guard access(devicePath, R_OK) == 0 else { throw SensorError.file(path: devicePath, errno: errno) }
         bulkTrigger = access(bulkTriggerPath, W_OK) == 0
@@ -68,7 +70,7 @@ public final class DS18B20: SensorDriver {
         switch reader.take() {
         case .bytes(let bytes)?:
             readSince = nil
-            m.add("temperature_c", try DS18B20.parse(bytes[...]), decimals: 3)
+            m.add(.temperature, try DS18B20.parse(bytes[...]), decimals: 3)
             return nil
         case .failed(let error)?:
             readSince = nil

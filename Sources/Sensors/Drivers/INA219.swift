@@ -36,6 +36,8 @@ public final class INA219: SensorDriver {
         return (0.04096 / (Double(register) * shuntOhms), register)
     }
 
+    public var quantities: [Quantity] { [.busVoltage, .shuntVoltage, .current, .power] }
+
     public func configure() throws {
         let config = try onBus { () throws(I2CError) in
             try bus.writeWordBigEndian(address: address, register: 0x00, 0x8000) // reset
@@ -65,10 +67,10 @@ public final class INA219: SensorDriver {
         guard busRaw & 0x01 == 0 else {
             throw SensorError.invalidReading("INA219 math overflow: current or power beyond range (check max_current_a)")
         }
-        m.add("bus_voltage_v", Double(busRaw >> 3) * 0.004, decimals: 3)
-        m.add("shunt_voltage_mv", Double(Int16(bitPattern: shuntRaw)) * 0.01, decimals: 2)
-        m.add("current_a", Double(Int16(bitPattern: currentRaw)) * currentLSB, decimals: 4)
-        m.add("power_w", Double(powerRaw) * 20 * currentLSB, decimals: 4)
+        m.add(.busVoltage, Double(busRaw >> 3) * 0.004, decimals: 3)
+        m.add(.shuntVoltage, Double(Int16(bitPattern: shuntRaw)) * 0.01, decimals: 2)
+        m.add(.current, Double(Int16(bitPattern: currentRaw)) * currentLSB, decimals: 4)
+        m.add(.power, Double(powerRaw) * 20 * currentLSB, decimals: 4)
         return nil
     }
 }

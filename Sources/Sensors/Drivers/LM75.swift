@@ -14,6 +14,8 @@ public final class LM75: SensorDriver {
         try options.finish()
     }
 
+    public var quantities: [Quantity] { [.temperature] }
+
     public func configure() throws {
         _ = try onBus { () throws(I2CError) in try bus.readByteData(address: address, register: 0x01) }
     }
@@ -22,7 +24,7 @@ public final class LM75: SensorDriver {
 
     public func collect(into m: inout Measurement) throws -> UInt64? {
         let raw = try onBus { () throws(I2CError) in try bus.readWordBigEndian(address: address, register: 0x00) }
-        m.add("temperature_c", LM75.celsius(raw, bits: bits), decimals: bits == 9 ? 1 : 3)
+        m.add(.temperature, LM75.celsius(raw, bits: bits), decimals: bits == 9 ? 1 : 3)
         return nil
     }
 

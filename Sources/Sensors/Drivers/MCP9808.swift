@@ -12,6 +12,8 @@ public final class MCP9808: SensorDriver {
         try options.finish()
     }
 
+    public var quantities: [Quantity] { [.temperature] }
+
     public func configure() throws {
         let (manufacturer, device) = try onBus { () throws(I2CError) in
             (try bus.readWordBigEndian(address: address, register: 0x06), try bus.readWordBigEndian(address: address, register: 0x07))
@@ -31,7 +33,7 @@ public final class MCP9808: SensorDriver {
 
     public func collect(into m: inout Measurement) throws -> UInt64? {
         let raw = try onBus { () throws(I2CError) in try bus.readWordBigEndian(address: address, register: 0x05) }
-        m.add("temperature_c", MCP9808.celsius(raw), decimals: 4)
+        m.add(.temperature, MCP9808.celsius(raw), decimals: 4)
         return nil
     }
 

@@ -21,6 +21,8 @@ public final class SHT3x: SensorDriver {
         try options.finish()
     }
 
+    public var quantities: [Quantity] { [.temperature, .humidity] }
+
     public func configure() throws {
         try bus.command(address, 0x30, 0xA2) // soft reset (4.9)
         step = .resetting
@@ -50,8 +52,8 @@ public final class SHT3x: SensorDriver {
         }
         let (t, rh) = try sensirionWords(buffer, words: 2, what: "measurement")
         // Section 4.13: T = -45 + 175 * S_T / (2^16 - 1); RH = 100 * S_RH / (2^16 - 1).
-        m.add("temperature_c", -45 + 175 * Double(t) / 65535, decimals: 2)
-        m.add("humidity_pct", 100 * Double(rh) / 65535, decimals: 2)
+        m.add(.temperature, -45 + 175 * Double(t) / 65535, decimals: 2)
+        m.add(.humidity, 100 * Double(rh) / 65535, decimals: 2)
         return nil
     }
 }

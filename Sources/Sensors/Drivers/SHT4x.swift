@@ -21,6 +21,8 @@ public final class SHT4x: SensorDriver {
         try options.finish()
     }
 
+    public var quantities: [Quantity] { [.temperature, .humidity] }
+
     public func configure() throws {
         try bus.command(address, 0x94) // soft reset
         step = .resetting
@@ -56,8 +58,8 @@ public final class SHT4x: SensorDriver {
         }
         let (t, rh) = try sensirionWords(buffer, words: 2, what: "measurement")
         // Section 4.6: T = -45 + 175 * S_T / 65535; RH = -6 + 125 * S_RH / 65535, cropped to 0...100.
-        m.add("temperature_c", -45 + 175 * Double(t) / 65535, decimals: 2)
-        m.add("humidity_pct", min(max(-6 + 125 * Double(rh) / 65535, 0), 100), decimals: 2)
+        m.add(.temperature, -45 + 175 * Double(t) / 65535, decimals: 2)
+        m.add(.humidity, min(max(-6 + 125 * Double(rh) / 65535, 0), 100), decimals: 2)
         return nil
     }
 }

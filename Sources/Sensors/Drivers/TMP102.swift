@@ -12,6 +12,8 @@ public final class TMP102: SensorDriver {
         try options.finish()
     }
 
+    public var quantities: [Quantity] { [.temperature] }
+
     public func configure() throws {
         _ = try onBus { () throws(I2CError) in try bus.readWordBigEndian(address: address, register: 0x01) }
     }
@@ -20,7 +22,7 @@ public final class TMP102: SensorDriver {
 
     public func collect(into m: inout Measurement) throws -> UInt64? {
         let raw = try onBus { () throws(I2CError) in try bus.readWordBigEndian(address: address, register: 0x00) }
-        m.add("temperature_c", TMP102.celsius(raw), decimals: 4)
+        m.add(.temperature, TMP102.celsius(raw), decimals: 4)
         return nil
     }
 

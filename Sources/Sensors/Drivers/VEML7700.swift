@@ -27,6 +27,8 @@ public final class VEML7700: SensorDriver {
         try options.finish()
     }
 
+    public var quantities: [Quantity] { [.illuminance] }
+
     public func configure() throws {
         // Register 0x07: device id, low byte 0x81.
         let id = try onBus { () throws(I2CError) in try bus.readWordData(address: address, register: 0x07) }
@@ -45,7 +47,7 @@ public final class VEML7700: SensorDriver {
 
     public func collect(into m: inout Measurement) throws -> UInt64? {
         let counts = try onBus { () throws(I2CError) in try bus.readWordData(address: address, register: 0x04) }
-        m.add("illuminance_lux", VEML7700.lux(counts: counts, gain: gain, integrationMilliseconds: integrationMilliseconds), decimals: 2)
+        m.add(.illuminance, VEML7700.lux(counts: counts, gain: gain, integrationMilliseconds: integrationMilliseconds), decimals: 2)
         return nil
     }
 
