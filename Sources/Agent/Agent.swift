@@ -56,6 +56,13 @@ public final class Agent: MQTTClientDelegate {
     var watchedFD: Int32 = -1
     /// The file the configuration came from, for reload.
     let configPath: String?
+    /// The retained state topics' newest payloads (CurrentStates.swift).
+    var states: CurrentStates
+    let discovery: HomeAssistantDiscovery?
+    /// The next discovery message to publish; `messages.count` once all are out.
+    var discoveryNext = 0
+    /// Config topics of entities no longer configured, to be cleared.
+    var staleConfigs: [String] = []
 
     public init(config: AgentConfig, configPath: String? = nil) throws {
         self.config = config
@@ -78,6 +85,10 @@ public final class Agent: MQTTClientDelegate {
         copies = UnacknowledgedCopies(capacity: config.spool.mode == .spill ? config.mqtt.inflight : 1)
         var clientConfig = try Agent.clientConfiguration(config, topics: topics)
         clientConfig.subscriptions = [TopicSubscription(topics.commandFilter, qos: .atLeastOnce)]
+        if config.homeAssistant.discovery {
+            clientConfig.subscriptions += HomeAssistantDiscovery.filters(prefix: config.homeAssistant.prefix, deviceID: config.deviceID)
+                .map { TopicSubscription($0, qos: .atMostOnce) }
+        }
         // Requests over the command limit are still taken (and answered); over this, the session
         // skips their bytes instead of holding them (MQTTSession.receive).
         clientConfig.session.maxIncomingPacketSize = 16 * 1024
@@ -86,6 +97,8 @@ public final class Agent: MQTTClientDelegate {
         signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
         let board = try Board.load(config.board, configPath: configPath)
         devices = Devices(config: config, board: board, now: MonotonicClock.now())
+        states = Agent.currentStates(config, topics: topics, devices: devices)
+        discovery = Agent.homeAssistantDiscovery(config, topics: topics, devices: devices)
         let spool = spool
         let recovery = SequenceStore.Recovery(
             spoolExisted: spoolExisted,
@@ -210,6 +223,9 @@ public final class Agent: MQTTClientDelegate {
                 }),
             LoopJob("GPIO timers", run: { [unowned self] in runGPIOTimers(now: $0) }, deadline: { [unowned self] _ in gpioDeadline }),
             LoopJob("spill", run: { [unowned self] in spillOverdueCopies(now: $0) }, deadline: { [unowned self] _ in spillDeadline }),
+            LoopJob(
+                "state topics and Home Assistant", run: { [unowned self] _ in publishHomeAssistant() },
+                deadline: { [unowned self] _ in homeAssistantDeadline }),
             LoopJob("backlog", run: { [unowned self] in publishBacklog(now: $0) }, deadline: { [unowned self] _ in backlogDeadline }),
             LoopJob(
                 "metrics",
@@ -314,6 +330,7 @@ public final class Agent: MQTTClientDelegate {
         Log.notice("connected to \(broker)\(sessionPresent ? " (session resumed)" : "")")
         systemd.send("STATUS=connected to \(broker); \(spool.unacknowledgedCount) reading(s) to send")
         ledger.connected(nextSeq: spool.nextSeq) // "online" first, then live
+        republishForConnect()
         sendPendingStatus()
     }
 
@@ -324,6 +341,10 @@ public final class Agent: MQTTClientDelegate {
     }
 
     public func mqttClient(_ client: MQTTClient, didReceive message: PublishView) {
+        guard message.topic.starts(with: topics.commandPrefix) else {
+            receiveHomeAssistant(topic: message.topic, payload: message.payload)
+            return
+        }
         receiveCommand(
             topic: message.topic, payload: message.payload, size: message.payload.count, packetID: message.packetID, dup: message.dup)
     }

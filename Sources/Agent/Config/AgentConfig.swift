@@ -17,10 +17,11 @@ public struct AgentConfig: Decodable, Equatable, Sendable {
     public var metricsInterval: ConfigDuration
     /// Mark readings taken while the kernel says the clock is not synchronised.
     public var clockCheck: Bool
+    public var homeAssistant: HomeAssistantSettings
 
     enum CodingKeys: String, CodingKey {
         case deviceID = "device_id", board, mqtt, spool, backfill, sensors, gpio, expanders, metricsInterval = "metrics_interval"
-        case clockCheck = "clock_check"
+        case clockCheck = "clock_check", homeAssistant = "home_assistant"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -29,6 +30,9 @@ public struct AgentConfig: Decodable, Equatable, Sendable {
         if let problem = TopicLevel.problem(deviceID) { throw c.invalid(.deviceID, "the device id \(problem)") }
         board = try c.decodeIfPresent(String.self, forKey: .board) ?? "simulated"
         mqtt = try c.decode(MQTTSettings.self, forKey: .mqtt)
+        homeAssistant = try c.decodeIfPresent(HomeAssistantSettings.self, forKey: .homeAssistant) ?? HomeAssistantSettings()
+        // Discovery needs the state topics: on unless the file turns them off, which is refused below.
+        if homeAssistant.discovery && mqtt.stateTopicsGiven == nil { mqtt.stateTopics = true }
         spool = try c.decodeIfPresent(SpoolSettings.self, forKey: .spool) ?? SpoolSettings()
         backfill = try c.decodeIfPresent(BackfillSettings.self, forKey: .backfill) ?? BackfillSettings()
         sensors = try c.decodeIfPresent([SensorSettings].self, forKey: .sensors) ?? []
@@ -37,5 +41,8 @@ public struct AgentConfig: Decodable, Equatable, Sendable {
         metricsInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .metricsInterval) ?? ConfigDuration.seconds(60)
         clockCheck = try c.decodeIfPresent(Bool.self, forKey: .clockCheck) ?? true
         if metricsInterval.nanoseconds < 100_000_000 { throw c.invalid(.metricsInterval, "must be at least 100ms") }
+        if homeAssistant.discovery && !mqtt.stateTopics {
+            throw c.invalid(.homeAssistant, "discovery points Home Assistant at the state topics; mqtt.state_topics must not be false")
+        }
     }
 }

@@ -19,6 +19,11 @@ public struct MQTTSettings: Decodable, Equatable, Sendable {
     /// The broker's packet limit: larger messages are never sent (parked instead), backfill batches
     /// are cut to fit. 128 KiB, AWS IoT Core's limit, by default.
     public var maxPacketSize: ByteSize
+    /// A retained `<prefix>/<device>/state/<name>` per sensor and line with its newest reading or
+    /// level (never a backfilled one); on by default with Home Assistant discovery.
+    public var stateTopics: Bool
+    /// `state_topics` as the file gave it, nil when it did not.
+    var stateTopicsGiven: Bool?
 
     static let minimumPacketSize = 512
 
@@ -26,6 +31,7 @@ public struct MQTTSettings: Decodable, Equatable, Sendable {
         case brokers, clientID = "client_id", topicPrefix = "topic_prefix", keepAlive = "keep_alive", username
         case passwordFile = "password_file", passwordEnv = "password_env", password, tls, inflight
         case reconnectMin = "reconnect_min", reconnectMax = "reconnect_max", maxPacketSize = "max_packet_size"
+        case stateTopics = "state_topics"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -57,6 +63,8 @@ public struct MQTTSettings: Decodable, Equatable, Sendable {
         guard (1...65_534).contains(inflight) else {
             throw c.invalid(.inflight, "must be between 1 and 65534")
         }
+        stateTopicsGiven = try c.decodeIfPresent(Bool.self, forKey: .stateTopics)
+        stateTopics = stateTopicsGiven ?? false
         maxPacketSize = try c.decodeIfPresent(ByteSize.self, forKey: .maxPacketSize) ?? ByteSize(bytes: 128 * 1024)
         // 268,435,460 bytes: MQTT's largest packet (remaining length 268,435,455 and a 5-byte header).
         guard (MQTTSettings.minimumPacketSize...268_435_460).contains(maxPacketSize.bytes) else {

@@ -16,6 +16,8 @@ final class InputLine {
     var nextPoll: UInt64
     var lastPolled: Bool
     var nextCount: UInt64
+    /// Its slot in `Agent.states`; -1 without state topics.
+    var stateSlot = -1
 
     static let pollInterval: UInt64 = 50_000_000
 

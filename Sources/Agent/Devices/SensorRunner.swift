@@ -24,6 +24,8 @@ final class SensorRunner {
     var errors: UInt64 = 0
     var lastError: String?
     var measurement = Measurement()
+    /// Its slot in `Agent.states`; -1 without state topics.
+    var stateSlot = -1
 
     static let maximumBackoff: UInt64 = 300_000_000_000
 

@@ -5,6 +5,7 @@ final class Topics {
     let commandFilter: String
     let commandPrefix: [UInt8]
     private let replyPrefix: String
+    private let statePrefix: String
     private let telemetry: TopicBuilder
     private let events: TopicBuilder
 
@@ -14,11 +15,18 @@ final class Topics {
         commandFilter = "\(prefix)/\(device)/cmd/#"
         commandPrefix = Array("\(prefix)/\(device)/cmd/".utf8)
         replyPrefix = "\(prefix)/\(device)/reply/"
+        statePrefix = "\(prefix)/\(device)/state/"
         telemetry = TopicBuilder(prefix: "\(prefix)/\(device)/telemetry/")
         events = TopicBuilder(prefix: "\(prefix)/\(device)/events/")
     }
 
     func reply(_ command: String) -> String { replyPrefix + (command.isEmpty ? "unknown" : command) }
+
+    /// `<prefix>/<device>/cmd/<command>`.
+    func command(_ name: String) -> String { String(decoding: commandPrefix, as: UTF8.self) + name }
+
+    /// `<prefix>/<device>/state/<name>`: the retained newest reading or level of a sensor or line.
+    func state(_ name: String) -> String { statePrefix + name }
 
     /// `<prefix>/<device>/telemetry/<name>`, valid until the next call.
     func telemetry(sensorName name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer { telemetry.topic(name) }

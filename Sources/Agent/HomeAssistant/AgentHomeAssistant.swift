@@ -1,0 +1,144 @@
+import MQTT
+import Sensors
+import Syscalls
+
+/// The state topics and Home Assistant discovery: what is published, when, and what comes back
+/// (Home Assistant's birth message, configs left by an earlier configuration).
+extension Agent {
+    /// Slots for every sensor, input and output, in that order, when `mqtt.state_topics` is on;
+    /// lines start with the level they have now, so a binary sensor or switch is never unknown.
+    static func currentStates(_ config: AgentConfig, topics: Topics, devices: Devices) -> CurrentStates {
+        guard config.mqtt.stateTopics else { return CurrentStates(topics: []) }
+        var names: [String] = []
+        for sensor in devices.sensors { sensor.stateSlot = names.count; names.append(sensor.settings.name) }
+        for input in devices.inputs { input.stateSlot = names.count; names.append(input.settings.name) }
+        for output in devices.outputs { output.stateSlot = names.count; names.append(output.settings.name) }
+        var states = CurrentStates(topics: names.map { topics.state($0) })
+        var json = JSONWriter(capacity: 128)
+        defer { json.deallocate() }
+        func level(_ slot: Int, _ value: Bool) {
+            json.reset()
+            json.beginObject()
+            json.key("ts"); json.integer(wallClockMilliseconds())
+            json.key("state"); json.literal(value ? "true" : "false")
+            json.endObject()
+            states.update(slot, json.view)
+        }
+        for input in devices.inputs where input.settings.direction == .input { level(input.stateSlot, input.lastPolled) }
+        for output in devices.outputs { level(output.stateSlot, output.line.value) }
+        return states
+    }
+
+    static func homeAssistantDiscovery(_ config: AgentConfig, topics: Topics, devices: Devices) -> HomeAssistantDiscovery? {
+        guard config.homeAssistant.discovery else { return nil }
+        var inventory = HomeAssistantDiscovery.Inventory(
+            deviceID: config.deviceID, boardModel: devices.board.model, version: AgentVersion.string)
+        for sensor in devices.sensors {
+            switch sensor.driver {
+            case .success(let driver): inventory.sensors.append((sensor.settings.name, driver.quantities))
+            case .failure(let error): Log.warning("sensor \(sensor.settings.name): not announced to Home Assistant: \(error)")
+            }
+        }
+        for input in devices.inputs {
+            if input.settings.direction == .counter {
+                inventory.counters.append(input.settings.name)
+            } else {
+                inventory.inputs.append(input.settings.name)
+            }
+        }
+        inventory.outputs = devices.outputs.map { ($0.settings.name, $0.settings.commandable) }
+        return HomeAssistantDiscovery(prefix: config.homeAssistant.prefix, topics: topics, inventory: inventory)
+    }
+
+    /// A record's JSON (no spool header) as the newest state of slot `slot`, published now if the
+    /// broker is there, else on the next connect.
+    func updateState(_ slot: Int, json: UnsafeRawBufferPointer) {
+        guard slot >= 0 else { return }
+        if !states.update(slot, json) {
+            repeated.note("state too large", "a state of \(json.count) bytes is over \(CurrentStates.maxPayload); not published")
+        }
+    }
+
+    /// On every connect: all states again (retained, QoS 0: the next reading or connect repeats
+    /// them), and all of discovery, since a broker restarted without persistence has lost them.
+    func republishForConnect() {
+        states.republishAll()
+        if let discovery {
+            discoveryNext = 0
+            // The diagnostic entities read the metrics message: send one now, not a minute later.
+            if !discovery.messages.isEmpty { nextMetricsAt = MonotonicClock.now() }
+        }
+    }
+
+    var homeAssistantDeadline: Nanoseconds? {
+        guard client.isConnected else { return nil }
+        let discoveryDue = discovery.map { discoveryNext < $0.messages.count } ?? false
+        return states.pendingCount > 0 || discoveryDue || !staleConfigs.isEmpty ? MonotonicClock.now() : nil
+    }
+
+    /// Publishes pending states, discovery configs and clearings while connected.
+    func publishHomeAssistant() {
+        guard client.isConnected else { return }
+        if states.pendingCount > 0 {
+            for index in states.slots.indices where states.slots[index].pending {
+                let slot = states.slots[index]
+                let sent = slot.topic.withUnsafeBytes { topic in
+                    slot.payload.withUnsafeBytes { payload in
+                        publishRetained(topic: topic, payload: payload, what: "state")
+                    }
+                }
+                guard sent else { return }
+                states.published(index)
+            }
+        }
+        if let discovery {
+            while discoveryNext < discovery.messages.count {
+                let message = discovery.messages[discoveryNext]
+                var topic = message.topic
+                let sent = topic.withUTF8 { t in
+                    message.payload.withUnsafeBytes { publishRetained(topic: UnsafeRawBufferPointer(t), payload: $0, what: "discovery") }
+                }
+                guard sent else { return }
+                discoveryNext += 1
+            }
+        }
+        while var topic = staleConfigs.first {
+            let sent = topic.withUTF8 {
+                publishRetained(topic: UnsafeRawBufferPointer($0), payload: UnsafeRawBufferPointer(start: nil, count: 0), what: "discovery")
+            }
+            guard sent else { return }
+            Log.notice("Home Assistant: \(topic) cleared; its sensor or line is no longer configured")
+            staleConfigs.removeFirst()
+        }
+    }
+
+    /// False only when the connection is gone (try again after the next connect); a message the
+    /// broker can never take is logged once per episode and counted as done.
+    private func publishRetained(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, what: String) -> Bool {
+        do throws(PublishRefusal) {
+            try client.publish(topicBytes: topic, payload: payload, qos: .atMostOnce, retain: true)
+        } catch .notConnected {
+            return false
+        } catch {
+            repeated.note(
+                "\(what) refused", "a \(what) message on \(String(decoding: topic, as: UTF8.self)) cannot be published: \(error)")
+        }
+        return true
+    }
+
+    /// A message on a subscription that is not the command topic: Home Assistant's birth message
+    /// (announce everything again), or a config under our node from an earlier configuration.
+    func receiveHomeAssistant(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
+        guard let discovery else { return }
+        let name = String(decoding: topic, as: UTF8.self)
+        if name == discovery.birthTopic {
+            guard payload.elementsEqual("online".utf8) else { return }
+            Log.info("Home Assistant started: announcing \(discovery.messages.count) entities again")
+            republishForConnect()
+        } else if discovery.isStale(topic: name, payloadCount: payload.count), !staleConfigs.contains(name),
+            staleConfigs.count < HomeAssistantDiscovery.maxClearings
+        {
+            staleConfigs.append(name)
+        }
+    }
+}
