@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages edge-agent builds, runs and tests with. Idempotent; needs root.
 # With --test, also what the hardware test needs: a kernel source to build the small qemu test
-# kernel (gpio-sim, i2c-stub), qemu and a static busybox for the guest.
+# kernel (gpio-sim, i2c-stub), qemu and a static busybox for the guest, and Python's venv for the
+# Home Assistant test.
 set -euo pipefail
 packages=(
   libssl-dev openssl zlib1g-dev libyaml-dev libgpiod-dev libi2c-dev   # linked by edge-agent
@@ -14,7 +15,8 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(linux-source-6.1 bc flex bison libelf-dev make cpio xz-utils binutils  # the test kernel
              qemu-system-x86 busybox-static                                         # the guest
              debootstrap qemu-user-static file binutils-aarch64-linux-gnu   # Debian 13 roots; the arm64 binary
-             dpkg-dev lintian e2fsprogs)                                    # the packages; the boot test's disks
+             dpkg-dev lintian e2fsprogs                                     # the packages; the boot test's disks
+             python3-venv python3-pip)                                      # Home Assistant's environment (PyPI)
 fi
 missing=()
 for p in "${packages[@]}"; do

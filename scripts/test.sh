@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is needed, checks the formatting, builds, runs every test
-# against real mosquitto brokers the tests start on free loopback ports, then the Linux I2C and
+# against real mosquitto brokers the tests start on free loopback ports, and against a real Home
+# Assistant from PyPI (scripts/home-assistant-test.sh), then the Linux I2C and
 # GPIO backends against a real kernel under qemu (scripts/hardware-test.sh); the same on Debian 13
 # trixie with Debian's Swift 6.0 and libgpiod 2 (scripts/trixie-test.sh); the aarch64 build under
 # qemu-user (scripts/build-arm64.sh --check); the Debian packages (scripts/build-deb.sh: trixie
@@ -16,6 +17,7 @@ scripts/install-deps.sh --test
 swift format lint --strict --recursive --parallel Sources Tests Benchmarks Package.swift Package@swift-6.0.swift
 swift build --build-tests
 swift test --skip-build 2>&1 | tee .build/test-output.txt
+scripts/home-assistant-test.sh .build/debug/edge-agent
 scripts/hardware-test.sh
 scripts/trixie-test.sh
 scripts/build-arm64.sh --check
