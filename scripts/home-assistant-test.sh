@@ -28,5 +28,5 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.edge-agent-requirements" 2>/d
     echo "$stamp" >"$venv/.edge-agent-requirements"
 fi
 work=$(mktemp -d /tmp/edge-agent-ha.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 "$venv/bin/python" scripts/home_assistant_test.py --agent "$(realpath "$agent")" --work "$work"

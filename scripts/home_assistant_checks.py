@@ -218,3 +218,20 @@ async def run(ctx):
     await wait_for(f"with its {len(configs)} configs cleared, the entities are gone", gone)
     recorder.publish("homeassistant/status", "online")
     await wait_for("after Home Assistant's birth message every entity is back", lambda: entities(ctx), 30)
+
+    # 7. A sensor leaves the configuration: after a reload its entities leave Home Assistant.
+    path = f"{ctx.agent.work}/agent.yaml"
+    with open(path) as f:
+        text = f.read()
+    soil = "  - name: soil\n    driver: simulated\n    interval: 500ms\n"
+    check(soil in text, "the configuration has the soil sensor to take out")
+    with open(path, "w") as f:
+        f.write(text.replace(soil, ""))
+    ctx.agent.reload()
+
+    async def soil_gone():
+        registry = await ha.registry(session)
+        left = [obj for obj in EXPECTED if unique(obj) in registry]
+        return not any(obj.startswith("soil_") for obj in left) and len(left) == len(EXPECTED) - 3
+
+    await wait_for("soil taken out of the file and reloaded: its three entities are removed, the rest stay", soil_gone)

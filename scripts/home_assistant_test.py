@@ -19,6 +19,7 @@ the checks, in this order:
    `seq`, an attribute of the entity) and ends at the newest reading.
 6. Home Assistant's birth message: with every config cleared (its entities gone), `online` on
    homeassistant/status makes the agent announce them all again.
+7. A sensor taken out of the file: after a reload (SIGHUP) its entities leave Home Assistant.
 """
 
 import argparse
@@ -240,6 +241,9 @@ class AgentProcess:
     def start(self):
         self.process = subprocess.Popen([self.binary, "run", "--config", f"{self.work}/agent.yaml"], stdout=self.log,
                                         stderr=subprocess.STDOUT)
+
+    def reload(self):
+        self.process.send_signal(signal.SIGHUP)
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)

@@ -346,7 +346,8 @@ public final class Agent: MQTTClientDelegate {
             return
         }
         receiveCommand(
-            topic: message.topic, payload: message.payload, size: message.payload.count, packetID: message.packetID, dup: message.dup)
+            topic: message.topic, payload: message.payload, size: message.payload.count, packetID: message.packetID, dup: message.dup,
+            retained: message.retain)
     }
 
     public func mqttClient(_ client: MQTTClient, didSkipOversized message: PublishHead) {

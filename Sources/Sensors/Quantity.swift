@@ -2,14 +2,15 @@
 /// label, the unit and the kind of quantity in the words Home Assistant uses (`device_class`).
 /// Drivers add fields through these, and declare them before any reading (`SensorDriver.quantities`),
 /// so the unit a consumer is told is the one the driver writes: there is no second table to drift.
+/// Static strings only: a reading copies one per field, and they need no reference counting.
 public struct Quantity: Sendable, Equatable {
     public let key: StaticString
-    public let label: String
-    public let unit: String
+    public let label: StaticString
+    public let unit: StaticString
     /// Home Assistant's sensor device class; nil where it has none for this quantity.
-    public let deviceClass: String?
+    public let deviceClass: StaticString?
 
-    public init(_ key: StaticString, _ label: String, unit: String, deviceClass: String?) {
+    public init(_ key: StaticString, _ label: StaticString, unit: StaticString, deviceClass: StaticString?) {
         self.key = key
         self.label = label
         self.unit = unit

@@ -26,6 +26,21 @@ struct CommandInboxTests {
         #expect(inbox.isEmpty)
     }
 
+    @Test func aRetainedRequestIsAnsweredNotRun() throws {
+        var inbox = CommandInbox(maxRequestBytes: 4096)
+        let bytes = Array(#"{"line":"relay"}"#.utf8)
+        let arrival = bytes.withUnsafeBytes {
+            inbox.receive(command: "gpio-toggle", payload: $0, size: bytes.count, packetID: 3, dup: false, retained: true)
+        }
+        #expect(arrival == .queued) // queued for its reply
+        inbox.acknowledgementsSent()
+        let next = inbox.next()
+        let request = try #require(next)
+        #expect(request.payload == nil)
+        #expect(request.refusal == .retained)
+        #expect(request.refusal?.message.contains("retained") == true)
+    }
+
     @Test func aRedeliveryIsRecognisedAndNotRunAgain() {
         var inbox = CommandInbox(maxRequestBytes: 4096)
         #expect(receive(&inbox, "gpio-toggle", #"{"line":"relay"}"#, id: 9) == .queued)

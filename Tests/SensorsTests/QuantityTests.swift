@@ -25,6 +25,6 @@ import Testing
         #expect(Set(all.map(\.keyString)).count == all.count)
         // The key's suffix and the unit say the same thing (`_c` is °C, `_mv` is mV).
         let suffixes = ["°C": "_c", "%": "_pct", "hPa": "_hpa", "lx": "_lux", "V": "_v", "mV": "_mv", "A": "_a", "W": "_w"]
-        for q in all { #expect(q.keyString.hasSuffix(suffixes[q.unit] ?? "?"), "\(q.keyString) in \(q.unit)") }
+        for q in all { #expect(q.keyString.hasSuffix(suffixes["\(q.unit)"] ?? "?"), "\(q.keyString) in \(q.unit)") }
     }
 }

@@ -17,10 +17,12 @@ extension Agent {
     }
 
     /// A request arrived (or an oversized one was skipped by the session, with `size` its size).
-    func receiveCommand(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, size: Int, packetID: UInt16, dup: Bool) {
+    func receiveCommand(
+        topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, size: Int, packetID: UInt16, dup: Bool, retained: Bool = false
+    ) {
         guard topic.starts(with: topics.commandPrefix) else { return }
         let command = String(decoding: topic[topics.commandPrefix.count...], as: UTF8.self)
-        switch commandInbox.receive(command: command, payload: payload, size: size, packetID: packetID, dup: dup) {
+        switch commandInbox.receive(command: command, payload: payload, size: size, packetID: packetID, dup: dup, retained: retained) {
         case .queued: break
         case .duplicate: Log.info("command \(command): a redelivery (DUP) of request \(packetID), already taken; not run again")
         case .dropped:

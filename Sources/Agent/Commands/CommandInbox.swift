@@ -19,9 +19,13 @@ struct CommandInbox {
     enum Refusal: Equatable {
         case tooLarge(bytes: Int, limit: Int)
         case busy(waiting: Int)
+        /// The broker kept it (retain): it comes again with every subscription, so it is never run.
+        case retained
 
         var message: String {
             switch self {
+            case .retained:
+                "a retained request is not run (it would run again on every connect); clear it with an empty retained message"
             case .tooLarge(let bytes, let limit): "request of \(bytes) bytes is larger than the limit of \(limit)"
             case .busy(let waiting): "busy: \(waiting) requests are waiting; send it again later"
             }
@@ -57,8 +61,11 @@ struct CommandInbox {
     var nextIsReady: Bool { head < waiting.count && waiting[head].ready }
 
     /// A request arrived. `size` is the payload's whole size, which exceeds `payload.count` when
-    /// the session skipped an oversized message (payload empty).
-    mutating func receive(command: String, payload: UnsafeRawBufferPointer, size: Int, packetID: UInt16, dup: Bool) -> Arrival {
+    /// the session skipped an oversized message (payload empty). `retained`: the broker sent it
+    /// from its store for a new subscription, not as it was published.
+    mutating func receive(
+        command: String, payload: UnsafeRawBufferPointer, size: Int, packetID: UInt16, dup: Bool, retained: Bool = false
+    ) -> Arrival {
         received += 1
         if packetID != 0 {
             let digest = CommandInbox.digest(command, payload, size: size)
@@ -73,7 +80,9 @@ struct CommandInbox {
             return .dropped
         }
         let request: Request
-        if size > maxRequestBytes {
+        if retained {
+            request = Request(command: command, payload: nil, refusal: .retained)
+        } else if size > maxRequestBytes {
             request = Request(command: command, payload: nil, refusal: .tooLarge(bytes: size, limit: maxRequestBytes))
         } else if waitingBytes + size > CommandInbox.maxWaitingBytes {
             request = Request(command: command, payload: nil, refusal: .busy(waiting: count))

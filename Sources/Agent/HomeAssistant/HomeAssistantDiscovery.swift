@@ -49,11 +49,11 @@ struct HomeAssistantDiscovery {
         for sensor in inventory.sensors {
             for q in sensor.quantities {
                 builder.add(
-                    "sensor", object: "\(sensor.name)_\(q.keyString)", name: "\(sensor.name) \(q.label.lowercased())",
+                    "sensor", object: "\(sensor.name)_\(q.keyString)", name: "\(sensor.name) \("\(q.label)".lowercased())",
                     state: sensor.name, value: "{{ value_json.\(q.keyString) }}", attributes: true
                 ) { json in
-                    json.key("unit_of_measurement"); json.string(q.unit)
-                    if let deviceClass = q.deviceClass { json.key("device_class"); json.string(deviceClass) }
+                    json.key("unit_of_measurement"); json.string("\(q.unit)")
+                    if let deviceClass = q.deviceClass { json.key("device_class"); json.string("\(deviceClass)") }
                     json.key("state_class"); json.string("measurement")
                 }
             }

@@ -287,7 +287,10 @@ public final class MQTTClient {
         case .connected(let sessionPresent):
             connectedAt = now
             connectCount += 1
-            if !sessionPresent && !subscriptions.isEmpty {
+            // Every connect, resumed session or not: a session the broker kept has the subscriptions
+            // of the configuration it was made with, which may not be this one's, and a renewed
+            // subscription brings the retained messages again (Home Assistant discovery relies on it).
+            if !subscriptions.isEmpty {
                 _ = try? session.subscribe(subscriptions, now: now)
             }
             delegate?.mqttClient(self, didConnectTo: broker, sessionPresent: sessionPresent)
