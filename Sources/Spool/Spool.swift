@@ -119,8 +119,11 @@ public final class Spool {
     // MARK: Appending
 
     /// Appends one record and returns its sequence number. Does not allocate in steady state.
+    /// `now` (monotonic) is for the durability policy; a caller that has read the clock passes it.
     @discardableResult
-    public func append(_ payload: UnsafeRawBufferPointer, timestamp: Int64) throws(SpoolError) -> UInt64 {
+    public func append(_ payload: UnsafeRawBufferPointer, timestamp: Int64, now: Nanoseconds = Spool.monotonicNow()) throws(SpoolError)
+        -> UInt64
+    {
         guard payload.count <= Format.maxPayload else { throw .recordTooLarge(payload.count) }
         let size = Format.recordHeaderSize + payload.count
         if segments.isEmpty { try startSegment(timestamp: timestamp) }
@@ -146,7 +149,7 @@ public final class Spool {
         let seq = nextSeq
         nextSeq += 1
         newestTimestamp = timestamp
-        do { try applyPolicy(now: Spool.monotonicNow()) } catch {
+        do { try applyPolicy(now: now) } catch {
             // `.always` acknowledges only what is on the disk: a record the write did not take is
             // taken back, and the caller told. The other policies hold it in memory until a write
             // succeeds (syncIfDue retries and throws meanwhile).
@@ -333,17 +336,20 @@ public final class Spool {
     }
 
     func applyPolicy(now: Nanoseconds) throws(SpoolError) {
+        // A caller's `now` may be older than a flush or sync this same call made (it read the
+        // clock first): that is no time elapsed, not a wrapped-around eternity.
+        func elapsed(since time: Nanoseconds) -> Nanoseconds { now > time ? now - time : 0 }
         switch configuration.durability {
         case .always:
             try sync()
         case .interval(let interval):
-            if now &- lastSyncAt >= interval {
+            if elapsed(since: lastSyncAt) >= interval {
                 try sync()
-            } else if buffered > 0 && now &- lastFlushAt >= configuration.flushInterval {
+            } else if buffered > 0 && elapsed(since: lastFlushAt) >= configuration.flushInterval {
                 try flush()
             }
         case .never:
-            if now &- lastFlushAt >= configuration.flushInterval { try sync() }
+            if elapsed(since: lastFlushAt) >= configuration.flushInterval { try sync() }
         }
     }
 
@@ -351,13 +357,13 @@ public final class Spool {
 
     /// Marks every record up to and including `seq` as delivered. The cursor reaches the disk at the
     /// policy's next sync point; segments fully delivered are deleted after that.
-    public func ack(through seq: UInt64) throws(SpoolError) {
+    public func ack(through seq: UInt64, now: Nanoseconds = Spool.monotonicNow()) throws(SpoolError) {
         let next = min(seq &+ 1, nextSeq)
         guard next > nextUnacknowledged else { return }
         nextUnacknowledged = next
         if readSeq < next { readSeq = next; readPosition = nil }
         cursorDirty = true
-        do { try applyPolicy(now: Spool.monotonicNow()) } catch {
+        do { try applyPolicy(now: now) } catch {
             // A failing disk was reported when the episode began; the cursor waits in memory.
             guard failing != nil else { throw error }
         }

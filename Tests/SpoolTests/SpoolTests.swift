@@ -25,6 +25,26 @@ struct SpoolTests {
         #expect(spool.segments.map(\.baseSeq) == [2])
     }
 
+    /// A caller passes the time it read before appending; a flush or sync during the call is
+    /// newer. That is no time elapsed: `now - lastSyncAt` wrapped around and synced on every call.
+    @Test func aNowOlderThanTheLastSyncIsNoTimeElapsed() throws {
+        let dir = TemporaryDirectory("spool-stale-now")
+        let spool = try Spool(
+            directory: dir.path, configuration: SpoolConfiguration(capacityBytes: 1 << 20, durability: .interval(60_000_000_000)))
+        try spool.sync()
+        let synced = spool.lastSyncAt
+        let flushed = spool.lastFlushAt
+        let payload = [UInt8](repeating: 1, count: 20)
+        for _ in 0..<10 {
+            try payload.withUnsafeBytes { _ = try spool.append($0, timestamp: 1000, now: synced - 1) }
+        }
+        try spool.ack(through: 3, now: synced - 1)
+        try spool.syncIfDue(now: synced - 1)
+        #expect(spool.lastSyncAt == synced)
+        #expect(spool.lastFlushAt == flushed)
+        #expect(spool.durableNextUnacknowledged == 0)
+    }
+
     @Test func appendReadAckReopen() throws {
         let dir = TemporaryDirectory("spool")
         do {
