@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "Spool",
             dependencies: [
-                "CZlib", "Syscalls",
+                "Syscalls"
             ], swiftSettings: sizeOptimised),
 
         // I2C buses and GPIO chips: Linux (libi2c, libgpiod) and simulated.
@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(
             name: "SpoolTests",
             dependencies: [
-                "Spool", "Syscalls", "TestSupport", "spool-crash-writer",
+                "Spool", "Syscalls", "TestSupport", "spool-crash-writer", "CZlib",
             ], exclude: ["SpoolModelTests.swift"]),
     ]
 )

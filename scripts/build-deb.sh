@@ -38,7 +38,7 @@ log() { echo "build-deb: $*" >&2; }
 # The trixie root builds, and has the tools of the release the package is for.
 scripts/trixie-test.sh --build-only >&2
 tools="dpkg-dev lintian"
-[ "$arch" = arm64 ] && tools="$tools libc6:arm64 libssl3t64:arm64 zlib1g:arm64 libyaml-0-2:arm64 libgpiod3:arm64 libi2c0:arm64 libstdc++6:arm64 libgcc-s1:arm64"
+[ "$arch" = arm64 ] && tools="$tools libc6:arm64 libssl3t64:arm64 libyaml-0-2:arm64 libgpiod3:arm64 libi2c0:arm64 libstdc++6:arm64 libgcc-s1:arm64"
 in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 bash -o pipefail -c "$1"; }
 if ! in_root "dpkg-query -W $tools" >/dev/null 2>&1; then
   log "installing $tools in $root"
@@ -170,7 +170,7 @@ machine=$(readelf -h "$stage/usr/bin/edge-agent" | sed -n 's/^ *Machine: *//p')
 case "$arch-$machine" in amd64-*X86-64|arm64-AArch64) ;; *)
   log "the $arch package's binary is for $machine"; exit 1 ;;
 esac
-for library in libc6 libssl3 zlib1g libyaml-0-2 libi2c0 libgpiod; do
+for library in libc6 libssl3 libyaml-0-2 libi2c0 libgpiod; do
   case "$depends" in *"$library"*) ;; *) log "Depends lacks $library: $depends"; exit 1 ;; esac
 done
 [ "$(dpkg-deb -f "$deb" Architecture)" = "$arch" ] || { log "$deb: Architecture is not $arch"; exit 1; }

@@ -5,7 +5,7 @@
 # Home Assistant test.
 set -euo pipefail
 packages=(
-  libssl-dev openssl zlib1g-dev libyaml-dev libgpiod-dev libi2c-dev   # linked by edge-agent
+  libssl-dev openssl libyaml-dev libgpiod-dev libi2c-dev zlib1g-dev   # linked by edge-agent (zlib: by a test)
   mosquitto mosquitto-clients mosquitto-dev gcc                        # the broker the tests start (and a test plugin)
   libmosquitto-dev libpaho-mqtt-dev valgrind                           # benchmarks against other clients
   gpiod i2c-tools                                                      # hardware tools for users

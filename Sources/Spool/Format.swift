@@ -1,6 +1,4 @@
-import CZlib
-
-/// On-disk formats. Everything little-endian; every header carries a CRC-32 (zlib's).
+/// On-disk formats. Everything little-endian; every header carries a CRC-32 (zlib's, computed by CRC32.swift).
 ///
 /// Segment file `<baseSeq, 20 digits>.seg`:
 ///   header (32 bytes): magic "EASPOOL1", baseSeq u64, baseTimestamp i64 (ms), reserved u32, crc u32
@@ -20,10 +18,7 @@ enum Format {
     /// Timestamps within about 285,000 years of 1970, in milliseconds: the same reason.
     static let maxTimestampMagnitude: Int64 = 1 << 53
 
-    static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        guard let base = bytes.baseAddress else { return 0 }
-        return UInt32(CZlib.crc32(0, base.assumingMemoryBound(to: Bytef.self), uInt(bytes.count)))
-    }
+    static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 { CRC32.checksum(bytes) }
 
     static func segmentName(baseSeq: UInt64) -> String {
         let digits = String(baseSeq)
