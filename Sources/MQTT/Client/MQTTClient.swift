@@ -29,7 +29,10 @@ public final class MQTTClient {
 
     public let configuration: ClientConfiguration
     public let session: MQTTSession
-    public weak var delegate: (any MQTTClientDelegate)?
+    /// Must outlive the client: in practice its owner (the agent, a command, a test's recorder).
+    /// Unowned, not weak: a weak reference gives its object a side table, and every retain and
+    /// release of the agent then takes the slow path (a tenth of the cost of a reading).
+    public unowned var delegate: (any MQTTClientDelegate)?
 
     private var phase: Phase = .idle
     private let tlsContext: TLSContext?
@@ -91,6 +94,15 @@ public final class MQTTClient {
     @discardableResult
     public func publish(
         topic: String, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
+        now: Nanoseconds = MonotonicClock.now()
+    ) throws(PublishRefusal) -> UInt16 {
+        try session.publish(topic: topic, payload: payload, qos: qos, retain: retain, now: now)
+    }
+
+    /// Publishes on a topic checked once, when it was made (the hot path).
+    @discardableResult
+    public func publish(
+        topic: ValidatedTopic, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
         now: Nanoseconds = MonotonicClock.now()
     ) throws(PublishRefusal) -> UInt16 {
         try session.publish(topic: topic, payload: payload, qos: qos, retain: retain, now: now)

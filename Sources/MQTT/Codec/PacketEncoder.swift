@@ -68,6 +68,15 @@ public enum PacketEncoder {
         if let problem = Topic.validateName(topic) { throw problem }
         if qos != .atMostOnce && packetID == 0 { throw .zeroPacketID(.publish) }
         let size = try publishSize(topicLength: topic.count, payloadLength: payload.count, qos: qos)
+        publish(validTopic: topic, payload: payload, qos: qos, retain: retain, dup: dup, packetID: packetID, size: size, into: buffer)
+    }
+
+    /// PUBLISH for a caller that has checked the topic name, the packet id and the size
+    /// (`publishSize`) already: the session, which checks them before it takes a window slot.
+    static func publish(
+        validTopic topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool, dup: Bool,
+        packetID: UInt16, size: Int, into buffer: WireBuffer
+    ) {
         buffer.reserveWritable(size)
         // MQTT-3.3.1-2: DUP must be 0 for QoS 0.
         let dupBit: UInt8 = (dup && qos != .atMostOnce) ? 0x08 : 0
@@ -97,7 +106,10 @@ public enum PacketEncoder {
 
     /// PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a two-byte packet identifier (sections 3.4-3.7, 3.11).
     public static func acknowledgement(_ type: PacketType, packetID: UInt16, into buffer: WireBuffer) {
-        precondition([.puback, .pubrec, .pubrel, .pubcomp, .unsuback].contains(type))
+        switch type {
+        case .puback, .pubrec, .pubrel, .pubcomp, .unsuback: break
+        default: preconditionFailure("\(type) is not an acknowledgement")
+        }
         buffer.writeByte(type.rawValue << 4 | (type.requiredFlags ?? 0))
         buffer.writeByte(2)
         buffer.writeUInt16(packetID)

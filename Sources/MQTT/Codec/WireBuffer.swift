@@ -48,8 +48,13 @@ public final class WireBuffer {
 
     /// Makes room for at least `count` more bytes after `writerIndex`, compacting first and growing
     /// (by doubling) only when that is not enough. Growth is the only allocation this type does.
+    @inline(__always)
     public func reserveWritable(_ count: Int) {
-        if capacity - writerIndex >= count { return }
+        if capacity - writerIndex >= count { return } // the usual case, inlined into every write
+        makeRoom(count)
+    }
+
+    private func makeRoom(_ count: Int) {
         compact()
         if capacity - writerIndex >= count { return }
         var newCapacity = capacity

@@ -24,7 +24,8 @@ struct InflightWindow {
     }
 
     let capacity: Int
-    private var slots: [Slot]
+    /// `capacity` slots, allocated once (an array here paid a uniqueness check on every change).
+    private let slots: UnsafeMutablePointer<Slot>
     private var first = 0 // index of the oldest slot
     private(set) var count = 0 // slots in use, done or not, from `first`
     private(set) var pending = 0 // slots not yet done
@@ -36,12 +37,16 @@ struct InflightWindow {
     init(capacity: Int, arenaBytes: Int) {
         precondition(capacity > 0 && capacity < 65_535)
         self.capacity = capacity
-        self.slots = Array(repeating: Slot(), count: capacity)
+        self.slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: Slot(), count: capacity)
         self.arena = .allocate(byteCount: max(arenaBytes, 1024), alignment: 8)
     }
 
-    /// The arena is released by the owning session (a struct cannot have a deinit).
-    func deallocate() { arena.deallocate() }
+    /// The slots and the arena are released by the owning session (a struct cannot have a deinit).
+    func deallocate() {
+        slots.deallocate()
+        arena.deallocate()
+    }
 
     var isFull: Bool { count == capacity }
 

@@ -123,26 +123,37 @@ public final class MQTTSession {
         topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
         now: Nanoseconds
     ) throws(PublishRefusal) -> UInt16 {
+        if let problem = Topic.validateName(topic) { throw .invalid(problem) }
+        return try publish(validName: topic, payload: payload, qos: qos, retain: retain, now: now)
+    }
+
+    /// Publishes on a topic checked once, when it was made.
+    public func publish(
+        topic: ValidatedTopic, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false, now: Nanoseconds
+    ) throws(PublishRefusal) -> UInt16 {
+        try publish(validName: topic.bytes, payload: payload, qos: qos, retain: retain, now: now)
+    }
+
+    private func publish(
+        validName topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool, now: Nanoseconds
+    ) throws(PublishRefusal) -> UInt16 {
         let size: Int
         do throws(PacketError) {
-            if let problem = Topic.validateName(topic) { throw problem }
             size = try PacketEncoder.publishSize(topicLength: topic.count, payloadLength: payload.count, qos: qos)
         } catch { throw .invalid(error) }
         if let limit = configuration.maxOutgoingPacketSize, size > limit { throw .tooLarge(size: size, limit: limit) }
         if qos == .atMostOnce {
             guard state == .connected else { throw .notConnected }
-            try! PacketEncoder.publish(
-                topic: topic, payload: payload, qos: qos, retain: retain, dup: false,
-                packetID: 0, into: outbound) // validated above
+            PacketEncoder.publish(
+                validTopic: topic, payload: payload, qos: qos, retain: retain, dup: false, packetID: 0, size: size, into: outbound)
             lastSentAt = now
             return 0
         }
         guard let (id, stored) = window.reserve(length: size, qos: qos) else { throw .windowFull }
         // Encode once into the outbound buffer, then keep a copy for re-sending.
         let mark = outbound.writerIndex
-        try! PacketEncoder.publish(
-            topic: topic, payload: payload, qos: qos, retain: retain, dup: false,
-            packetID: id, into: outbound)
+        PacketEncoder.publish(
+            validTopic: topic, payload: payload, qos: qos, retain: retain, dup: false, packetID: id, size: size, into: outbound)
         stored.copyMemory(from: UnsafeRawBufferPointer(rebasing: outbound.readableView[(mark - outbound.readerIndex)...]))
         if state == .connected {
             window.markSent(id)
@@ -201,7 +212,10 @@ public final class MQTTSession {
                     consumed += skipped
                     continue
                 }
-                decoded = try PacketDecoder.decode(rest, maxPacketSize: configuration.maxIncomingPacketSize)
+                // The header is read once: `decode` would read it again.
+                guard rest.count >= header.packetLength else { break }
+                let body = UnsafeRawBufferPointer(rebasing: rest[header.headerLength..<header.packetLength])
+                decoded = (try PacketDecoder.decodeBody(header, body), header.packetLength)
             } catch { throw .protocolViolation(error) }
             guard let (packet, length) = decoded else { break }
             consumed += length

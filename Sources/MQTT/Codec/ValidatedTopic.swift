@@ -1,0 +1,20 @@
+/// A topic name checked once against section 4.7's rules (`Topic.validateName`), to publish on
+/// many times without checking it again: the agent makes one per sensor and line at start-up, and
+/// checking every name on every publish was a tenth of the client's instructions.
+public final class ValidatedTopic: @unchecked Sendable { // immutable after init
+    /// The name's UTF-8 bytes, owned for the object's life.
+    public let bytes: UnsafeRawBufferPointer
+
+    public init(_ name: String) throws(PacketError) {
+        var name = name
+        let problem = name.withUTF8 { Topic.validateName(UnsafeRawBufferPointer($0)) }
+        if let problem { throw problem }
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(name.utf8.count, 1), alignment: 1)
+        name.withUTF8 { copy.copyMemory(from: UnsafeRawBufferPointer($0)) }
+        bytes = UnsafeRawBufferPointer(rebasing: copy[0..<name.utf8.count])
+    }
+
+    deinit { UnsafeMutableRawBufferPointer(mutating: bytes).deallocate() }
+
+    public var name: String { String(decoding: bytes, as: UTF8.self) }
+}
