@@ -81,7 +81,7 @@ extension Agent {
         json.endObject()
         json.key("sensors"); json.beginObject()
         for s in sensors {
-            json.key(s.settings.name); json.beginObject()
+            json.key(named: s.settings.name); json.beginObject()
             json.key("readings"); json.integer(s.readings)
             json.key("errors"); json.integer(s.errors)
             json.key("failing"); json.literal(s.consecutiveFailures > 0 ? "true" : "false")

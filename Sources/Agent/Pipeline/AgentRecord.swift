@@ -42,7 +42,7 @@ public struct AgentRecord {
     static func writeHeader(name: UnsafeRawBufferPointer, event: Bool, into json: inout JSONWriter) {
         let count = min(name.count, maxNameBytes)
         json.rawByte(UInt8(count) | (event ? 0x80 : 0))
-        for b in name.prefix(count) { json.rawByte(b) }
+        json.rawBytes(UnsafeRawBufferPointer(rebasing: name[0..<count]))
     }
 
     /// A whole record, for tests and tools.
@@ -51,7 +51,8 @@ public struct AgentRecord {
         defer { writer.deallocate() }
         var name = name
         name.withUTF8 { writeHeader(name: UnsafeRawBufferPointer($0), event: event, into: &writer) }
-        for b in text.utf8 { writer.rawByte(b) }
+        var text = text
+        text.withUTF8 { writer.rawBytes(UnsafeRawBufferPointer($0)) }
         return Array(writer.view)
     }
 }

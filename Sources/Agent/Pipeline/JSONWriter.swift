@@ -17,16 +17,23 @@ struct JSONWriter {
     mutating func beginObject() { separator(); byte(UInt8(ascii: "{")); needsComma = false }
     mutating func endObject() { byte(UInt8(ascii: "}")); needsComma = true }
 
+    /// A member's name known at compile time, copied whole: `"name":`. (A string literal picks
+    /// this one; names made at run time go through `key(named:)`, which escapes.)
     mutating func key(_ name: StaticString) {
-        separator()
-        byte(UInt8(ascii: "\""))
-        name.withUTF8Buffer { for b in $0 { byte(b) } }
-        byte(UInt8(ascii: "\""))
-        byte(UInt8(ascii: ":"))
+        let length = name.utf8CodeUnitCount
+        reserve(length + 4)
+        let base = bytes.baseAddress!
+        if needsComma { base.storeBytes(of: UInt8(ascii: ","), toByteOffset: count, as: UInt8.self); count += 1 }
+        base.storeBytes(of: UInt8(ascii: "\""), toByteOffset: count, as: UInt8.self)
+        (base + count + 1).copyMemory(from: name.utf8Start, byteCount: length)
+        count += length + 1
+        base.storeBytes(of: UInt8(ascii: "\""), toByteOffset: count, as: UInt8.self)
+        base.storeBytes(of: UInt8(ascii: ":"), toByteOffset: count + 1, as: UInt8.self)
+        count += 2
         needsComma = false
     }
 
-    mutating func key(_ name: String) {
+    mutating func key(named name: String) {
         separator()
         string(name)
         byte(UInt8(ascii: ":"))
@@ -57,41 +64,67 @@ struct JSONWriter {
     mutating func integer<T: BinaryInteger>(_ value: T) {
         separator()
         if value < 0 { byte(UInt8(ascii: "-")) }
-        var magnitude = UInt64(value.magnitude)
-        var digits:
-            (
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
-            ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat { d[n] = UInt8(ascii: "0") + UInt8(magnitude % 10); magnitude /= 10; n += 1 } while magnitude > 0
-            while n > 0 { n -= 1; byte(d[n]) }
-        }
+        digits(UInt64(value.magnitude))
         needsComma = true
     }
 
+    /// The decimal digits of `value` (at least `minimumCount`, zero-padded), counted first and then
+    /// written in place from the last, two at a time from a table of the hundred pairs.
+    private mutating func digits(_ value: UInt64, minimumCount: Int = 1) {
+        // The digit count from the bit length (log10(2) is about 1233/4096), corrected by one compare.
+        let bits = 64 - value.leadingZeroBitCount
+        var length = (bits &* 1233) >> 12
+        if value >= JSONWriter.powers[length] { length += 1 } // length is at most 19 here
+        length = max(max(length, 1), minimumCount)
+        reserve(length)
+        let out = bytes.baseAddress! + count
+        let pairs = JSONWriter.digitPairs.utf8Start
+        var rest = value
+        var i = length
+        while i >= 2 {
+            let pair = Int(truncatingIfNeeded: rest % 100) &* 2
+            rest /= 100
+            i -= 2
+            out.storeBytes(of: pairs[pair], toByteOffset: i, as: UInt8.self)
+            out.storeBytes(of: pairs[pair + 1], toByteOffset: i + 1, as: UInt8.self)
+        }
+        if i == 1 { out.storeBytes(of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10), as: UInt8.self) }
+        count += length
+    }
+
+    /// 10^0 ... 10^19, as a literal: the compiler lays it out at build time (no lazy set-up per use).
+    private static let powers: [UInt64] = [
+        1, 10, 100, 1000, 10000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000, 100_000_000_000,
+        1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000, 1_000_000_000_000_000, 10_000_000_000_000_000,
+        100_000_000_000_000_000, 1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
+    ]
+
+    private static let digitPairs: StaticString = """
+        00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+        40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899
+        """
+
     /// A number with a fixed number of decimals (`decimals` <= 9); NaN and infinities become null.
     mutating func number(_ value: Double, decimals: Int) {
-        guard value.isFinite else { separator(); for c in "null".utf8 { byte(c) }; needsComma = true; return }
-        var scale: Double = 1
-        for _ in 0..<decimals { scale *= 10 }
-        let scaled = (value * scale).rounded()
+        guard value.isFinite else { separator(); literal("null"); return }
+        let decimals = min(max(decimals, 0), 9)
+        let scale = JSONWriter.powers[decimals]
+        let scaled = (value * Double(scale)).rounded()
         guard abs(scaled) < 9e18 else { shortest(value); return } // beyond Int64: no fixed decimals
         let whole = Int64(scaled)
-        let negative = whole < 0
-        let magnitude = whole.magnitude
-        let divisor = UInt64(scale)
         separator()
-        if negative { byte(UInt8(ascii: "-")) }
-        needsComma = false
-        integer(magnitude / divisor)
-        if decimals > 0 {
-            byte(UInt8(ascii: "."))
-            var fraction = magnitude % divisor
-            var place = divisor / 10
-            while place > 0 { byte(UInt8(ascii: "0") + UInt8(fraction / place)); fraction %= place; place /= 10 }
-        }
+        if whole < 0 { byte(UInt8(ascii: "-")) }
+        let magnitude = whole.magnitude
+        guard decimals > 0 else { digits(magnitude); needsComma = true; return }
+        // All the digits at once (at least one before the point), then the last `decimals` moved
+        // up by one to make room for the point.
+        digits(magnitude, minimumCount: decimals + 1)
+        reserve(1)
+        let end = bytes.baseAddress! + count
+        for i in 0..<decimals { (end - i).storeBytes(of: (end - i - 1).load(as: UInt8.self), as: UInt8.self) }
+        (end - decimals).storeBytes(of: UInt8(ascii: "."), as: UInt8.self)
+        count += 1
         needsComma = true
     }
 
@@ -101,16 +134,19 @@ struct JSONWriter {
     /// `true`, `false` or `null`.
     mutating func literal(_ text: StaticString) {
         separator()
-        text.withUTF8Buffer { for b in $0 { byte(b) } }
+        append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
         needsComma = true
     }
 
     /// Already-encoded JSON (a nested writer's output).
     mutating func raw(_ json: UnsafeRawBufferPointer) {
         separator()
-        for b in json { byte(b) }
+        append(json)
         needsComma = true
     }
+
+    /// Bytes outside the JSON grammar, copied whole (the spool record's header).
+    mutating func rawBytes(_ raw: UnsafeRawBufferPointer) { append(raw) }
 
     mutating func value(_ v: JSONValue) {
         switch v {
@@ -121,7 +157,7 @@ struct JSONWriter {
         case .array(let items): beginArray(); for item in items { value(item) }; endArray()
         case .object(let members):
             beginObject()
-            for (k, item) in members.sorted(by: { $0.key < $1.key }) { key(k); value(item) }
+            for (k, item) in members.sorted(by: { $0.key < $1.key }) { key(named: k); value(item) }
             endObject()
         }
     }
@@ -142,15 +178,34 @@ struct JSONWriter {
         if needsComma { byte(UInt8(ascii: ",")); needsComma = false }
     }
 
+    private mutating func append(_ raw: UnsafeRawBufferPointer) {
+        guard let source = raw.baseAddress, raw.count > 0 else { return }
+        reserve(raw.count)
+        (bytes.baseAddress! + count).copyMemory(from: source, byteCount: raw.count)
+        count += raw.count
+    }
+
+    @inline(__always)
     private mutating func byte(_ b: UInt8) {
-        if count == bytes.count {
-            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count * 2, alignment: 8)
-            bigger.copyMemory(from: UnsafeRawBufferPointer(bytes))
-            bytes.deallocate()
-            bytes = bigger
-        }
-        bytes[count] = b
+        reserve(1)
+        bytes.baseAddress!.storeBytes(of: b, toByteOffset: count, as: UInt8.self)
         count += 1
+    }
+
+    /// Room for `n` more bytes: the buffer doubles when it must (rare: it is sized for a reading).
+    @inline(__always)
+    private mutating func reserve(_ n: Int) {
+        guard count + n > bytes.count else { return }
+        grow(to: count + n)
+    }
+
+    private mutating func grow(to needed: Int) {
+        var size = max(bytes.count, 16)
+        while size < needed { size *= 2 }
+        let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
+        bigger.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<count]))
+        bytes.deallocate()
+        bytes = bigger
     }
 }
 
