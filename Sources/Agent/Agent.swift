@@ -54,6 +54,8 @@ public final class Agent: MQTTClientDelegate {
     var startupPagesReleased = false
     var reloadRequested = false
     var watchedFD: Int32 = -1
+    /// When systemd's watchdog next wants a keep-alive (nil: it does not watch).
+    var watchdogDeadline: Nanoseconds?
     /// The file the configuration came from, for reload.
     let configPath: String?
     /// The retained state topics' newest payloads (CurrentStates.swift).
@@ -115,6 +117,9 @@ public final class Agent: MQTTClientDelegate {
                 "the previous run did not stop cleanly (a crash, a kill or a power cut): readings it had not yet synced may be lost, as the durability policy (\(config.spool.durability)) allows; each sensor's seq skips ahead to a reserved bound"
             )
         }
+        for sensor in devices.sensors { sensor.target.resolve(sequences: sequences, topics: topics) }
+        for input in devices.inputs { input.target.resolve(sequences: sequences, topics: topics) }
+        for output in devices.outputs { output.target.resolve(sequences: sequences, topics: topics) }
         clock = config.clockCheck ? ClockSync() : nil
         client.delegate = self
         let capacity = config.spool.capacity.bytes
@@ -174,13 +179,12 @@ public final class Agent: MQTTClientDelegate {
         client.start()
         nextMetricsAt = MonotonicClock.now() + config.metricsInterval.nanoseconds
         systemd.send("READY=1\nSTATUS=connecting to \(client.broker)")
-        let jobs = loopJobs()
         while !stopping {
             // Requests already acknowledged are answered before the re-exec, which would lose them.
             if reloadRequested && ((commandInbox.isEmpty && heldReply == nil) || !client.isConnected) { break }
             let now = MonotonicClock.now()
-            for job in jobs { job.run(now) }
-            loop.wait(until: LoopJob.earliest(jobs, now: now), now: MonotonicClock.now()) { fd, events in
+            for job in LoopJob.inOrder { run(job, now: now) }
+            loop.wait(until: earliestDeadline(now: now), now: MonotonicClock.now()) { fd, events in
                 if fd == signals.fd {
                     handleSignals()
                 } else if fd == watchedFD {
@@ -195,71 +199,6 @@ public final class Agent: MQTTClientDelegate {
         return 0
     }
 
-    /// The loop's jobs in the order they run on each turn: timers of the connection and the spool
-    /// first (what the last wait made due), then sampling, publishing and commands, and last the
-    /// socket's interest, after everything that may have queued bytes.
-    private func loopJobs() -> [LoopJob] {
-        var watchdogDeadline: Nanoseconds?
-        return [
-            LoopJob(
-                "keep alive and reconnect", run: { [unowned self] _ in client.tick() },
-                deadline: { [unowned self] _ in client.nextDeadline() }),
-            LoopJob(
-                "spool sync",
-                run: { [unowned self] _ in
-                    do { try spool.syncIfDue() } catch {
-                        // A failing disk was reported when the episode began (SpoolWords), and its end will be.
-                        if !spool.isWriteFailing { Log.error("\(error)") }
-                    }
-                }, deadline: { [unowned self] _ in spool.nextSyncDeadline }),
-            LoopJob("clock", run: { [unowned self] in clock?.refresh(now: $0) }),
-            LoopJob("status", run: { [unowned self] _ in _ = sendPendingStatus() }),
-            LoopJob(
-                "sensors", run: { [unowned self] in runDueSensors(now: $0) },
-                deadline: { [unowned self] _ in
-                    var deadline: Nanoseconds?
-                    for sensor in sensors { deadline = min(deadline ?? .max, sensor.deadline) }
-                    return deadline
-                }),
-            LoopJob("GPIO timers", run: { [unowned self] in runGPIOTimers(now: $0) }, deadline: { [unowned self] _ in gpioDeadline }),
-            LoopJob("spill", run: { [unowned self] in spillOverdueCopies(now: $0) }, deadline: { [unowned self] _ in spillDeadline }),
-            LoopJob(
-                "state topics and Home Assistant", run: { [unowned self] _ in publishHomeAssistant() },
-                deadline: { [unowned self] _ in homeAssistantDeadline }),
-            LoopJob("backlog", run: { [unowned self] in publishBacklog(now: $0) }, deadline: { [unowned self] _ in backlogDeadline }),
-            LoopJob(
-                "metrics",
-                run: { [unowned self] now in
-                    guard now >= nextMetricsAt else { return }
-                    publishMetrics()
-                    nextMetricsAt = nextSlot(after: nextMetricsAt, interval: config.metricsInterval.nanoseconds, now: now)
-                }, deadline: { [unowned self] _ in nextMetricsAt }),
-            LoopJob(
-                "commands",
-                run: { [unowned self] _ in
-                    client.flush()
-                    runCommands()
-                    client.flush()
-                }, deadline: { [unowned self] now in commandsReady ? now : nil }),
-            LoopJob(
-                "repeated log lines", run: { [unowned self] in repeated.tick(now: $0) },
-                deadline: { [unowned self] _ in repeated.nextDeadline }),
-            LoopJob(
-                "watchdog", run: { [unowned self] in watchdogDeadline = systemd.watchdog(now: $0) }, deadline: { _ in watchdogDeadline }),
-            LoopJob(
-                "start-up pages",
-                run: { [unowned self] now in
-                    guard !startupPagesReleased, now >= startedAt + StartupPages.delay else { return }
-                    startupPagesReleased = true
-                    let rss = StartupPages.release()
-                    if let before = rss.before, let after = rss.after {
-                        Log.info("start-up done: its pages released, resident memory \(before) kB -> \(after) kB")
-                    }
-                }, deadline: { [unowned self] _ in startupPagesReleased ? nil : startedAt + StartupPages.delay }),
-            LoopJob("socket interest", run: { [unowned self] _ in updateWatchedDescriptor() }),
-        ]
-    }
-
     /// Reload: start this same program again with the same arguments. Every setting takes effect,
     /// brokers included; the spool was synced and its lock goes with the old image (CLOEXEC).
     private func reexec() -> Never {
@@ -270,7 +209,7 @@ public final class Agent: MQTTClientDelegate {
         exit(1)
     }
 
-    private func updateWatchedDescriptor() {
+    func updateWatchedDescriptor() {
         let request = client.pollRequest
         let fd = request?.fd ?? -1
         if fd != watchedFD {

@@ -4,11 +4,13 @@ import Hardware
 /// Quantities are static values and the storage is reused, so a reading allocates nothing.
 public struct Measurement {
     public struct Field {
-        public let quantity: Quantity
+        /// The quantity's key: the rest of it (label, unit, class) is the driver's declaration,
+        /// and a field this small copies in a few instructions.
+        public let key: StaticString
         public let value: Double
         /// Decimal places worth printing (the chip's resolution).
         public let decimals: Int
-        public var key: StaticString { quantity.key }
+        public var keyString: String { "\(key)" }
     }
 
     public private(set) var fields: [Field] = []
@@ -18,7 +20,7 @@ public struct Measurement {
     public mutating func reset() { fields.removeAll(keepingCapacity: true) }
 
     public mutating func add(_ quantity: Quantity, _ value: Double, decimals: Int) {
-        fields.append(Field(quantity: quantity, value: value, decimals: decimals))
+        fields.append(Field(key: quantity.key, value: value, decimals: decimals))
     }
 
     public subscript(key: String) -> Double? {

@@ -16,7 +16,7 @@ import Testing
         let address = SensorCatalog.defaultAddress(name)!
         let (driver, _, _) = try setUp(name, at: address, options: options)
         let m = try reading(driver, waits: true)
-        #expect(m.fields.map(\.quantity.keyString) == driver.quantities.map(\.keyString), "\(name)")
+        #expect(m.fields.map(\.keyString) == driver.quantities.map(\.keyString), "\(name)")
         #expect(!driver.quantities.isEmpty)
     }
 

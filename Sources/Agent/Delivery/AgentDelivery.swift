@@ -1,5 +1,6 @@
 import MQTT
 import Spool
+import Syscalls
 
 /// How readings reach the broker: the I/O side. The rules (what is live, what is in flight, where
 /// the backlog reader jumps, how far the cursor may move) are DeliveryLedger's; this carries them
@@ -31,22 +32,23 @@ extension Agent {
 
     // MARK: Live
 
-    /// Stores and publishes a new reading (the record built in `json`). False if it was lost.
-    func deliver(record: UnsafeRawBufferPointer, timestamp: Int64, now: UInt64) -> Bool {
+    /// Stores and publishes a new reading (the record built in `json`), on `topic` when its
+    /// sensor's or line's topic was made at start-up. False if it was lost.
+    func deliver(record: UnsafeRawBufferPointer, timestamp: Int64, now: UInt64, topic: ValidatedTopic? = nil) -> Bool {
         let mayPublish = ledger.mayPublishLive(connected: client.isConnected, windowHasRoom: client.session.canPublishReliably)
         if spillMode, mayPublish, !copies.isFull,
-            let id = publishLive(record)
+            let id = publishLive(record, topic: topic, now: now)
         {
             if id != 0 { copies.add(packetID: id, sentAt: now, record: record) }
             return true
         }
         if spillMode { spillCopies(while: { _ in true }) }
         let seq: UInt64
-        do { seq = try spool.append(record, timestamp: timestamp) } catch {
-            return notStored(record, error: error)
+        do { seq = try spool.append(record, timestamp: timestamp, now: now) } catch {
+            return notStored(record, error: error, topic: topic)
         }
         guard ledger.isLive else { return true }
-        if !spillMode, mayPublish, let id = publishLive(record) {
+        if !spillMode, mayPublish, let id = publishLive(record, topic: topic, now: now) {
             if id != 0 { ledger.sent(packetID: id, seq: seq, at: now) } else { acknowledgeDelivered() }
             return true
         }
@@ -56,11 +58,11 @@ extension Agent {
 
     /// A reading the spool refused (a full disk, a failing card): published from memory if the
     /// broker takes it now, otherwise dropped and counted. Logged once per episode, with a count.
-    private func notStored(_ record: UnsafeRawBufferPointer, error: SpoolError) -> Bool {
+    private func notStored(_ record: UnsafeRawBufferPointer, error: SpoolError, topic: ValidatedTopic?) -> Bool {
         repeated.note("readings not stored", "readings cannot be stored: \(error)")
         // Not tracked in flight: its acknowledgement has no spool record to move the cursor past.
         if ledger.mayPublishLive(connected: client.isConnected, windowHasRoom: client.session.canPublishReliably),
-            let id = publishLive(record), id != 0
+            let id = publishLive(record, topic: topic), id != 0
         {
             unstored.published += 1
             return true
@@ -77,16 +79,23 @@ extension Agent {
 
     /// Publishes a live record: its packet id, 0 if it was dropped as unpublishable (logged), nil
     /// if the client could not take it now.
-    private func publishLive(_ record: UnsafeRawBufferPointer) -> UInt16? {
+    private func publishLive(_ record: UnsafeRawBufferPointer, topic: ValidatedTopic?, now: Nanoseconds = MonotonicClock.now()) -> UInt16? {
         guard let parsed = AgentRecord(record) else { return 0 }
-        return publish(name: parsed.name, event: parsed.event, payload: parsed.json)
+        return publish(name: parsed.name, event: parsed.event, payload: parsed.json, topic: topic, now: now)
     }
 
-    func publish(name: UnsafeRawBufferPointer, event: Bool, payload: UnsafeRawBufferPointer) -> UInt16? {
-        let topic = event ? topics.events(lineName: name) : topics.telemetry(sensorName: name)
+    /// Publishes a reading or event of `name`: on `validated` when given (a configured sensor's or
+    /// line's topic, checked at start-up), else on a topic built from the name and checked now
+    /// (backfill: names come from the spool, a file that may hold anything).
+    func publish(
+        name: UnsafeRawBufferPointer, event: Bool, payload: UnsafeRawBufferPointer, topic validated: ValidatedTopic? = nil,
+        now: Nanoseconds = MonotonicClock.now()
+    ) -> UInt16? {
+        let topic = validated?.bytes ?? (event ? topics.events(lineName: name) : topics.telemetry(sensorName: name))
         if !refusedTopics.isEmpty, parkIfRefused(topic: topic, payload: payload) { return 0 }
         do {
-            return try client.publish(topicBytes: topic, payload: payload, qos: .atLeastOnce)
+            if let validated { return try client.publish(topic: validated, payload: payload, qos: .atLeastOnce, now: now) }
+            return try client.publish(topicBytes: topic, payload: payload, qos: .atLeastOnce, now: now)
         } catch .windowFull {
             return nil
         } catch .tooLarge(let size, let limit) {
@@ -233,19 +242,20 @@ extension Agent {
     // MARK: Acknowledgements
 
     func readingDelivered(packetID: UInt16) {
+        let now = MonotonicClock.now()
         if spillMode, let sentAt = copies.acknowledge(packetID) {
-            latency.add(MonotonicClock.now() - sentAt)
+            latency.add(now - sentAt)
             return // a live reading that never needed the disk
         }
         guard let sentAt = ledger.acknowledged(packetID) else { return }
-        latency.add(MonotonicClock.now() - sentAt)
-        acknowledgeDelivered()
+        latency.add(now - sentAt)
+        acknowledgeDelivered(now: now)
     }
 
     /// Moves the spool's cursor up to the lowest reading not yet acknowledged.
-    func acknowledgeDelivered() {
+    func acknowledgeDelivered(now: Nanoseconds = MonotonicClock.now()) {
         let lowest = ledger.lowestUnacknowledged(readSequence: spool.readSequence, nextSeq: spool.nextSeq, staged: backlog.lowestUnsent)
         guard lowest > spool.nextUnacknowledged else { return }
-        do { try spool.ack(through: lowest - 1) } catch { Log.error("\(error)") }
+        do { try spool.ack(through: lowest - 1, now: now) } catch { Log.error("\(error)") }
     }
 }

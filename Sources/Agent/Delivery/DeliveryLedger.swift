@@ -117,7 +117,12 @@ struct DeliveryLedger {
     mutating func acknowledged(_ packetID: UInt16) -> UInt64? {
         guard let first = inflight.firstIndex(where: { $0.packetID == packetID }) else { return nil }
         let sentAt = inflight[first].sentAt
-        inflight.removeAll { $0.packetID == packetID } // a batch: every reading in the message
+        // A batch: every reading in the message. They were recorded one after the other as the
+        // message was sent, and an id is not reused before its acknowledgement, so they are
+        // adjacent: one removal, not a pass over the whole window per acknowledgement.
+        var end = first + 1
+        while end < inflight.count && inflight[end].packetID == packetID { end += 1 }
+        inflight.removeSubrange(first..<end)
         return sentAt
     }
 

@@ -178,6 +178,11 @@ final class SequenceStore {
     /// past the stored bound, which the log says once, when it begins, and again when it ends.
     func next(name: String, event: Bool) -> UInt64? {
         guard let index = event ? events[name] : telemetry[name] else { return nil }
+        return next(counter: index)
+    }
+
+    /// The next number of counter `index` (`counter(name:event:)`): the hot path, no lookup by name.
+    func next(counter index: Int) -> UInt64 {
         let value = counters[index].next
         counters[index].next += 1
         if counters[index].next > counters[index].reserved {
@@ -185,6 +190,9 @@ final class SequenceStore {
         }
         return value
     }
+
+    /// The counter of a configured name, for `next(counter:)`.
+    func counter(name: String, event: Bool) -> Int? { event ? events[name] : telemetry[name] }
 
     /// Moves `index`'s bound a block past its next number, if the files take it.
     private func reserve(_ index: Int) {

@@ -33,7 +33,7 @@ extension Agent {
             let change = input.debouncer.settle(level: rising, now: now)
         {
             publishLineEvent(
-                input.settings.name, state: input.stateSlot, level: change.level, source: "input",
+                input.target, level: change.level, source: "input",
                 at: kernelTime.map { wallClock(ofMonotonic: $0, now: now) })
         }
     }
@@ -61,7 +61,7 @@ extension Agent {
                     let level = try input.line.value()
                     if let change = input.debouncer.settle(level: level, now: now) {
                         publishLineEvent(
-                            input.settings.name, state: input.stateSlot, level: change.level, source: "input",
+                            input.target, level: change.level, source: "input",
                             at: wallClock(ofMonotonic: change.since, now: now))
                     }
                 } catch { Log.error("\(error)") }
@@ -69,7 +69,7 @@ extension Agent {
             if input.settings.direction == .counter, now >= input.nextCount {
                 input.nextCount = nextSlot(after: input.nextCount, interval: input.settings.interval.nanoseconds, now: now)
                 let report = input.counter.report(now: now)
-                record(name: input.settings.name, event: false, timestamp: wallClockMilliseconds(), state: input.stateSlot) { json in
+                record(input.target, timestamp: wallClockMilliseconds()) { json in
                     json.key("count"); json.integer(report.total)
                     json.key("frequency_hz"); json.number(report.hertz, decimals: 3)
                 }
@@ -97,8 +97,8 @@ extension Agent {
 
     /// `{"seq":..,"ts":..,"state":true,"source":"input"}` on `<prefix>/<device>/events/<line>`,
     /// through the spool like readings, so an event during an outage is not lost.
-    func publishLineEvent(_ name: String, state: Int, level: Bool, source: StaticString, at timestamp: Int64? = nil) {
-        record(name: name, event: true, timestamp: timestamp ?? wallClockMilliseconds(), state: state) { json in
+    func publishLineEvent(_ target: RecordTarget, level: Bool, source: StaticString, at timestamp: Int64? = nil) {
+        record(target, timestamp: timestamp ?? wallClockMilliseconds()) { json in
             json.key("state"); json.literal(level ? "true" : "false")
             json.key("source"); json.string("\(source)")
         }
@@ -108,7 +108,7 @@ extension Agent {
     func setOutput(_ output: OutputLine, to value: Bool, source: StaticString) -> Bool {
         do {
             try output.line.set(value)
-            publishLineEvent(output.settings.name, state: output.stateSlot, level: value, source: source)
+            publishLineEvent(output.target, level: value, source: source)
             return true
         } catch {
             Log.error("\(error)")

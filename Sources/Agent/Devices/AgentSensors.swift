@@ -35,7 +35,7 @@ extension Agent {
 
     func record(sensor: SensorRunner) {
         // A reading the spool refused is counted as dropped (notStored), not as a sensor error.
-        record(name: sensor.settings.name, event: false, timestamp: sensor.takenAt, state: sensor.stateSlot) { json in
+        record(sensor.target, timestamp: sensor.takenAt) { json in
             for field in sensor.measurement.fields {
                 json.key(field.key)
                 json.number(field.value, decimals: field.decimals)
@@ -43,22 +43,22 @@ extension Agent {
         }
     }
 
-    /// Stores and publishes one record (AgentRecord's layout), the JSON being `{"seq":..,"ts":..,<fields>}`
-    /// with the name's own sequence number, and the newest state of slot `state` (-1: none).
+    /// Stores and publishes one record (AgentRecord's layout) of `target`, the JSON being
+    /// `{"seq":..,"ts":..,<fields>}` with its own sequence number, and makes it its newest state.
     /// Returns false if it was lost (the spool refused it and no broker took it).
     @discardableResult
-    func record(name: String, event: Bool, timestamp: Int64, state: Int, fields: (inout JSONWriter) -> Void) -> Bool {
+    func record(_ target: borrowing RecordTarget, timestamp: Int64, fields: (inout JSONWriter) -> Void) -> Bool {
         json.reset()
-        var name = name
-        name.withUTF8 { AgentRecord.writeHeader(name: UnsafeRawBufferPointer($0), event: event, into: &json) }
+        var name = target.name
+        name.withUTF8 { AgentRecord.writeHeader(name: UnsafeRawBufferPointer($0), event: target.event, into: &json) }
         let header = json.view.count
         json.beginObject()
-        if let seq = sequences.next(name: name, event: event) { json.key("seq"); json.integer(seq) }
+        if let counter = target.sequence { json.key("seq"); json.integer(sequences.next(counter: counter)) }
         json.key("ts"); json.integer(timestamp)
         fields(&json)
         if let clock, !clock.synced { json.key("clock_synced"); json.literal("false") }
         json.endObject()
-        updateState(state, json: UnsafeRawBufferPointer(rebasing: json.view[header...]))
-        return deliver(record: json.view, timestamp: timestamp, now: MonotonicClock.now())
+        updateState(target.stateSlot, json: UnsafeRawBufferPointer(rebasing: json.view[header...]))
+        return deliver(record: json.view, timestamp: timestamp, now: MonotonicClock.now(), topic: target.topic)
     }
 }

@@ -16,14 +16,15 @@ final class InputLine {
     var nextPoll: UInt64
     var lastPolled: Bool
     var nextCount: UInt64
-    /// Its slot in `Agent.states`; -1 without state topics.
-    var stateSlot = -1
+    /// Where its records go (RecordTarget.swift).
+    var target: RecordTarget
 
     static let pollInterval: UInt64 = 50_000_000
 
     init(settings: GPIOSettings, line: any GPIOInput, now: UInt64) {
         self.settings = settings
         self.line = line
+        target = RecordTarget(name: settings.name, event: settings.direction == .input)
         let level = (try? line.value()) ?? false
         // Where the kernel debounces (libgpiod 2), its events are already settled.
         debouncer = Debouncer(interval: line.debouncedByKernel ? 0 : settings.debounce.nanoseconds, initial: level)

@@ -11,11 +11,12 @@ final class OutputLine {
     let line: any GPIOOutput
     /// When a gpio-pulse ends and the line returns to its previous level.
     var pulseEndsAt: UInt64?
-    /// Its slot in `Agent.states`; -1 without state topics.
-    var stateSlot = -1
+    /// Where its records go (RecordTarget.swift).
+    var target: RecordTarget
 
     init(settings: GPIOSettings, line: any GPIOOutput) {
         self.settings = settings
         self.line = line
+        target = RecordTarget(name: settings.name, event: true)
     }
 }

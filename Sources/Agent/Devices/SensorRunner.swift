@@ -13,6 +13,9 @@ import Glibc
 final class SensorRunner {
     var settings: SensorSettings
     let driver: Result<any SensorDriver, any Error>
+    /// The driver, out of its Result once: unwrapping the Result on each step copied it, with a
+    /// retain and a release of the driver every time.
+    private let instance: (any SensorDriver)?
     var nextDue: UInt64
     /// Set while a conversion runs: when to collect.
     var collectAt: UInt64?
@@ -24,14 +27,16 @@ final class SensorRunner {
     var errors: UInt64 = 0
     var lastError: String?
     var measurement = Measurement()
-    /// Its slot in `Agent.states`; -1 without state topics.
-    var stateSlot = -1
+    /// Where its records go (RecordTarget.swift).
+    var target: RecordTarget
 
     static let maximumBackoff: UInt64 = 300_000_000_000
 
     init(settings: SensorSettings, driver: Result<any SensorDriver, any Error>, now: UInt64) {
         self.settings = settings
         self.driver = driver
+        if case .success(let made) = driver { instance = made } else { instance = nil }
+        target = RecordTarget(name: settings.name, event: false)
         nextDue = now
     }
 
@@ -45,7 +50,7 @@ final class SensorRunner {
     /// Starts a reading. Returns true if the result can be collected now.
     func begin(now: UInt64, wallClock: Int64) throws -> Bool {
         scheduleNext(now: now)
-        let driver = try driver.get()
+        guard let driver = instance else { _ = try driver.get(); return false } // throws the reason it was not made
         takenAt = wallClock
         if !configured { try driver.configure(); configured = true }
         measurement.reset()
@@ -57,7 +62,8 @@ final class SensorRunner {
     /// Collects; true when the measurement is complete. Multi-step drivers (an ADC converting
     /// one channel at a time) add their fields over several calls.
     func collect(now: UInt64) throws -> Bool {
-        if let more = try driver.get().collect(into: &measurement) {
+        guard let driver = instance else { _ = try driver.get(); return false }
+        if let more = try driver.collect(into: &measurement) {
             collectAt = now + more
             return false
         }
@@ -94,7 +100,10 @@ final class SensorRunner {
     /// A success; returns a message if it ends a run of failures.
     func succeeded() -> String? {
         readings += 1
-        defer { consecutiveFailures = 0; lastError = nil }
+        defer {
+            consecutiveFailures = 0
+            if lastError != nil { lastError = nil }
+        }
         return consecutiveFailures > 0 ? "sensor \(settings.name): recovered after \(consecutiveFailures) failed attempt(s)" : nil
     }
 }

@@ -10,9 +10,9 @@ extension Agent {
     static func currentStates(_ config: AgentConfig, topics: Topics, devices: Devices) -> CurrentStates {
         guard config.mqtt.stateTopics else { return CurrentStates(topics: []) }
         var names: [String] = []
-        for sensor in devices.sensors { sensor.stateSlot = names.count; names.append(sensor.settings.name) }
-        for input in devices.inputs { input.stateSlot = names.count; names.append(input.settings.name) }
-        for output in devices.outputs { output.stateSlot = names.count; names.append(output.settings.name) }
+        for sensor in devices.sensors { sensor.target.stateSlot = names.count; names.append(sensor.settings.name) }
+        for input in devices.inputs { input.target.stateSlot = names.count; names.append(input.settings.name) }
+        for output in devices.outputs { output.target.stateSlot = names.count; names.append(output.settings.name) }
         var states = CurrentStates(topics: names.map { topics.state($0) })
         var json = JSONWriter(capacity: 128)
         defer { json.deallocate() }
@@ -24,8 +24,8 @@ extension Agent {
             json.endObject()
             states.update(slot, json.view)
         }
-        for input in devices.inputs where input.settings.direction == .input { level(input.stateSlot, input.lastPolled) }
-        for output in devices.outputs { level(output.stateSlot, output.line.value) }
+        for input in devices.inputs where input.settings.direction == .input { level(input.target.stateSlot, input.lastPolled) }
+        for output in devices.outputs { level(output.target.stateSlot, output.line.value) }
         return states
     }
 

@@ -1,3 +1,5 @@
+import MQTT
+
 /// The topic names of one device, with telemetry and event topics built into reused buffers.
 final class Topics {
     let status: String
@@ -27,6 +29,17 @@ final class Topics {
 
     /// `<prefix>/<device>/state/<name>`: the retained newest reading or level of a sensor or line.
     func state(_ name: String) -> String { statePrefix + name }
+
+    /// `<prefix>/<device>/telemetry/<name>` or `.../events/<name>`, checked once, for a configured
+    /// sensor or line. Configuration rules make every such name a valid topic level; nil (the
+    /// name's topic is then built and checked on each publish, which reports a problem) if not.
+    func validated(_ name: String, event: Bool) -> ValidatedTopic? {
+        var name = name
+        let topic = name.withUTF8 {
+            event ? events(lineName: UnsafeRawBufferPointer($0)) : telemetry(sensorName: UnsafeRawBufferPointer($0))
+        }
+        do { return try ValidatedTopic(String(decoding: topic, as: UTF8.self)) } catch { return nil }
+    }
 
     /// `<prefix>/<device>/telemetry/<name>`, valid until the next call.
     func telemetry(sensorName name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer { telemetry.topic(name) }
