@@ -35,6 +35,9 @@ public final class MQTTClient {
     public unowned var delegate: (any MQTTClientDelegate)?
 
     private var phase: Phase = .idle
+    /// The open connection's descriptor, read once when it opened (meaningful only while `.open`):
+    /// the loop asks for it on every turn.
+    private var openDescriptor: Int32 = -1
     private let tlsContext: TLSContext?
     private let inbound: WireBuffer
     private var brokerIndex = 0
@@ -138,6 +141,10 @@ public final class MQTTClient {
 
     /// The descriptor to poll and for what, or nil when nothing is open.
     public var pollRequest: (fd: Int32, events: Int16)? {
+        if case .open = phase { // the usual case, without taking the transport out of the state
+            let write = !session.outbound.isEmpty || transportWantsWrite
+            return (openDescriptor, Int16(POLLIN) | (write ? Int16(POLLOUT) : 0))
+        }
         switch phase {
         case .connecting(let transport, _, let progress):
             guard transport.fileDescriptor >= 0 else { return nil }
@@ -190,6 +197,9 @@ public final class MQTTClient {
     /// Writes as much of the pending output as the socket takes, in as few syscalls as it takes:
     /// every packet queued since the last flush goes out together.
     public func flush(now: Nanoseconds = MonotonicClock.now()) {
+        // Nothing to write, the usual case: decided before the connection's state is looked at
+        // (binding the transport out of it costs a retain and a release).
+        if session.outbound.isEmpty && !transportWantsWrite { return }
         guard case .open(let transport) = phase else { return }
         transportWantsWrite = false
         let outbound = session.outbound
@@ -251,6 +261,7 @@ public final class MQTTClient {
         }
         do throws(PacketError) { try session.connectionOpened(now: now) } catch { connectionLost(.encoding(error), now: now); return }
         inbound.clear()
+        openDescriptor = transport.fileDescriptor
         phase = .open(transport)
         flush(now: now)
     }
