@@ -54,6 +54,12 @@ public final class Agent: MQTTClientDelegate {
     var startupPagesReleased = false
     var reloadRequested = false
     var watchedFD: Int32 = -1
+    /// The sensors' earliest deadline and each one's, as their job left them (commands that move
+    /// a schedule call `sensorScheduleChanged`).
+    var sensorsEarliest: Nanoseconds?
+    var sensorDeadlines: [Nanoseconds] = []
+    /// Acknowledgements came since the spool's cursor last moved (AgentDelivery.swift).
+    var cursorMayMove = false
     /// When systemd's watchdog next wants a keep-alive (nil: it does not watch).
     var watchdogDeadline: Nanoseconds?
     /// The file the configuration came from, for reload.
@@ -258,6 +264,7 @@ public final class Agent: MQTTClientDelegate {
         if !reloading && ledger.pendingStatus == false { client.dropConnection() }
         client.stop()
         if spillMode { spillCopies(while: { _ in true }) } // what the broker did not acknowledge in time waits on disk
+        if cursorMayMove { acknowledgeDelivered() }
         do { try spool.sync() } catch { Log.error("\(error)") }
         sequences.close()
         Log.notice("stopped after \(sensors.reduce(0) { $0 + $1.readings }) reading(s); \(spool.unacknowledgedCount) wait in the spool")

@@ -338,18 +338,19 @@ public final class Spool {
     func applyPolicy(now: Nanoseconds) throws(SpoolError) {
         // A caller's `now` may be older than a flush or sync this same call made (it read the
         // clock first): that is no time elapsed, not a wrapped-around eternity.
-        func elapsed(since time: Nanoseconds) -> Nanoseconds { now > time ? now - time : 0 }
+        let sinceSync = now > lastSyncAt ? now - lastSyncAt : 0
+        let sinceFlush = now > lastFlushAt ? now - lastFlushAt : 0
         switch configuration.durability {
         case .always:
             try sync()
         case .interval(let interval):
-            if elapsed(since: lastSyncAt) >= interval {
+            if sinceSync >= interval {
                 try sync()
-            } else if buffered > 0 && elapsed(since: lastFlushAt) >= configuration.flushInterval {
+            } else if buffered > 0 && sinceFlush >= configuration.flushInterval {
                 try flush()
             }
         case .never:
-            if elapsed(since: lastFlushAt) >= configuration.flushInterval { try sync() }
+            if sinceFlush >= configuration.flushInterval { try sync() }
         }
     }
 

@@ -44,6 +44,20 @@ import Testing
         #expect(Self.text { $0.integer(UInt64.max) } == String(UInt64.max))
     }
 
+    @Test func keysOfEveryLengthAreCopiedWhole() {
+        let out = Self.text { json in
+            json.beginObject()
+            json.key("a"); json.integer(1)
+            json.key("abcd"); json.integer(4)
+            json.key("abcdefg"); json.integer(7)
+            json.key("abcdefgh"); json.integer(8)
+            json.key("abcdefghijklmnop"); json.integer(16)
+            json.key("abcdefghijklmnopq"); json.integer(17)
+            json.endObject()
+        }
+        #expect(out == #"{"a":1,"abcd":4,"abcdefg":7,"abcdefgh":8,"abcdefghijklmnop":16,"abcdefghijklmnopq":17}"#)
+    }
+
     @Test func objectsGrowPastTheirCapacityAndKeepSeparators() {
         let out = Self.text { json in
             json.beginObject()

@@ -31,6 +31,7 @@ extension Agent {
             let interval = try arguments.duration("interval", in: 10_000_000...86_400_000_000_000)
             sensor.settings.interval = interval
             sensor.nextDue = MonotonicClock.now() + interval.nanoseconds
+            agent.sensorScheduleChanged()
             result.key("sensor"); result.string(sensor.settings.name)
             result.key("interval_ms"); result.integer(interval.nanoseconds / 1_000_000)
         },

@@ -43,6 +43,9 @@ extension Agent {
             return true
         }
         if spillMode { spillCopies(while: { _ in true }) }
+        // An append may make room by dropping the oldest records: the cursor first, so that what
+        // was acknowledged in this turn is not counted as dropped.
+        if cursorMayMove { acknowledgeDelivered(now: now) }
         let seq: UInt64
         do { seq = try spool.append(record, timestamp: timestamp, now: now) } catch {
             return notStored(record, error: error, topic: topic)
@@ -249,11 +252,14 @@ extension Agent {
         }
         guard let sentAt = ledger.acknowledged(packetID) else { return }
         latency.add(now - sentAt)
-        acknowledgeDelivered(now: now)
+        // The cursor moves once per loop turn (the cursor job), not once per acknowledgement: a
+        // read from the socket brings several, and each move scanned what is in flight.
+        cursorMayMove = true
     }
 
     /// Moves the spool's cursor up to the lowest reading not yet acknowledged.
     func acknowledgeDelivered(now: Nanoseconds = MonotonicClock.now()) {
+        cursorMayMove = false
         let lowest = ledger.lowestUnacknowledged(readSequence: spool.readSequence, nextSeq: spool.nextSeq, staged: backlog.lowestUnsent)
         guard lowest > spool.nextUnacknowledged else { return }
         do { try spool.ack(through: lowest - 1, now: now) } catch { Log.error("\(error)") }

@@ -174,6 +174,7 @@ struct JSONWriter {
     /// A byte outside the JSON grammar (the spool record's header).
     mutating func rawByte(_ b: UInt8) { byte(b) }
 
+    @inline(__always)
     private mutating func separator() {
         if needsComma { byte(UInt8(ascii: ",")); needsComma = false }
     }

@@ -4,9 +4,10 @@ import Syscalls
 extension Agent {
     func run(_ job: LoopJob, now: Nanoseconds) {
         switch job {
-        case .keepAliveAndReconnect: client.tick()
+        case .keepAliveAndReconnect: client.tick(now: now)
+        case .cursor: if cursorMayMove { acknowledgeDelivered(now: now) }
         case .spoolSync:
-            do { try spool.syncIfDue() } catch {
+            do { try spool.syncIfDue(now: now) } catch {
                 // A failing disk was reported when the episode began (SpoolWords), and its end will be.
                 if !spool.isWriteFailing { Log.error("\(error)") }
             }
@@ -22,9 +23,9 @@ extension Agent {
             publishMetrics()
             nextMetricsAt = nextSlot(after: nextMetricsAt, interval: config.metricsInterval.nanoseconds, now: now)
         case .commands:
-            client.flush()
+            client.flush(now: now)
             runCommands()
-            client.flush()
+            client.flush(now: now)
         case .repeatedLogLines: repeated.tick(now: now)
         case .watchdog: watchdogDeadline = systemd.watchdog(now: now)
         case .startupPages:
@@ -41,8 +42,9 @@ extension Agent {
     func deadline(of job: LoopJob, now: Nanoseconds) -> Nanoseconds? {
         switch job {
         case .keepAliveAndReconnect: client.nextDeadline()
+        case .cursor: cursorMayMove ? now : nil
         case .spoolSync: spool.nextSyncDeadline
-        case .sensors: sensorsDeadline
+        case .sensors: sensorsEarliest
         case .gpioTimers: gpioDeadline
         case .spill: spillDeadline
         case .stateTopicsAndHomeAssistant: homeAssistantDeadline
@@ -65,9 +67,4 @@ extension Agent {
         return earliest
     }
 
-    private var sensorsDeadline: Nanoseconds? {
-        var deadline: Nanoseconds?
-        for sensor in sensors { deadline = min(deadline ?? .max, sensor.deadline) }
-        return deadline
-    }
 }

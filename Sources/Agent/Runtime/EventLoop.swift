@@ -14,6 +14,9 @@ final class EventLoop {
     private var registered: [Int32: UInt32] = [:]
     /// Descriptors epoll refused, each logged once.
     private var refused: Set<Int32> = []
+    /// The last descriptor and interest watched successfully: the broker socket is asked for on
+    /// every turn, mostly unchanged, and this answers without a lookup in `registered`.
+    private var last: (fd: Int32, events: UInt32) = (-1, 0)
 
     init() throws(AgentError) {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -24,10 +27,11 @@ final class EventLoop {
 
     /// Watches `fd` for `events` (EPOLLIN, EPOLLOUT), replacing what was watched before.
     func watch(_ fd: Int32, events: UInt32) {
+        if last.fd == fd && last.events == events { return }
         var event = epoll_event()
         event.events = events
         event.data.fd = fd
-        if let current = registered[fd], current == events { return }
+        if let current = registered[fd], current == events { last = (fd, events); return }
         if epoll_ctl(epoll, registered[fd] == nil ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &event) != 0 {
             // The table can be stale: a descriptor closed elsewhere left epoll by itself, and its
             // number may be in use again. Try the other operation before giving up.
@@ -45,9 +49,11 @@ final class EventLoop {
         }
         refused.remove(fd)
         registered[fd] = events
+        last = (fd, events)
     }
 
     func unwatch(_ fd: Int32) {
+        if last.fd == fd { last = (-1, 0) }
         guard registered.removeValue(forKey: fd) != nil else { return }
         // ENOENT or EBADF: the descriptor was closed already, which took it out of the set.
         if epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil) != 0 && errno != ENOENT && errno != EBADF {
@@ -56,7 +62,10 @@ final class EventLoop {
     }
 
     /// Forgets descriptors that were closed elsewhere (a closed fd leaves epoll by itself).
-    func forget(_ fd: Int32) { registered.removeValue(forKey: fd) }
+    func forget(_ fd: Int32) {
+        if last.fd == fd { last = (-1, 0) }
+        registered.removeValue(forKey: fd)
+    }
 
     /// Waits until a descriptor is ready or `deadline` (monotonic ns) passes; calls `ready` per event.
     func wait(until deadline: UInt64, now: UInt64, _ ready: (Int32, UInt32) -> Void) {

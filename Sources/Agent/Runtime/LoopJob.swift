@@ -9,7 +9,7 @@
 /// switch (AgentLoopJobs.swift), not another line in the loop. An enum, not a list of closures:
 /// calling a closure retains and releases its context, on every turn, for every job.
 enum LoopJob: CaseIterable {
-    case keepAliveAndReconnect, spoolSync, clock, status, sensors, gpioTimers, spill, stateTopicsAndHomeAssistant, backlog
+    case keepAliveAndReconnect, cursor, spoolSync, clock, status, sensors, gpioTimers, spill, stateTopicsAndHomeAssistant, backlog
     case metrics, commands, repeatedLogLines, watchdog, startupPages, socketInterest
 
     /// Every job, once: the synthesized `allCases` builds a new array at each use.

@@ -31,6 +31,7 @@ struct RepeatedLog {
 
     /// Reports the counts of episodes a period old; ends the quiet ones.
     mutating func tick(now: UInt64) {
+        guard !episodes.isEmpty else { return } // every loop turn: the usual answer, at once
         // `now` may be a little older than an episode noted later in the same loop turn: compare,
         // do not subtract, or the difference wraps and ends the episode at once.
         for (key, episode) in episodes where now > episode.since && now - episode.since >= RepeatedLog.period {
@@ -46,5 +47,10 @@ struct RepeatedLog {
     }
 
     /// When `tick` has something to do.
-    var nextDeadline: UInt64? { episodes.values.map { $0.since &+ RepeatedLog.period }.min() }
+    var nextDeadline: UInt64? {
+        guard !episodes.isEmpty else { return nil }
+        var earliest = UInt64.max
+        for episode in episodes.values { earliest = min(earliest, episode.since &+ RepeatedLog.period) }
+        return earliest
+    }
 }
