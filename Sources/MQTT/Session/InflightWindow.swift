@@ -46,6 +46,7 @@ struct InflightWindow {
     func deallocate() {
         slots.deallocate()
         arena.deallocate()
+        ids.deallocate()
     }
 
     var isFull: Bool { count == capacity }

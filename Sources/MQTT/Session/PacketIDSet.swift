@@ -1,7 +1,18 @@
 /// A set of MQTT packet identifiers as a fixed 8 KiB bitmap: O(1), no allocation after init.
+/// The bitmap is plain memory (an array paid a uniqueness check on every change), released by
+/// the owner with `deallocate()`, as a struct has no deinit.
 struct PacketIDSet {
-    private var words: [UInt64] = Array(repeating: 0, count: 65_536 / 64)
+    private let words: UnsafeMutablePointer<UInt64>
     private(set) var count = 0
+
+    init() {
+        words = .allocate(capacity: PacketIDSet.wordCount)
+        words.initialize(repeating: 0, count: PacketIDSet.wordCount)
+    }
+
+    func deallocate() { words.deallocate() }
+
+    private static let wordCount = 65_536 / 64
 
     func contains(_ id: UInt16) -> Bool {
         words[Int(id) >> 6] & (1 << (UInt64(id) & 63)) != 0
@@ -28,7 +39,7 @@ struct PacketIDSet {
 
     mutating func removeAll() {
         guard count > 0 else { return }
-        for i in words.indices { words[i] = 0 }
+        words.update(repeating: 0, count: PacketIDSet.wordCount)
         count = 0
     }
 }

@@ -34,7 +34,10 @@ public final class MQTTSession {
         self.window = InflightWindow(capacity: configuration.maxInflight, arenaBytes: configuration.inflightArenaBytes)
     }
 
-    deinit { window.deallocate() }
+    deinit {
+        window.deallocate()
+        awaitingRelease.deallocate()
+    }
 
     /// Outgoing QoS 1/2 messages not yet acknowledged.
     public var inflightCount: Int { window.pending }
