@@ -34,10 +34,11 @@ extension Agent {
 
     /// Stores and publishes a new reading (the record built in `json`), on `topic` when its
     /// sensor's or line's topic was made at start-up. False if it was lost.
-    func deliver(record: UnsafeRawBufferPointer, timestamp: Int64, now: UInt64, topic: ValidatedTopic? = nil) -> Bool {
+    func deliver(record: UnsafeRawBufferPointer, timestamp: Int64, now: UInt64, topic: ValidatedTopic? = nil, jsonStart: Int? = nil) -> Bool
+    {
         let mayPublish = ledger.mayPublishLive(connected: client.isConnected, windowHasRoom: client.session.canPublishReliably)
         if spillMode, mayPublish, !copies.isFull,
-            let id = publishLive(record, topic: topic, now: now)
+            let id = publishLive(record, topic: topic, now: now, jsonStart: jsonStart)
         {
             if id != 0 { copies.add(packetID: id, sentAt: now, record: record) }
             return true
@@ -48,10 +49,10 @@ extension Agent {
         if cursorMayMove { acknowledgeDelivered(now: now) }
         let seq: UInt64
         do { seq = try spool.append(record, timestamp: timestamp, now: now) } catch {
-            return notStored(record, error: error, topic: topic)
+            return notStored(record, error: error, topic: topic, jsonStart: jsonStart)
         }
         guard ledger.isLive else { return true }
-        if !spillMode, mayPublish, let id = publishLive(record, topic: topic, now: now) {
+        if !spillMode, mayPublish, let id = publishLive(record, topic: topic, now: now, jsonStart: jsonStart) {
             if id != 0 { ledger.sent(packetID: id, seq: seq, at: now) } else { acknowledgeDelivered() }
             return true
         }
@@ -61,11 +62,11 @@ extension Agent {
 
     /// A reading the spool refused (a full disk, a failing card): published from memory if the
     /// broker takes it now, otherwise dropped and counted. Logged once per episode, with a count.
-    private func notStored(_ record: UnsafeRawBufferPointer, error: SpoolError, topic: ValidatedTopic?) -> Bool {
+    private func notStored(_ record: UnsafeRawBufferPointer, error: SpoolError, topic: ValidatedTopic?, jsonStart: Int?) -> Bool {
         repeated.note("readings not stored", "readings cannot be stored: \(error)")
         // Not tracked in flight: its acknowledgement has no spool record to move the cursor past.
         if ledger.mayPublishLive(connected: client.isConnected, windowHasRoom: client.session.canPublishReliably),
-            let id = publishLive(record, topic: topic), id != 0
+            let id = publishLive(record, topic: topic, jsonStart: jsonStart), id != 0
         {
             unstored.published += 1
             return true
@@ -82,8 +83,11 @@ extension Agent {
 
     /// Publishes a live record: its packet id, 0 if it was dropped as unpublishable (logged), nil
     /// if the client could not take it now.
-    private func publishLive(_ record: UnsafeRawBufferPointer, topic: ValidatedTopic?, now: Nanoseconds = MonotonicClock.now()) -> UInt16? {
-        guard let parsed = AgentRecord(record) else { return 0 }
+    private func publishLive(
+        _ record: UnsafeRawBufferPointer, topic: ValidatedTopic?, now: Nanoseconds = MonotonicClock.now(), jsonStart: Int?
+    ) -> UInt16? {
+        let written = jsonStart.map { AgentRecord(written: record, jsonStart: $0) }
+        guard let parsed = written ?? AgentRecord(record) else { return 0 }
         return publish(name: parsed.name, event: parsed.event, payload: parsed.json, topic: topic, now: now)
     }
 

@@ -83,6 +83,6 @@ extension Agent {
         if let clock, !clock.synced { json.key("clock_synced"); json.literal("false") }
         json.endObject()
         updateState(target.stateSlot, json: UnsafeRawBufferPointer(rebasing: json.view[header...]))
-        return deliver(record: json.view, timestamp: timestamp, now: MonotonicClock.now(), topic: target.topic)
+        return deliver(record: json.view, timestamp: timestamp, now: MonotonicClock.now(), topic: target.topic, jsonStart: header)
     }
 }

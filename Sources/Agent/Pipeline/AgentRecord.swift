@@ -19,6 +19,14 @@ public struct AgentRecord {
         json = UnsafeRawBufferPointer(rebasing: bytes[(1 + nameLength)...])
     }
 
+    /// A record `writeHeader` has just written, its JSON from `jsonStart`: its parts without the
+    /// checks `init?` makes of records read back from a disk.
+    init(written bytes: UnsafeRawBufferPointer, jsonStart: Int) {
+        name = UnsafeRawBufferPointer(rebasing: bytes[1..<jsonStart])
+        event = bytes[0] & 0x80 != 0
+        json = UnsafeRawBufferPointer(rebasing: bytes[jsonStart...])
+    }
+
     /// The `seq` the agent writes first in every record's JSON (`{"seq":N,...`), if there is one.
     public var seq: UInt64? {
         let prefix = #"{"seq":"#.utf8
