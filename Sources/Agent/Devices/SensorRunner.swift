@@ -15,8 +15,7 @@ final class SensorRunner {
     let driver: Result<any SensorDriver, any Error>
     /// The driver, out of its Result once: unwrapping the Result on each step copied it, with a
     /// retain and a release of the driver every time.
-    /// Unowned: `driver` holds it; a strong copy here was retained and released at every step.
-    private unowned(unsafe) let instance: (any SensorDriver)?
+    private let instance: (any SensorDriver)?
     var nextDue: UInt64
     /// Set while a conversion runs: when to collect.
     var collectAt: UInt64?

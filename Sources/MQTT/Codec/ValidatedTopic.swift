@@ -1,3 +1,5 @@
+import Syscalls
+
 /// A topic name checked once against section 4.7's rules (`Topic.validateName`), to publish on
 /// many times without checking it again: the agent makes one per sensor and line at start-up, and
 /// checking every name on every publish was a tenth of the client's instructions.
@@ -17,4 +19,13 @@ public final class ValidatedTopic: @unchecked Sendable { // immutable after init
     deinit { UnsafeMutableRawBufferPointer(mutating: bytes).deallocate() }
 
     public var name: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+extension MQTTSession {
+    /// Publishes on a topic checked once, when it was made.
+    public func publish(
+        topic: ValidatedTopic, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false, now: Nanoseconds
+    ) throws(PublishRefusal) -> UInt16 {
+        try publish(validName: topic.bytes, payload: payload, qos: qos, retain: retain, now: now)
+    }
 }

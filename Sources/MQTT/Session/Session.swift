@@ -130,14 +130,8 @@ public final class MQTTSession {
         return try publish(validName: topic, payload: payload, qos: qos, retain: retain, now: now)
     }
 
-    /// Publishes on a topic checked once, when it was made.
-    public func publish(
-        topic: ValidatedTopic, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false, now: Nanoseconds
-    ) throws(PublishRefusal) -> UInt16 {
-        try publish(validName: topic.bytes, payload: payload, qos: qos, retain: retain, now: now)
-    }
-
-    private func publish(
+    /// Publishes on a topic name the caller checked (ValidatedTopic.swift).
+    func publish(
         validName topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool, now: Nanoseconds
     ) throws(PublishRefusal) -> UInt16 {
         let size: Int
