@@ -63,10 +63,10 @@ extension Agent {
     /// them), and all of discovery, since a broker restarted without persistence has lost them.
     func republishForConnect() {
         states.republishAll()
-        if let discovery {
+        if discovery != nil {
             discoveryNext = 0
             // The diagnostic entities read the metrics message: send one now, not a minute later.
-            if !discovery.messages.isEmpty { nextMetricsAt = MonotonicClock.now() }
+            nextMetricsAt = MonotonicClock.now()
         }
     }
 

@@ -24,8 +24,6 @@ struct CurrentStates {
         }
     }
 
-    var isEmpty: Bool { slots.isEmpty }
-
     /// Takes `json` as slot `index`'s newest state, to be published. False if it is too large.
     @discardableResult
     mutating func update(_ index: Int, _ json: UnsafeRawBufferPointer) -> Bool {

@@ -34,12 +34,14 @@ struct HomeAssistantDiscovery {
     private let announced: Set<String>
 
     /// Home Assistant publishes `online` here when it (re)starts and has lost what it was told.
-    var birthTopic: String { "\(prefix)/status" }
+    var birthTopic: String { HomeAssistantDiscovery.birthTopic(prefix: prefix) }
+
+    static func birthTopic(prefix: String) -> String { "\(prefix)/status" }
 
     /// The agent subscribes to its birth topic, and to every config retained under its node, ours
     /// or a previous configuration's (QoS 0: they come again on every connect).
     static func filters(prefix: String, deviceID: String) -> [String] {
-        ["\(prefix)/status", "\(prefix)/+/\(identifier(deviceID))/+/config"]
+        [birthTopic(prefix: prefix), "\(prefix)/+/\(identifier(deviceID))/+/config"]
     }
 
     init(prefix: String, topics: Topics, inventory: Inventory) {

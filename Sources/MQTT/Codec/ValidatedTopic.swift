@@ -17,8 +17,6 @@ public final class ValidatedTopic: @unchecked Sendable { // immutable after init
     }
 
     deinit { UnsafeMutableRawBufferPointer(mutating: bytes).deallocate() }
-
-    public var name: String { String(decoding: bytes, as: UTF8.self) }
 }
 
 extension MQTTSession {
