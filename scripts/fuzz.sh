@@ -23,7 +23,7 @@ done
 
 # Debug configuration keeps @testable imports working; -O makes the run fast enough.
 mkdir -p .build-fuzz
-swift build --scratch-path .build-fuzz --product edge-agent-fuzz \
+EDGE_AGENT_FUZZ=1 swift build --scratch-path .build-fuzz --product edge-agent-fuzz \
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -parse-as-library -Xswiftc -O >.build-fuzz/build.log 2>&1 \
   || { grep -E "error" .build-fuzz/build.log | head -20; echo "fuzz targets: build failed (.build-fuzz/build.log)"; exit 1; }
 binary=.build-fuzz/debug/edge-agent-fuzz
