@@ -96,7 +96,7 @@ struct CommandInboxTests {
     /// The table is the one list: the error reply lists it, and the README's table names the same
     /// commands with the same fields.
     @Test func theCommandListComesFromTheTable() throws {
-        #expect(Set(Agent.commandNames).count == Agent.commands.count)
+        #expect(Set(CommandSpec.names).count == CommandSpec.table.count)
         let readme = try String(contentsOfFile: repositoryRoot() + "/README.md", encoding: .utf8)
         let table = readme.components(separatedBy: "| command | fields | result |")[1].components(separatedBy: "\n\n")[0]
         var documented: [String] = []
@@ -109,8 +109,8 @@ struct CommandInboxTests {
                 cells[2].split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
                     .filter { $0.allSatisfy { $0.isLetter || $0 == "_" } }) // names, not examples like "500ms"
         }
-        #expect(documented == Agent.commandNames)
-        #expect(fields == Agent.commands.reduce(into: Set<String>()) { $0.formUnion($1.fields) })
+        #expect(documented == CommandSpec.names)
+        #expect(fields == CommandSpec.table.reduce(into: Set<String>()) { $0.formUnion($1.fields) })
     }
 
     @Test func hugeNumbersAreWrittenNotTrapped() {
@@ -129,7 +129,7 @@ struct CommandInboxTests {
 
     @Test func repeatedConditionsAreLoggedOncePerEpisode() {
         var lines: [String] = []
-        var log = RepeatedLog(write: { lines.append($0) })
+        let log = RepeatedLog(write: { lines.append($0) })
         for i in 0..<10_000 { log.note("unknown PUBACK", "broker sent PUBACK for \(i)", now: UInt64(i) * 1000) }
         #expect(lines == ["broker sent PUBACK for 0"])
         log.tick(now: RepeatedLog.period)

@@ -30,7 +30,7 @@ enum FuzzCommands {
         }
     }()
 
-    static let names = Agent.commandNames + ["", "unknown", "ping/extra", String(repeating: "x", count: 300)]
+    static let names = CommandSpec.names + ["", "unknown", "ping/extra", String(repeating: "x", count: 300)]
 
     static func run(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count >= 2 else { return }
@@ -40,13 +40,13 @@ enum FuzzCommands {
         // Now and then an oversized request, as the session reports one it skipped.
         let size = bytes[1] == 0xFF ? 100_000 : payload.count
         topic.withUnsafeBytes { t in
-            agent.receiveCommand(
+            agent.commands.receive(
                 topic: t, payload: size == payload.count ? payload : UnsafeRawBufferPointer(start: nil, count: 0),
                 size: size, packetID: UInt16(bytes[1] & 0x3F) + 1, dup: bytes[1] & 0x40 != 0)
         }
-        agent.runCommands()
+        agent.commands.run(statusPending: false, on: agent)
         agent.client.session.discardInflight()
-        agent.heldReply = nil
-        agent.reloadRequested = false
+        agent.commands.dropHeldReply()
+        agent.process.cancelReload()
     }
 }

@@ -2,7 +2,7 @@ import Spool
 
 /// The rules of delivery as a value with no I/O: which spool records went out live, which are in
 /// flight under which packet id, where the backlog reader must jump, and how far the spool's
-/// cursor may move. `Agent` (AgentDelivery.swift) asks it and carries out what it says with the
+/// cursor may move. `Delivery` (Delivery.swift) asks it and carries out what it says with the
 /// spool and the client; DeliveryLedgerTests checks the rules without a broker or a disk.
 ///
 /// Live: readings at or after `liveFrom` went out live (or are going). Live stops when a reading

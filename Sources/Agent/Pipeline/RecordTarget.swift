@@ -11,7 +11,7 @@ struct RecordTarget {
     /// Its telemetry or events topic; nil when it could not be made (then built and checked on
     /// each publish, which reports the problem).
     var topic: ValidatedTopic?
-    /// Its slot in `Agent.states`; -1 without state topics.
+    /// Its slot in the state topics (StatePublisher); -1 without state topics.
     var stateSlot = -1
 
     init(name: String, event: Bool) {

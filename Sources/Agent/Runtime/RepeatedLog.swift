@@ -4,7 +4,10 @@ import MQTT
 /// flood of commands), logged once per episode: the first occurrence in full, then, while it goes
 /// on, one line per `period` saying how many more there were. An episode ends after a quiet period,
 /// with a line giving the count in all if there was more than one.
-struct RepeatedLog {
+///
+/// One instance is shared by the components that report such conditions (the wiring makes it and
+/// passes it in), so the loop ticks one log and a key names one episode wherever it is noted.
+final class RepeatedLog {
     static let period: UInt64 = 60_000_000_000
 
     private struct Episode {
@@ -19,7 +22,7 @@ struct RepeatedLog {
     init(write: @escaping (String) -> Void = { Log.warning($0) }) { self.write = write }
 
     /// One occurrence of the condition `key`.
-    mutating func note(_ key: String, _ message: @autoclosure () -> String, now: UInt64 = MonotonicClock.now()) {
+    func note(_ key: String, _ message: @autoclosure () -> String, now: UInt64 = MonotonicClock.now()) {
         if episodes[key] != nil {
             episodes[key]!.more += 1
             episodes[key]!.total += 1
@@ -30,7 +33,7 @@ struct RepeatedLog {
     }
 
     /// Reports the counts of episodes a period old; ends the quiet ones.
-    mutating func tick(now: UInt64) {
+    func tick(now: UInt64) {
         guard !episodes.isEmpty else { return } // every loop turn: the usual answer, at once
         // `now` may be a little older than an episode noted later in the same loop turn: compare,
         // do not subtract, or the difference wraps and ends the episode at once.

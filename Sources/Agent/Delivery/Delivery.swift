@@ -2,9 +2,16 @@ import MQTT
 import Spool
 import Syscalls
 
-/// How readings reach the broker: the I/O side. The rules (what is live, what is in flight, where
-/// the backlog reader jumps, how far the cursor may move) are DeliveryLedger's; this carries them
-/// out with the spool and the client.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How readings reach the broker: the delivery component. It owns the spool it was handed, the
+/// ledger, the backlog batch, the backfill's token bucket, spill mode's copies, the parked messages
+/// and the refused topics, and the retained status (which goes before any reading). The rules
+/// (what is live, what is in flight, where the backlog reader jumps, how far the cursor may move)
+/// are DeliveryLedger's; this carries them out with the spool and the client. The wiring (Agent)
+/// tells it of readings made, acknowledgements, connects and losses, and runs its loop jobs.
 ///
 /// Live: while connected, a new reading is published at once (write-ahead mode: right after it is
 /// appended to the spool; spill mode: straight from memory, keeping a copy until the broker
@@ -24,15 +31,102 @@ import Syscalls
 ///
 /// The spool's cursor (what a restart re-sends from) moves to the lowest reading not yet
 /// acknowledged, so acknowledgements of live readings during a drain never skip the backlog.
-extension Agent {
+final class Delivery {
+    struct Settings {
+        var spill: Bool
+        var syncInterval: UInt64
+        var inflight: Int
+        var batch: Int
+        var rate: Int
+        var packetLimit: Int
+    }
+
+    /// Publish-to-PUBACK latency since the last metrics message.
+    struct LatencyStats {
+        var count: UInt64 = 0
+        var total: UInt64 = 0
+        var maximum: UInt64 = 0
+        mutating func add(_ ns: UInt64) { count += 1; total += ns; maximum = max(maximum, ns) }
+    }
+
+    let client: MQTTClient
+    let spool: Spool
+    let topics: Topics
+    let repeated: RepeatedLog
+    let spillMode: Bool
+    let syncInterval: UInt64
+    let batchSize: Int
+    /// Which records went out live, which are in flight, where the cursor may go (DeliveryLedger.swift).
+    var ledger: DeliveryLedger
+    var backlog: BacklogBatch
+    var bucket: TokenBucket
+    /// Spill mode's copies of live readings not yet acknowledged.
+    var copies: UnacknowledgedCopies
+    var latency = LatencyStats()
+    /// Readings the spool refused (SpoolError): published from memory, or dropped.
+    var unstored = (published: UInt64(0), dropped: UInt64(0))
+    /// Acknowledgements came since the spool's cursor last moved.
+    private(set) var cursorMayMove = false
+    var parked: ParkedMessages
+    /// Topics the broker refused a single message on, until when (Delivery+Parking.swift).
+    var refusedTopics: [String: UInt64] = [:]
+    /// When the process started, for the status's uptime.
+    let startedAt: UInt64
+    var statusJSON = JSONWriter(capacity: 256)
+
+    init(
+        client: MQTTClient, spool: Spool, topics: Topics, settings: Settings, parkIn directory: String, repeated: RepeatedLog,
+        startedAt: UInt64
+    ) {
+        self.client = client
+        self.spool = spool
+        self.topics = topics
+        self.repeated = repeated
+        self.startedAt = startedAt
+        spillMode = settings.spill
+        syncInterval = settings.syncInterval
+        batchSize = settings.batch
+        parked = ParkedMessages(directory: directory)
+        ledger = DeliveryLedger(window: settings.inflight, batch: settings.batch)
+        backlog = BacklogBatch(batch: settings.batch, packetLimit: settings.packetLimit)
+        bucket = TokenBucket(ratePerSecond: settings.rate, capacity: max(settings.batch, settings.rate / 10), now: MonotonicClock.now())
+        copies = UnacknowledgedCopies(capacity: settings.spill ? settings.inflight : 1)
+        spool.sentElsewhere = { [unowned self] seqs in sentCount(in: seqs) }
+    }
+
+    deinit { statusJSON.deallocate() }
+
+    /// Opens the spool of `settings` and reports what its recovery found; the log follows what it
+    /// reports later (a full disk, writing resumed). Also says whether it existed before.
+    static func openSpool(_ settings: SpoolSettings) throws -> (spool: Spool, existed: Bool) {
+        var configuration = SpoolConfiguration(capacityBytes: settings.capacity.bytes)
+        switch settings.durability {
+        case .always: configuration.durability = .always
+        case .interval: configuration.durability = .interval(settings.syncInterval.nanoseconds)
+        case .never: configuration.durability = .never
+        }
+        let existed = access(settings.dir + "/cursor", F_OK) == 0
+        let spool = try Spool(directory: settings.dir, configuration: configuration)
+        let capacity = settings.capacity.bytes
+        for event in spool.drainEvents() { Log.warning(SpoolWords.describe(event, capacity: capacity)) }
+        spool.onEvent = { event in
+            switch event {
+            case .writingResumed: Log.notice(SpoolWords.describe(event, capacity: capacity))
+            default: Log.warning(SpoolWords.describe(event, capacity: capacity))
+            }
+        }
+        return (spool, existed)
+    }
+
     /// The window slots the backlog may fill.
     var backlogWindow: Int { ledger.backlogWindow }
 
-    var spillMode: Bool { config.spool.mode == .spill }
+    /// Readings in the spool not yet acknowledged.
+    var waitingCount: UInt64 { spool.unacknowledgedCount }
 
     // MARK: Live
 
-    /// Stores and publishes a new reading (the record built in `json`), on `topic` when its
+    /// Stores and publishes a new reading (a record the Recorder just wrote), on `topic` when its
     /// sensor's or line's topic was made at start-up. False if it was lost.
     func deliver(record: UnsafeRawBufferPointer, timestamp: Int64, now: UInt64, topic: ValidatedTopic? = nil, jsonStart: Int? = nil) -> Bool
     {
@@ -146,104 +240,13 @@ extension Agent {
     /// Spill mode: writes the copies not acknowledged within `sync_interval` to the spool.
     func spillOverdueCopies(now: UInt64) {
         guard spillMode, let due = spillDeadline, due <= now else { return }
-        let limit = now &- min(now, config.spool.syncInterval.nanoseconds)
+        let limit = now &- min(now, syncInterval)
         spillCopies(while: { $0 <= limit })
     }
 
-    // MARK: Backlog
-
-    /// Readings in the spool before the live stretch, not yet read by the backlog (live ranges
-    /// ahead of the reader included).
-    var unreadBacklog: UInt64 { ledger.unreadBacklog(readSequence: spool.readSequence, nextSeq: spool.nextSeq) }
-
-    /// Publishes what the backlog's rate and window share allow, after resuming live if it can.
-    func publishBacklog(now: UInt64) {
-        guard ledger.mayPublishBacklog(connected: client.isConnected) else { return }
-        // Live first: once the window has room beyond the backlog's share, new readings go out live
-        // again instead of waiting for the backlog reader to reach them (which, on a slow link or
-        // at a low backfill rate, took half a minute).
-        if ledger.shouldResumeLive(inflightCount: client.session.inflightCount) { startLive() }
-        while true {
-            skipLiveRanges()
-            if !backlog.isEmpty {
-                guard client.session.inflightCount < backlogWindow, sendStaged(now: now) else { return }
-                continue
-            }
-            let unread = unreadBacklog
-            guard unread > 0 else {
-                startLive() // caught up: new readings go out live again
-                return
-            }
-            guard client.session.inflightCount < backlogWindow else { return }
-            let want = Int(min(UInt64(config.backfill.batch), unread))
-            guard bucket.take(want, now: now) else { return }
-            stage(max: want)
-        }
-    }
-
-    /// When the backlog can next send, if it has something and room to send it.
-    var backlogDeadline: UInt64? {
-        guard ledger.mayPublishBacklog(connected: client.isConnected), client.session.inflightCount < backlogWindow else { return nil }
-        if !backlog.isEmpty { return MonotonicClock.now() }
-        let unread = unreadBacklog
-        guard unread > 0 else { return nil }
-        return bucket.readyAt(Int(min(UInt64(config.backfill.batch), unread)), now: MonotonicClock.now())
-    }
-
-    /// Readings the backlog has still to send (an upper bound: live ranges ahead of the reader
-    /// are counted too).
-    var backlogCount: UInt64 {
-        unreadBacklog + UInt64(backlog.unsentCount)
-    }
-
+    /// When the oldest spill copy is overdue.
     var spillDeadline: UInt64? {
-        copies.oldestSentAt.map { $0 + config.spool.syncInterval.nanoseconds }
-    }
-
-    private func skipLiveRanges() {
-        while let skip = ledger.nextSkip(readSequence: spool.readSequence) {
-            switch skip {
-            case .toPosition(let position): spool.skip(to: position)
-            case .toSeq(let seq): spool.skip(to: seq)
-            }
-        }
-    }
-
-    private func stage(max: Int) {
-        backlog.reset()
-        var malformed = false
-        do {
-            try spool.read(max: max) { record in
-                guard !ledger.isLive(record.seq) else { return } // a record past a corrupt gap that went out live
-                if !backlog.add(seq: record.seq, record: record.payload) {
-                    Log.error("spool record \(record.seq) is not an agent reading; skipped")
-                    malformed = true
-                }
-            }
-        } catch { Log.error("\(error)") }
-        if malformed { acknowledgeDelivered() }
-    }
-
-    /// Sends staged messages until the window share is used; false if some are left.
-    private func sendStaged(now: UInt64) -> Bool {
-        while client.session.inflightCount < backlogWindow {
-            var packetID: UInt16 = 0
-            let result = backlog.sendNext(
-                { name, event, payload in
-                    guard let id = publish(name: name, event: event, payload: payload) else { return false }
-                    packetID = id
-                    return true
-                },
-                taken: { seq in
-                    if packetID != 0 { ledger.sent(packetID: packetID, seq: seq, at: now) }
-                })
-            switch result {
-            case nil: backlog.reset(); return true
-            case false?: return false
-            case true?: if packetID == 0 { acknowledgeDelivered() }
-            }
-        }
-        return backlog.isEmpty
+        copies.oldestSentAt.map { $0 + syncInterval }
     }
 
     // MARK: Acknowledgements
@@ -267,5 +270,38 @@ extension Agent {
         let lowest = ledger.lowestUnacknowledged(readSequence: spool.readSequence, nextSeq: spool.nextSeq, staged: backlog.lowestUnsent)
         guard lowest > spool.nextUnacknowledged else { return }
         do { try spool.ack(through: lowest - 1, now: now) } catch { Log.error("\(error)") }
+    }
+
+    // MARK: Connection
+
+    /// A connect: "online" first, then live readings; what the spool holds is the backlog.
+    func connected() {
+        ledger.connected(nextSeq: spool.nextSeq)
+        sendPendingStatus()
+    }
+
+    // MARK: Loop jobs
+
+    /// The cursor job: acknowledgements came this turn.
+    func moveCursorIfDue(now: Nanoseconds) {
+        if cursorMayMove { acknowledgeDelivered(now: now) }
+    }
+
+    /// The spool-sync job.
+    func syncSpoolIfDue(now: Nanoseconds) {
+        do { try spool.syncIfDue(now: now) } catch {
+            // A failing disk was reported when the episode began (SpoolWords), and its end will be.
+            if !spool.isWriteFailing { Log.error("\(error)") }
+        }
+    }
+
+    var spoolSyncDeadline: Nanoseconds? { spool.nextSyncDeadline }
+
+    /// At shutdown, once the client has stopped: what the broker did not acknowledge in time waits
+    /// on disk, the cursor moves past what it did, and the spool is synced.
+    func shutDown() {
+        if spillMode { spillCopies(while: { _ in true }) }
+        if cursorMayMove { acknowledgeDelivered() }
+        do { try spool.sync() } catch { Log.error("\(error)") }
     }
 }

@@ -4,22 +4,17 @@ import MQTT
 
 /// GPIO: input changes (debounced) published at once as events, pulse counters reported on their
 /// interval, outputs driven by commands and set to their safe state on shutdown.
-extension Agent {
-    func watchGPIO() {
-        for input in devices.inputs {
-            if let fd = input.line.eventDescriptor { loop.watch(fd, events: UInt32(EPOLLIN.rawValue)) }
-        }
-    }
+extension Sampler {
+    /// The inputs' event descriptors, for the loop to watch.
+    var eventDescriptors: [Int32] { devices.inputs.compactMap(\.line.eventDescriptor) }
 
-    /// The input whose event descriptor is `fd`, if any.
-    func gpioInput(fd: Int32) -> InputLine? {
-        devices.inputs.first { $0.line.eventDescriptor == fd }
-    }
-
-    func handleGPIOEvents(_ input: InputLine, now: UInt64) {
+    /// Reads the events of the input whose descriptor is `fd`; false if none has it.
+    func handleGPIOEvents(fd: Int32, now: UInt64) -> Bool {
+        guard let input = devices.inputs.first(where: { $0.line.eventDescriptor == fd }) else { return false }
         do {
             try input.line.readEvents { event in edge(input, rising: event.rising, now: now, kernelTime: event.timestamp) }
         } catch { Log.error("\(error)") }
+        return true
     }
 
     private func edge(_ input: InputLine, rising: Bool, now: UInt64, kernelTime: UInt64? = nil) {
@@ -69,7 +64,7 @@ extension Agent {
             if input.settings.direction == .counter, now >= input.nextCount {
                 input.nextCount = nextSlot(after: input.nextCount, interval: input.settings.interval.nanoseconds, now: now)
                 let report = input.counter.report(now: now)
-                record(input.target, timestamp: wallClockMilliseconds()) { json in
+                recorder.record(input.target, timestamp: wallClockMilliseconds()) { json in
                     json.key("count"); json.integer(report.total)
                     json.key("frequency_hz"); json.number(report.hertz, decimals: 3)
                 }
@@ -97,8 +92,8 @@ extension Agent {
 
     /// `{"seq":..,"ts":..,"state":true,"source":"input"}` on `<prefix>/<device>/events/<line>`,
     /// through the spool like readings, so an event during an outage is not lost.
-    func publishLineEvent(_ target: RecordTarget, level: Bool, source: StaticString, at timestamp: Int64? = nil) {
-        record(target, timestamp: timestamp ?? wallClockMilliseconds()) { json in
+    private func publishLineEvent(_ target: RecordTarget, level: Bool, source: StaticString, at timestamp: Int64? = nil) {
+        recorder.record(target, timestamp: timestamp ?? wallClockMilliseconds()) { json in
             json.key("state"); json.literal(level ? "true" : "false")
             json.key("source"); json.string("\(source)")
         }
@@ -124,6 +119,23 @@ extension Agent {
             )
         }
         return output
+    }
+
+    /// The `gpio-set` command (and the others that drive a line): sets a commanded output and
+    /// writes the line and its new value.
+    func drive(_ output: OutputLine, to value: Bool, into result: inout JSONWriter) throws(CommandFailure) {
+        guard setOutput(output, to: value, source: "command") else {
+            throw CommandFailure("'\(output.settings.name)' could not be set; see the log")
+        }
+        result.key("line"); result.string(output.settings.name)
+        result.key("value"); result.literal(value ? "true" : "false")
+    }
+
+    /// The `gpio-pulse` command: the line flips now and back after `ms` (the GPIO timers' job).
+    func pulse(_ output: OutputLine, milliseconds ms: Int, into result: inout JSONWriter) throws(CommandFailure) {
+        guard output.pulseEndsAt == nil else { throw CommandFailure("'\(output.settings.name)' is already pulsing") }
+        output.pulseEndsAt = MonotonicClock.now() + UInt64(ms) * 1_000_000
+        do { try drive(output, to: !output.line.value, into: &result) } catch { output.pulseEndsAt = nil; throw error }
     }
 
     /// Outputs with a `safe_state` go to it on shutdown (a relay opens, a heater turns off).

@@ -2,12 +2,40 @@ import MQTT
 import Sensors
 import Syscalls
 
-/// The state topics and Home Assistant discovery: what is published, when, and what comes back
-/// (Home Assistant's birth message, configs left by an earlier configuration).
-extension Agent {
+/// The state-topic and Home Assistant component: the retained state topics' newest payloads, the
+/// discovery configs and where their publishing stands, and configs to clear. What is published,
+/// when, and what comes back (Home Assistant's birth message, configs left by an earlier
+/// configuration).
+final class StatePublisher {
+    private let client: MQTTClient
+    private let repeated: RepeatedLog
+    /// The retained state topics' newest payloads (CurrentStates.swift).
+    private(set) var states: CurrentStates
+    private let discovery: HomeAssistantDiscovery?
+    /// The next discovery message to publish; `messages.count` once all are out.
+    private(set) var discoveryNext = 0
+    /// Config topics of entities no longer configured, to be cleared.
+    private(set) var staleConfigs: [String] = []
+
+    /// Gives every sensor, input and output its state slot (when `mqtt.state_topics` is on) and
+    /// makes the discovery configs (when `home_assistant.discovery` is).
+    init(config: AgentConfig, topics: Topics, devices: Devices, client: MQTTClient, repeated: RepeatedLog) {
+        self.client = client
+        self.repeated = repeated
+        states = StatePublisher.currentStates(config, topics: topics, devices: devices)
+        discovery = StatePublisher.homeAssistantDiscovery(config, topics: topics, devices: devices)
+    }
+
+    /// The subscriptions discovery needs (none without it).
+    static func filters(_ config: AgentConfig) -> [TopicSubscription] {
+        guard config.homeAssistant.discovery else { return [] }
+        return HomeAssistantDiscovery.filters(prefix: config.homeAssistant.prefix, deviceID: config.deviceID)
+            .map { TopicSubscription($0, qos: .atMostOnce) }
+    }
+
     /// Slots for every sensor, input and output, in that order, when `mqtt.state_topics` is on;
     /// lines start with the level they have now, so a binary sensor or switch is never unknown.
-    static func currentStates(_ config: AgentConfig, topics: Topics, devices: Devices) -> CurrentStates {
+    private static func currentStates(_ config: AgentConfig, topics: Topics, devices: Devices) -> CurrentStates {
         guard config.mqtt.stateTopics else { return CurrentStates(topics: []) }
         var names: [String] = []
         for sensor in devices.sensors { sensor.target.stateSlot = names.count; names.append(sensor.settings.name) }
@@ -29,7 +57,7 @@ extension Agent {
         return states
     }
 
-    static func homeAssistantDiscovery(_ config: AgentConfig, topics: Topics, devices: Devices) -> HomeAssistantDiscovery? {
+    private static func homeAssistantDiscovery(_ config: AgentConfig, topics: Topics, devices: Devices) -> HomeAssistantDiscovery? {
         guard config.homeAssistant.discovery else { return nil }
         var inventory = HomeAssistantDiscovery.Inventory(
             deviceID: config.deviceID, boardModel: devices.board.model, version: AgentVersion.string)
@@ -52,7 +80,7 @@ extension Agent {
 
     /// A record's JSON (no spool header) as the newest state of slot `slot`, published now if the
     /// broker is there, else on the next connect.
-    func updateState(_ slot: Int, json: UnsafeRawBufferPointer) {
+    func update(_ slot: Int, json: UnsafeRawBufferPointer) {
         guard slot >= 0 else { return }
         if !states.update(slot, json) {
             repeated.note("state too large", "a state of \(json.count) bytes is over \(CurrentStates.maxPayload); not published")
@@ -61,23 +89,24 @@ extension Agent {
 
     /// On every connect: all states again (retained, QoS 0: the next reading or connect repeats
     /// them), and all of discovery, since a broker restarted without persistence has lost them.
-    func republishForConnect() {
+    /// True when a metrics message should go now: the diagnostic entities read it, and should not
+    /// wait a minute.
+    func republishForConnect() -> Bool {
         states.republishAll()
-        if discovery != nil {
-            discoveryNext = 0
-            // The diagnostic entities read the metrics message: send one now, not a minute later.
-            nextMetricsAt = MonotonicClock.now()
-        }
+        guard discovery != nil else { return false }
+        discoveryNext = 0
+        return true
     }
 
-    var homeAssistantDeadline: Nanoseconds? {
+    /// When the job has something to publish (at once), if it has.
+    var deadline: Nanoseconds? {
         guard client.isConnected else { return nil }
         let discoveryDue = discovery.map { discoveryNext < $0.messages.count } ?? false
         return states.pendingCount > 0 || discoveryDue || !staleConfigs.isEmpty ? MonotonicClock.now() : nil
     }
 
-    /// Publishes pending states, discovery configs and clearings while connected.
-    func publishHomeAssistant() {
+    /// The job: publishes pending states, discovery configs and clearings while connected.
+    func publish() {
         guard client.isConnected else { return }
         if states.pendingCount > 0 {
             for index in states.slots.indices where states.slots[index].pending {
@@ -128,17 +157,19 @@ extension Agent {
 
     /// A message on a subscription that is not the command topic: Home Assistant's birth message
     /// (announce everything again), or a config under our node from an earlier configuration.
-    func receiveHomeAssistant(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
-        guard let discovery else { return }
+    /// True when a metrics message should go now (as `republishForConnect`).
+    func receive(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> Bool {
+        guard let discovery else { return false }
         let name = String(decoding: topic, as: UTF8.self)
         if name == discovery.birthTopic {
-            guard payload.elementsEqual("online".utf8) else { return }
+            guard payload.elementsEqual("online".utf8) else { return false }
             Log.info("Home Assistant started: announcing \(discovery.messages.count) entities again")
-            republishForConnect()
+            return republishForConnect()
         } else if discovery.isStale(topic: name, payloadCount: payload.count), !staleConfigs.contains(name),
             staleConfigs.count < HomeAssistantDiscovery.maxClearings
         {
             staleConfigs.append(name)
         }
+        return false
     }
 }

@@ -3,7 +3,7 @@ import MQTT
 /// Messages the broker will never take (ParkedMessages.swift keeps them): over
 /// `mqtt.max_packet_size`, or given up by the client after the broker closed the connection right
 /// after them three times (MQTT's PoisonWatch).
-extension Agent {
+extension Delivery {
     /// How long a topic the broker refused a single message on stays refused before it is tried
     /// again (a policy that forbids it may be fixed meanwhile).
     static let refusedTopicPause: UInt64 = 15 * 60 * 1_000_000_000
@@ -26,7 +26,7 @@ extension Agent {
         guard let until = refusedTopics[name] else { return false }
         guard MonotonicClock.now() < until else {
             refusedTopics[name] = nil
-            Log.notice("trying \(name) again, refused by the broker \(Agent.refusedTopicPause / 60_000_000_000) minutes ago")
+            Log.notice("trying \(name) again, refused by the broker \(Delivery.refusedTopicPause / 60_000_000_000) minutes ago")
             return false
         }
         park(topic: name, payload: payload, reason: "the broker refused this topic")
@@ -42,9 +42,9 @@ extension Agent {
         if spillMode, copies.acknowledge(packetID) != nil { return }
         let readings = ledger.readings(in: packetID)
         if readings <= 1 {
-            refusedTopics[topic] = MonotonicClock.now() + Agent.refusedTopicPause
+            refusedTopics[topic] = MonotonicClock.now() + Delivery.refusedTopicPause
             Log.warning(
-                "the broker refuses \(topic): further messages on it are parked for \(Agent.refusedTopicPause / 60_000_000_000) minutes, then tried again"
+                "the broker refuses \(topic): further messages on it are parked for \(Delivery.refusedTopicPause / 60_000_000_000) minutes, then tried again"
             )
         }
         guard readings > 0 else { return }
