@@ -4,8 +4,10 @@ import Glibc
 #endif
 
 public struct ClientConfiguration: Sendable {
-    /// Tried in order; a failed attempt moves on to the next (failover), wrapping around.
+    /// Tried in `brokerOrder`; a failed attempt moves on to the host's next address, then to the
+    /// next broker (failover), wrapping around (BrokerRotation).
     public var brokers: [BrokerAddress]
+    public var brokerOrder: BrokerOrder = .inOrder
     public var session: SessionConfiguration
     /// Used for `mqtts://` brokers.
     public var tls: TLSConfiguration = TLSConfiguration()

@@ -12,6 +12,7 @@ public extension MQTTClientDelegate {
     func mqttClient(_ client: MQTTClient, didSubscribe packetID: UInt16, results: [SubscribeResult]) {}
     func mqttClient(_ client: MQTTClient, warning: SessionWarning) {}
     func mqttClient(_ client: MQTTClient, didGiveUp packetID: UInt16, message: PublishView) {}
+    func mqttClient(_ client: MQTTClient, clientIDInUse clientID: String, takeovers: Int) {}
 }
 
 /// The MQTT client: the sans-I/O session driven over a TCP or TLS transport, with reconnect,
@@ -40,11 +41,12 @@ public final class MQTTClient {
     private var openDescriptor: Int32 = -1
     private let tlsContext: TLSContext?
     private let inbound: WireBuffer
-    private var brokerIndex = 0
+    private var rotation: BrokerRotation
     private var backoff: ReconnectBackoff
     private var transportWantsWrite = false
     private var subscriptions: [TopicSubscription]
     private var poison = PoisonWatch()
+    private var clash = ClashWatch()
     private var connectedAt: Nanoseconds = 0
     /// A connection must last this long for the backoff to start again from its minimum: one that
     /// a broker closes at once (a refused message, a policy) would otherwise reconnect at full speed.
@@ -53,6 +55,8 @@ public final class MQTTClient {
     /// Connections that reached CONNACK, and connections lost after that.
     public private(set) var connectCount = 0
     public private(set) var reconnectCount = 0
+    /// Connections another client with this client id took over (ClashWatch).
+    public var takeoverCount: UInt64 { clash.takeovers }
 
     public init(configuration: ClientConfiguration) throws(TransportError) {
         precondition(!configuration.brokers.isEmpty, "at least one broker")
@@ -60,11 +64,12 @@ public final class MQTTClient {
         self.session = MQTTSession(configuration: configuration.session)
         self.inbound = WireBuffer(capacity: 16 * 1024)
         self.backoff = configuration.backoff
+        self.rotation = BrokerRotation(brokerCount: configuration.brokers.count, order: configuration.brokerOrder)
         self.subscriptions = configuration.subscriptions
         self.tlsContext = configuration.brokers.contains(where: \.useTLS) ? try TLSContext(configuration.tls) : nil
     }
 
-    public var broker: BrokerAddress { configuration.brokers[brokerIndex] }
+    public var broker: BrokerAddress { configuration.brokers[rotation.broker] }
     public var isConnected: Bool { session.state == .connected }
 
     // MARK: Lifecycle
@@ -241,9 +246,9 @@ public final class MQTTClient {
         let broker = self.broker
         let transport: any Transport =
             if broker.useTLS, let tlsContext {
-                TLSTransport(host: broker.host, port: broker.port, context: tlsContext)
+                TLSTransport(host: broker.host, port: broker.port, context: tlsContext, firstAddress: rotation.firstAddress)
             } else {
-                TCPTransport(host: broker.host, port: broker.port)
+                TCPTransport(host: broker.host, port: broker.port, firstAddress: rotation.firstAddress)
             }
         phase = .connecting(transport, deadline: now &+ configuration.connectTimeout, progress: .wantWrite)
         advanceConnect(now: now)
@@ -317,6 +322,9 @@ public final class MQTTClient {
                 _ = try? session.subscribe(subscriptions, now: now)
             }
             delegate?.mqttClient(self, didConnectTo: broker, sessionPresent: sessionPresent)
+            if clash.connected(now: now) {
+                delegate?.mqttClient(self, clientIDInUse: configuration.session.connect.clientID, takeovers: clash.recentTakeovers)
+            }
         case .message(let view):
             delegate?.mqttClient(self, didReceive: view)
         case .messageTooLarge(let head):
@@ -335,16 +343,23 @@ public final class MQTTClient {
 
     private func connectionLost(_ error: ConnectionError, now: Nanoseconds) {
         let wasConnected = session.state == .connected
+        var addresses = (count: 0, tried: 0)
         switch phase {
-        case .connecting(let transport, _, _), .open(let transport): transport.close()
+        case .connecting(let transport, _, _), .open(let transport):
+            addresses = (transport.addressCount, transport.addressesTried)
+            transport.close()
         case .stopped: return
         default: break
         }
         if wasConnected {
             let connectedFor = now &- connectedAt
-            if connectedFor >= MQTTClient.stableConnection { backoff.reset() }
+            clash.connectionClosed(byPeer: PoisonWatch.closedByBroker(error), connectedFor: connectedFor, now: now)
+            // Two clients with one id would otherwise take the session from each other at full speed.
+            if connectedFor >= MQTTClient.stableConnection && !clash.suspected { backoff.reset() }
             let oldest = session.oldestUnacknowledged
-            if let id = poison.connectionClosed(byPeer: PoisonWatch.closedByBroker(error), connectedFor: connectedFor, oldest: oldest) {
+            // A takeover by a client with this id is no refused message: nothing is given up for it.
+            let byPeer = PoisonWatch.closedByBroker(error) && !clash.suspected
+            if let id = poison.connectionClosed(byPeer: byPeer, connectedFor: connectedFor, oldest: oldest) {
                 session.abandon(id) { message in delegate?.mqttClient(self, didGiveUp: id, message: message) }
             }
         }
@@ -354,8 +369,10 @@ public final class MQTTClient {
         let lostBroker = broker
         if wasConnected {
             reconnectCount += 1
+            rotation.connectionLost(attempted: addresses.tried)
         } else {
-            brokerIndex = (brokerIndex + 1) % configuration.brokers.count // failover
+            rotation.attemptFailed(attempted: addresses.tried, of: addresses.count) // failover
+            clash.connectFailed()
         }
         let delay = backoff.nextDelay()
         phase = .waiting(until: now &+ delay)

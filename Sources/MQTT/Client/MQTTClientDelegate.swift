@@ -18,4 +18,8 @@ public protocol MQTTClientDelegate: AnyObject {
     /// The broker closed the connection three times in a row right after this message, which was
     /// given up so that the others can go (PoisonWatch). Valid only during the call.
     func mqttClient(_ client: MQTTClient, didGiveUp packetID: UInt16, message: PublishView)
+    /// Another client is using this client id: the broker has closed `takeovers` working
+    /// connections within `ClashWatch.window`, each time accepting the next connect at once. Said
+    /// once per episode, at the connect that made it certain; the client backs off meanwhile.
+    func mqttClient(_ client: MQTTClient, clientIDInUse clientID: String, takeovers: Int)
 }

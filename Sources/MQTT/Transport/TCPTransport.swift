@@ -7,21 +7,28 @@ import Musl
 #endif
 
 /// A non-blocking TCP connection with TCP_NODELAY. Tries each address the host resolves to
-/// (IPv6 and IPv4) in turn until one accepts.
+/// (IPv6 and IPv4) in turn until one accepts, starting at `firstAddress` (modulo their count:
+/// BrokerRotation spreads a fleet over a name's addresses and moves past one that failed).
 public final class TCPTransport: Transport {
     public let host: String
     public let port: UInt16
     public private(set) var fileDescriptor: Int32 = -1
     private var addresses: [sockaddr_storage] = []
     private var addressLengths: [socklen_t] = []
-    private var nextAddress = 0
+    private let firstAddress: UInt64
+    /// Addresses a connect was started to, the one connected (or connecting) included.
+    public private(set) var addressesTried = 0
     private var connecting = false
     private var lastError: TransportError?
 
-    public init(host: String, port: UInt16) {
+    public init(host: String, port: UInt16, firstAddress: UInt64 = 0) {
         self.host = host
         self.port = port
+        self.firstAddress = firstAddress
     }
+
+    /// The addresses the host resolved to (0 before resolving or when it did not resolve).
+    public var addressCount: Int { addresses.count }
 
     deinit { close() }
 
@@ -37,9 +44,9 @@ public final class TCPTransport: Transport {
             lastError = .system(operation: "connect to \(host):\(port)", errno: Errno(rawValue: error))
             closeSocket()
         }
-        while nextAddress < addresses.count {
-            let index = nextAddress
-            nextAddress += 1
+        while addressesTried < addresses.count {
+            let index = Int((firstAddress + UInt64(addressesTried)) % UInt64(addresses.count))
+            addressesTried += 1
             let family = Int32(addresses[index].ss_family)
             let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { lastError = .system(operation: "socket", errno: Errno(rawValue: errno)); continue }

@@ -11,10 +11,13 @@ public final class TLSTransport: Transport {
     private let context: TLSContext
     private var ssl: OpaquePointer?
 
-    public init(host: String, port: UInt16, context: TLSContext) {
-        self.tcp = TCPTransport(host: host, port: port)
+    public init(host: String, port: UInt16, context: TLSContext, firstAddress: UInt64 = 0) {
+        self.tcp = TCPTransport(host: host, port: port, firstAddress: firstAddress)
         self.context = context
     }
+
+    public var addressCount: Int { tcp.addressCount }
+    public var addressesTried: Int { tcp.addressesTried }
 
     deinit { close() }
 

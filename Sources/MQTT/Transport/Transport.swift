@@ -9,4 +9,8 @@ public protocol Transport: AnyObject {
     /// Whether bytes are already buffered in user space (TLS records read but not yet returned),
     /// which poll(2) cannot see.
     var hasBufferedInput: Bool { get }
+    /// The addresses the host resolved to, and how many a connect was started to (the one in use
+    /// included), for BrokerRotation.
+    var addressCount: Int { get }
+    var addressesTried: Int { get }
 }

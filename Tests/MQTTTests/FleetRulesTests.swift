@@ -1,0 +1,130 @@
+import Syscalls
+import Testing
+
+@testable import MQTT
+
+/// BrokerRotation (which broker and address a fleet's clients go to) and ClashWatch (another client
+/// with this id): pure values, no broker.
+@Suite struct BrokerRotationTests {
+    @Test func inOrderTriesEveryAddressOfABrokerBeforeTheNext() {
+        var rotation = BrokerRotation(brokerCount: 2, order: .inOrder)
+        #expect(rotation.broker == 0 && rotation.firstAddress % 3 == 0)
+        // The first address took the TCP connection but not the MQTT one: the second is next.
+        rotation.attemptFailed(attempted: 1, of: 3)
+        #expect(rotation.broker == 0 && rotation.firstAddress % 3 == 1)
+        // The second and third refused TCP at once, in the same attempt: every address was tried.
+        rotation.attemptFailed(attempted: 2, of: 3)
+        #expect(rotation.broker == 1 && rotation.firstAddress == 0)
+        // A name that did not resolve (0 addresses) moves on too, wrapping around.
+        rotation.attemptFailed(attempted: 0, of: 0)
+        #expect(rotation.broker == 0)
+    }
+
+    @Test func aConnectionThatWorkedIsRetriedAtItsAddress() {
+        var rotation = BrokerRotation(brokerCount: 2, order: .inOrder)
+        rotation.attemptFailed(attempted: 1, of: 4) // address 0 refused MQTT
+        rotation.connectionLost(attempted: 2) // from 1: 1 refused TCP, 2 worked, then dropped
+        #expect(rotation.broker == 0 && rotation.firstAddress % 4 == 2)
+        // Counting starts again from the address that worked: three more before the next broker.
+        rotation.attemptFailed(attempted: 3, of: 4)
+        #expect(rotation.broker == 0 && rotation.firstAddress % 4 == 1)
+        rotation.attemptFailed(attempted: 1, of: 4)
+        #expect(rotation.broker == 1)
+    }
+
+    @Test func spreadIsStablePerClientAndVisitsEveryBroker() {
+        let a = BrokerRotation(brokerCount: 5, order: .spread(key: "greenhouse-17"))
+        #expect(a == BrokerRotation(brokerCount: 5, order: .spread(key: "greenhouse-17")))
+        #expect(a.order.sorted() == [0, 1, 2, 3, 4])
+        #expect(BrokerRotation.fnv1a("a") == 0xaf63_dc4c_8601_ec8c) // the published FNV-1a 64 test vector
+        var rotation = a
+        var visited: [Int] = []
+        for _ in 0..<5 {
+            visited.append(rotation.broker)
+            rotation.attemptFailed(attempted: 1, of: 1)
+        }
+        #expect(visited == a.order && rotation.broker == a.order[0])
+    }
+
+    @Test func spreadShareIsEvenForFirstChoicesAndForFailover() {
+        let clients = 3_000
+        var first = [0, 0, 0]
+        var afterZeroFails = [0, 0, 0]
+        var firstAddress = [0, 0, 0, 0]
+        for i in 0..<clients {
+            var rotation = BrokerRotation(brokerCount: 3, order: .spread(key: "board-\(i)"))
+            first[rotation.broker] += 1
+            firstAddress[Int(rotation.firstAddress % 4)] += 1
+            if rotation.broker == 0 {
+                rotation.attemptFailed(attempted: 1, of: 1)
+                afterZeroFails[rotation.broker] += 1
+            }
+        }
+        // Within 10 % of an even share: a rotation by the hash would send every client of a
+        // failed broker to the same next one.
+        for count in first { #expect(abs(count - clients / 3) < clients / 30, "\(first)") }
+        let failed = first[0]
+        #expect(afterZeroFails[0] == 0)
+        for count in afterZeroFails[1...] { #expect(abs(count - failed / 2) < failed / 10, "\(afterZeroFails)") }
+        for count in firstAddress { #expect(abs(count - clients / 4) < clients / 40, "\(firstAddress)") }
+    }
+}
+
+@Suite struct ClashWatchTests {
+    let second: Nanoseconds = 1_000_000_000
+
+    @Test func threeTakeoversNameAClashOnce() {
+        var watch = ClashWatch()
+        var reports = 0
+        var now = 100 * second
+        for _ in 0..<6 {
+            watch.connectionClosed(byPeer: true, connectedFor: 2 * second, now: now)
+            now += second
+            if watch.connected(now: now) { reports += 1 }
+        }
+        #expect(reports == 1 && watch.suspected && watch.takeovers == 6)
+        // A connection that holds for a whole window ends the episode; a new one is reported again.
+        watch.connectionClosed(byPeer: true, connectedFor: watch.window, now: now + watch.window)
+        #expect(!watch.suspected)
+    }
+
+    @Test func aBrokerThatFailsOrANodeThatDiesIsNoTakeover() {
+        var watch = ClashWatch()
+        var now = 100 * second
+        for _ in 0..<5 {
+            watch.connectionClosed(byPeer: true, connectedFor: 5 * second, now: now)
+            watch.connectFailed() // the broker was down: refused, or the next broker took the connect
+            now += 2 * second
+            let named = watch.connected(now: now)
+            #expect(!named)
+        }
+        #expect(watch.takeovers == 0)
+    }
+
+    @Test func closesRightAfterConnectingAreLeftToPoisonWatch() {
+        var watch = ClashWatch()
+        var now = 100 * second
+        for _ in 0..<5 {
+            watch.connectionClosed(byPeer: true, connectedFor: 20_000_000, now: now) // 20 ms: a refused message
+            now += second
+            let named = watch.connected(now: now)
+            #expect(!named)
+        }
+        // Nor do closes on our side (a keep-alive timeout, a stop).
+        watch.connectionClosed(byPeer: false, connectedFor: 5 * second, now: now)
+        let named = watch.connected(now: now + second)
+        #expect(!named && watch.takeovers == 0)
+    }
+
+    @Test func takeoversSpreadOverMoreThanAWindowAreNoClash() {
+        var watch = ClashWatch()
+        var now = 100 * second
+        for _ in 0..<5 {
+            watch.connectionClosed(byPeer: true, connectedFor: 2 * second, now: now)
+            let named = watch.connected(now: now + second)
+            #expect(!named)
+            now += watch.window / 2 + second // a broker restart every minute or so
+        }
+        #expect(watch.takeovers == 5 && !watch.suspected)
+    }
+}
