@@ -107,4 +107,19 @@ struct ConfigLimitsTests {
         #expect(boardError("model: m\ngpio_chip: c\ngpio_lines: 99999999\n")?.key == "gpio_lines")
         #expect(boardError("model: m\ngpio_chip: c\nlines: {A: 1}\nwires: {A: B}\n")?.key == "wires")
     }
+
+    @Test func brokerOrderAndSerialFiles() throws {
+        let spread = try decodeConfig(minimal + "\n  broker_order: spread\n  client_id: c-7\n")
+        let plain = try decodeConfig(minimal)
+        #expect(spread.mqtt.brokerOrder == .spread && plain.mqtt.brokerOrder == .inOrder)
+        // The wiring hands the client an order drawn from the client id.
+        let client = try Agent.clientConfiguration(spread, topics: Topics(prefix: "edge", device: "pi-1"))
+        #expect(client.brokerOrder == .spread(key: "c-7"))
+        #expect(configError(minimal + "\n  broker_order: random\n")?.key == "mqtt.broker_order")
+        for files in ["[]", "[relative/serial]"] {
+            #expect(throws: ConfigError.self) {
+                try YAMLDecoder.decode(Board.self, from: "model: m\ngpio_chip: c\nserial_files: \(files)\n", file: "b.board.yaml")
+            }
+        }
+    }
 }

@@ -8,7 +8,8 @@ import Glibc
 
 /// Spool recovery from whatever a disk returns: the input is split into a segment file, the
 /// cursor file and the sequences file (two length bytes before each of the first two), written
-/// to a fresh directory (on tmpfs: /dev/shm), opened, read to the end, acknowledged and appended to.
+/// to a fresh directory (on tmpfs: /dev/shm), opened, read to the end, acknowledged and appended to;
+/// the last part is also read as the spool's device file.
 enum FuzzSpool {
     static let base: String = {
         var template: [CChar] = Array("/dev/shm/edge-fuzz-spool-XXXXXX".utf8CString)
@@ -47,6 +48,9 @@ enum FuzzSpool {
         if let last { try? spool.ack(through: last) }
         _ = try? spool.append(UnsafeRawBufferPointer(rebasing: bytes.prefix(64)), timestamp: 1_700_000_000_000)
         _ = SequenceStore.parse(String(decoding: sequences, as: UTF8.self))
+        // The same bytes as the file naming the spool's device (SpoolOwner).
+        write(dir + "/" + SpoolOwner.fileName, sequences)
+        _ = SpoolOwner.finding(directory: dir, device: "fuzz")
     }
 
     static func write(_ path: String, _ bytes: UnsafeRawBufferPointer) {

@@ -18,7 +18,7 @@ enum FuzzTarget: String, CaseIterable {
     case commands
     /// A configuration file through libyaml, the strict decoder and every check.
     case config
-    /// A board file.
+    /// A board file; the same bytes as the serial file `device_id: auto` reads.
     case board
     /// Spool recovery: a segment, a cursor and a sequences file from arbitrary bytes.
     case spool
@@ -35,6 +35,9 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? config.check(lines, checkFiles: false)
             _ = try? config.check(lines, against: Board.simulated)
         case .board:
+            if case .success(let serial) = DeviceIdentity.clean(String(decoding: bytes, as: UTF8.self)) {
+                _ = DeviceIdentity.resolve("site-{serial}", serial: serial)
+            }
             guard let board = try? YAMLDecoder.decode(Board.self, from: String(decoding: bytes, as: UTF8.self), file: "fuzz.board.yaml")
             else { return }
             for spec in ["pin 11", "GPIO17", "17", "pin 99"] { _ = board.lineOffset(spec) }

@@ -4,7 +4,10 @@ import Spool
 /// The whole configuration file. Every key is documented in `boards/example.yaml`; anything not
 /// known here is an error with its line, so a typo never silently falls back to a default.
 public struct AgentConfig: Decodable, Equatable, Sendable {
+    /// As configured until `load` resolves `auto` and `{serial}` (`DeviceIdentity`).
     public var deviceID: String
+    /// The file the board's serial in `deviceID` came from, nil when the id is configured as is.
+    public var deviceIDSource: String?
     /// A board name under `boards/` (e.g. `raspberry-pi-4b`, `simulated`) or a path to a board file.
     public var board: String
     public var mqtt: MQTTSettings

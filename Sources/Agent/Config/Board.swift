@@ -16,9 +16,12 @@ public struct Board: Decodable, Equatable, Sendable {
     public var lines: [String: Int]
     /// Simulated board only: output line -> input line it drives.
     public var wires: [String: String]
+    /// Where `device_id: auto` reads the board's serial (`DeviceIdentity.defaultSources` unless given).
+    public var serialFiles: [String]
 
     enum CodingKeys: String, CodingKey {
         case model, gpioChip = "gpio_chip", gpioLines = "gpio_lines", i2cBus = "i2c_bus", header, lines, wires
+        case serialFiles = "serial_files"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -30,6 +33,10 @@ public struct Board: Decodable, Equatable, Sendable {
         header = try c.decodeIfPresent([String: String].self, forKey: .header) ?? [:]
         lines = try c.decodeIfPresent([String: Int].self, forKey: .lines) ?? [:]
         wires = try c.decodeIfPresent([String: String].self, forKey: .wires) ?? [:]
+        serialFiles = try c.decodeIfPresent([String].self, forKey: .serialFiles) ?? DeviceIdentity.defaultSources
+        guard !serialFiles.isEmpty, serialFiles.allSatisfy({ $0.hasPrefix("/") }) else {
+            throw c.invalid(.serialFiles, "must list at least one absolute path")
+        }
         guard (1...1024).contains(gpioLines) else { throw c.invalid(.gpioLines, "must be between 1 and 1024") }
         guard (0...255).contains(i2cBus) else { throw c.invalid(.i2cBus, "must be between 0 and 255") }
         for (name, offset) in lines where !(0..<gpioLines).contains(offset) {
@@ -120,6 +127,7 @@ public struct Board: Decodable, Equatable, Sendable {
     ) {
         self.model = model; self.gpioChip = gpioChip; self.gpioLines = gpioLines; self.i2cBus = i2cBus
         self.header = header; self.lines = lines; self.wires = wires
+        self.serialFiles = DeviceIdentity.defaultSources
     }
 }
 

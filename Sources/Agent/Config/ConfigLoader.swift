@@ -14,14 +14,32 @@ extension AgentConfig {
         guard let text = readFile(path) else {
             throw ConfigError(file: path, line: 0, key: "", message: "cannot read the file: \(String(cString: strerror(errno)))")
         }
-        let (config, lines) = try YAMLDecoder.decodeWithLines(AgentConfig.self, from: text, file: path)
-        try config.check(lines, checkFiles: checkFiles)
+        var (config, lines) = try YAMLDecoder.decodeWithLines(AgentConfig.self, from: text, file: path)
         let board: Board
         do { board = try Board.load(config.board, configPath: path) } catch {
             throw error.file == path ? lines.error(error.key, error.message) : error
         }
+        try config.resolveDeviceID(lines, board: board)
+        try config.check(lines, checkFiles: checkFiles)
         try config.check(lines, against: board)
         return config
+    }
+
+    /// `device_id: auto` or an id with `{serial}` in it: the board's serial put in, and where it came
+    /// from kept for the start-up log.
+    mutating func resolveDeviceID(_ lines: ConfigLines, board: Board) throws(ConfigError) {
+        guard DeviceIdentity.needsSerial(deviceID) else { return }
+        switch DeviceIdentity.serial(sources: board.serialFiles) {
+        case .success(let found):
+            let resolved = DeviceIdentity.resolve(deviceID, serial: found.serial)
+            if let problem = TopicLevel.problem(resolved) {
+                throw lines.error("device_id", "'\(resolved)' (with the board's serial from \(found.source)) \(problem)")
+            }
+            deviceID = resolved
+            deviceIDSource = found.source
+        case .failure(let notFound):
+            throw lines.error("device_id", "\(notFound); give the id itself or list where it is under serial_files: in the board file")
+        }
     }
 
     func check(_ lines: ConfigLines, checkFiles: Bool = true) throws(ConfigError) {

@@ -2,8 +2,13 @@ import Sensors
 import Spool
 
 public struct MQTTSettings: Decodable, Equatable, Sendable {
+    public enum BrokerOrder: String, Decodable, Sendable { case inOrder = "in-order", spread }
+
     /// `mqtt://host:port` or `mqtts://host:port`; several for failover.
     public var brokers: [String]
+    /// `in-order`: the first broker while it works (a primary and its standby); `spread`: an order
+    /// of each device's own, from its client id, so a fleet spreads over a cluster's nodes.
+    public var brokerOrder: BrokerOrder
     public var clientID: String?
     /// Topics are `<prefix>/<device>/...`.
     public var topicPrefix: String
@@ -28,7 +33,7 @@ public struct MQTTSettings: Decodable, Equatable, Sendable {
     static let minimumPacketSize = 512
 
     enum CodingKeys: String, CodingKey {
-        case brokers, clientID = "client_id", topicPrefix = "topic_prefix", keepAlive = "keep_alive", username
+        case brokers, brokerOrder = "broker_order", clientID = "client_id", topicPrefix = "topic_prefix", keepAlive = "keep_alive", username
         case passwordFile = "password_file", passwordEnv = "password_env", password, tls, inflight
         case reconnectMin = "reconnect_min", reconnectMax = "reconnect_max", maxPacketSize = "max_packet_size"
         case stateTopics = "state_topics"
@@ -43,6 +48,7 @@ public struct MQTTSettings: Decodable, Equatable, Sendable {
         guard !brokers.isEmpty else {
             throw c.invalid(.brokers, "at least one broker is needed")
         }
+        brokerOrder = try c.decodeIfPresent(BrokerOrder.self, forKey: .brokerOrder) ?? .inOrder
         clientID = try c.decodeIfPresent(String.self, forKey: .clientID)
         topicPrefix = try c.decodeIfPresent(String.self, forKey: .topicPrefix) ?? "edge"
         if let problem = TopicLevel.prefixProblem(topicPrefix) { throw c.invalid(.topicPrefix, problem) }

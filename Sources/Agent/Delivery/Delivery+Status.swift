@@ -59,6 +59,7 @@ extension Delivery {
         json.key("dropped_oldest"); json.integer(spool.dropped)
         json.key("dropped_not_stored"); json.integer(unstored.dropped)
         json.key("published_not_stored"); json.integer(unstored.published)
+        if let setAsideSpool { json.key("spool_set_aside"); json.string(setAsideSpool) }
     }
 
     /// The metrics message's spool health and parked count.

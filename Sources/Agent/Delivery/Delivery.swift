@@ -70,6 +70,8 @@ final class Delivery {
     var parked: ParkedMessages
     /// Topics the broker refused a single message on, until when (Delivery+Parking.swift).
     var refusedTopics: [String: UInt64] = [:]
+    /// Where a spool another device wrote was set aside at start (SpoolOwner), for `status`.
+    var setAsideSpool: String?
     /// When the process started, for the status's uptime.
     let startedAt: UInt64
     var statusJSON = JSONWriter(capacity: 256)
@@ -96,17 +98,33 @@ final class Delivery {
 
     deinit { statusJSON.deallocate() }
 
-    /// Opens the spool of `settings` and reports what its recovery found; the log follows what it
-    /// reports later (a full disk, writing resumed). Also says whether it existed before.
-    static func openSpool(_ settings: SpoolSettings) throws -> (spool: Spool, existed: Bool) {
+    /// Opens the spool of `settings` for `device` and reports what its recovery found; the log
+    /// follows what it reports later (a full disk, writing resumed). Also says whether it existed
+    /// before, and where a spool another device wrote was set aside (SpoolOwner).
+    static func openSpool(_ settings: SpoolSettings, device: String) throws -> (spool: Spool, existed: Bool, setAside: String?) {
         var configuration = SpoolConfiguration(capacityBytes: settings.capacity.bytes)
         switch settings.durability {
         case .always: configuration.durability = .always
         case .interval: configuration.durability = .interval(settings.syncInterval.nanoseconds)
         case .never: configuration.durability = .never
         }
-        let existed = access(settings.dir + "/cursor", F_OK) == 0
-        let spool = try Spool(directory: settings.dir, configuration: configuration)
+        var existed = access(settings.dir + "/cursor", F_OK) == 0
+        var setAside: String?
+        // Opened first: its lock keeps out another agent, which may be using the directory.
+        var opened: Spool? = try Spool(directory: settings.dir, configuration: configuration)
+        var finding = SpoolOwner.finding(directory: settings.dir, device: device)
+        if case .foreign(let other) = finding, let foreign = opened {
+            let waiting = foreign.unacknowledgedCount
+            opened = nil // its lock and descriptors go before the rename
+            let path = try SpoolOwner.setAside(directory: settings.dir, foreign: other)
+            Log.warning(
+                "the spool in \(settings.dir) was written by device \(other), not \(device) (a card cloned or moved from another board?): its \(waiting) reading(s) waiting are not backfilled as this board's; set aside whole in \(path) for a person to collect; a new spool starts"
+            )
+            opened = try Spool(directory: settings.dir, configuration: configuration)
+            (setAside, existed, finding) = (path, false, .unclaimed)
+        }
+        let spool = try opened ?? Spool(directory: settings.dir, configuration: configuration)
+        if finding == .unclaimed { try SpoolOwner.claim(directory: settings.dir, device: device) }
         let capacity = settings.capacity.bytes
         for event in spool.drainEvents() { Log.warning(SpoolWords.describe(event, capacity: capacity)) }
         spool.onEvent = { event in
@@ -115,7 +133,7 @@ final class Delivery {
             default: Log.warning(SpoolWords.describe(event, capacity: capacity))
             }
         }
-        return (spool, existed)
+        return (spool, existed, setAside)
     }
 
     /// The window slots the backlog may fill.

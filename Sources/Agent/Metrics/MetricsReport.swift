@@ -44,6 +44,7 @@ final class MetricsReport {
         delivery.writeSpoolCounts(into: &json)
         delivery.writeStorageHealth(into: &json)
         json.key("reconnects"); json.integer(client.reconnectCount)
+        json.key("client_id_takeovers"); json.integer(client.takeoverCount)
         json.key("parked"); json.integer(delivery.parked.count)
         commands.writeCounts(into: &json)
         delivery.writeLatency(into: &json)

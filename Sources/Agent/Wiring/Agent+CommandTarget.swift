@@ -7,6 +7,7 @@ extension Agent: CommandTarget {
         result.key("uptime_s"); result.integer(process.uptimeSeconds)
         delivery.writeSpoolCounts(into: &result)
         result.key("reconnects"); result.integer(client.reconnectCount)
+        result.key("client_id_takeovers"); result.integer(client.takeoverCount)
         sampler.writeSensorStatus(into: &result)
     }
 

@@ -45,7 +45,7 @@ public final class Agent: MQTTClientDelegate {
         let startedAt = MonotonicClock.now()
         self.config = config
         let topics = Topics(prefix: config.mqtt.topicPrefix, device: config.deviceID)
-        let (spool, spoolExisted) = try Delivery.openSpool(config.spool)
+        let (spool, spoolExisted, spoolSetAside) = try Delivery.openSpool(config.spool, device: config.deviceID)
         var clientConfig = try Agent.clientConfiguration(config, topics: topics)
         clientConfig.subscriptions = [TopicSubscription(topics.commandFilter, qos: .atLeastOnce)] + StatePublisher.filters(config)
         // Requests over the command limit are still taken (and answered); over this, the session
@@ -78,6 +78,7 @@ public final class Agent: MQTTClientDelegate {
                 spill: config.spool.mode == .spill, syncInterval: config.spool.syncInterval.nanoseconds, inflight: config.mqtt.inflight,
                 batch: config.backfill.batch, rate: config.backfill.rate, packetLimit: config.mqtt.maxPacketSize.bytes),
             parkIn: config.spool.dir, repeated: repeated, startedAt: startedAt)
+        delivery.setAsideSpool = spoolSetAside
         recorder = Recorder(sequences: sequences, clock: config.clockCheck ? ClockSync() : nil, delivery: delivery, states: states)
         sampler = Sampler(devices: devices, recorder: recorder, topics: topics)
         commands = CommandRunner(client: client, topics: topics, packetLimit: config.mqtt.maxPacketSize.bytes, repeated: repeated)
@@ -107,6 +108,7 @@ public final class Agent: MQTTClientDelegate {
             return address
         }
         var client = ClientConfiguration(brokers: brokers, session: session)
+        if config.mqtt.brokerOrder == .spread { client.brokerOrder = .spread(key: session.connect.clientID) }
         client.backoff = ReconnectBackoff(minimum: config.mqtt.reconnectMin.nanoseconds, maximum: config.mqtt.reconnectMax.nanoseconds)
         if let tls = config.mqtt.tls {
             client.tls.caFile = tls.caFile
@@ -126,7 +128,7 @@ public final class Agent: MQTTClientDelegate {
     public func run() -> Int32 {
         let devices = sampler.devices
         Log.notice(
-            "edge-agent \(AgentVersion.string) starting: device \(config.deviceID) on \(devices.board.model), \(devices.sensors.count) sensor(s), \(devices.inputs.count + devices.outputs.count) GPIO line(s) (\(devices.board.isSimulated ? "simulated" : LinuxGPIOChip.library)), spool \(config.spool.dir) with \(delivery.waitingCount) reading(s) waiting"
+            "edge-agent \(AgentVersion.string) starting: device \(config.deviceID)\(config.deviceIDSource.map { " (the board's serial, from \($0))" } ?? "") on \(devices.board.model), \(devices.sensors.count) sensor(s), \(devices.inputs.count + devices.outputs.count) GPIO line(s) (\(devices.board.isSimulated ? "simulated" : LinuxGPIOChip.library)), spool \(config.spool.dir) with \(delivery.waitingCount) reading(s) waiting"
         )
         let signals = process.signals.fd
         loop.watch(signals, events: UInt32(EPOLLIN.rawValue))
@@ -192,6 +194,12 @@ public final class Agent: MQTTClientDelegate {
         Log.warning("\(broker): \(error); retrying in \(retryIn / 1_000_000) ms")
         process.systemd.send("STATUS=offline (\(error)); buffering to the spool")
         delivery.connectionLost()
+    }
+
+    public func mqttClient(_ client: MQTTClient, clientIDInUse clientID: String, takeovers: Int) {
+        Log.warning(
+            "another client is using client id \(clientID): the broker closed this agent's working connection \(takeovers) times in \(ClashWatch().window / 1_000_000_000) s, each time taking the next connect at once (MQTT 3.1.1 cannot say why); two boards with one device_id (a cloned card?) or a second agent; backing off, nothing is parked for it"
+        )
     }
 
     public func mqttClient(_ client: MQTTClient, didReceive message: PublishView) {
