@@ -1,4 +1,5 @@
 import Syscalls
+import TestSupport
 import Testing
 
 @testable import MQTT
@@ -70,10 +71,47 @@ import Testing
     }
 }
 
+@Suite struct ReconnectStormTests {
+    @Test func aRoundOfFailedBrokersIsToldApartFromAFailover() {
+        var rotation = BrokerRotation(brokerCount: 3, order: .inOrder)
+        #expect(rotation.attemptFailed(attempted: 1, of: 2) == .nextAddress)
+        #expect(rotation.attemptFailed(attempted: 1, of: 2) == .nextBroker)
+        #expect(rotation.attemptFailed(attempted: 1, of: 1) == .nextBroker)
+        #expect(rotation.attemptFailed(attempted: 0, of: 0) == .roundFailed) // the third broker: all three down
+        #expect(rotation.attemptFailed(attempted: 1, of: 1) == .nextBroker) // a new round counts afresh
+        // A connection that worked starts the count again.
+        rotation.connectionLost(attempted: 1)
+        #expect(rotation.attemptFailed(attempted: 1, of: 1) == .nextBroker)
+        #expect(rotation.attemptFailed(attempted: 1, of: 1) == .nextBroker)
+        #expect(rotation.attemptFailed(attempted: 1, of: 1) == .roundFailed)
+    }
+
+    @Test func theFirstRetryIsJitteredFailoverStaysQuickAndAnOutageWidensToTheMaximum() {
+        var backoff = ReconnectBackoff(minimum: 1_000_000_000, maximum: 60_000_000_000)
+        #expect(backoff.cap == 2_000_000_000) // not the minimum itself: a fleet does not retry in lock step
+        var random = SplitMix64(seed: 7)
+        var first: Set<Nanoseconds> = []
+        for _ in 0..<20 {
+            var b = backoff
+            first.insert(b.nextDelay(using: &random))
+        }
+        #expect(first.count == 20 && first.allSatisfy { (1_000_000_000...2_000_000_000).contains($0) })
+        _ = backoff.nextDelay()
+        _ = backoff.nextDelay()
+        #expect(backoff.cap == 8_000_000_000)
+        for _ in 0..<50 { #expect(backoff.failoverDelay() <= 2_000_000_000) }
+        #expect(backoff.cap == 8_000_000_000) // hops within a round do not grow it
+        backoff.widen()
+        #expect(backoff.cap == 60_000_000_000)
+        backoff.reset()
+        #expect(backoff.cap == 2_000_000_000)
+    }
+}
+
 @Suite struct ClashWatchTests {
     let second: Nanoseconds = 1_000_000_000
 
-    @Test func threeTakeoversNameAClashOnce() {
+    @Test func twoTakeoversNameAClashOnce() {
         var watch = ClashWatch()
         var reports = 0
         var now = 100 * second
@@ -123,8 +161,36 @@ import Testing
             watch.connectionClosed(byPeer: true, connectedFor: 2 * second, now: now)
             let named = watch.connected(now: now + second)
             #expect(!named)
-            now += watch.window / 2 + second // a broker restart every minute or so
+            now += watch.window + second // a broker that restarts at once, every few minutes
         }
         #expect(watch.takeovers == 5 && !watch.suspected)
+    }
+}
+
+@Suite("Spread against mosquitto")
+struct SpreadAgainstMosquittoTests {
+    @Test func aFleetSpreadsOverThreeBrokersAndFailsOverToEachClientsNext() throws {
+        let brokers = try (0..<3).map { _ in try Mosquitto() }
+        defer { for broker in brokers { broker.stop() } }
+        let urls = brokers.map(\.url)
+        let clients = try (0..<12).map { i in
+            try TestClient(urls[0], id: "fleet-\(i)", brokers: Array(urls[1...])) { $0.brokerOrder = .spread(key: "fleet-\(i)") }
+        }
+        let orders = (0..<12).map { BrokerRotation(brokerCount: 3, order: .spread(key: "fleet-\($0)")).order }
+        #expect(drive(clients) { clients.allSatisfy(\.client.isConnected) })
+        for (client, order) in zip(clients, orders) { #expect(client.client.broker.port == brokers[order[0]].port) }
+        let load = (0..<3).map { b in orders.filter { $0[0] == b }.count }
+        #expect(load.allSatisfy { $0 >= 2 }, "\(load)") // the list's first broker does not take the fleet
+        // The busiest broker dies: each of its clients goes to its own next one, not all to one.
+        let dead = load.firstIndex(of: load.max()!)!
+        brokers[dead].stop()
+        let deadPort = brokers[dead].port
+        #expect(drive(clients, seconds: 20) { clients.allSatisfy { $0.client.isConnected && $0.client.broker.port != deadPort } })
+        var moved: Set<UInt16> = []
+        for (client, order) in zip(clients, orders) where order[0] == dead {
+            #expect(client.client.broker.port == brokers[order[1]].port)
+            moved.insert(client.client.broker.port)
+        }
+        #expect(moved.count == 2, "the clients of broker \(dead) all went to \(moved)")
     }
 }

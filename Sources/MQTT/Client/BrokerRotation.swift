@@ -24,6 +24,8 @@ public struct BrokerRotation: Sendable, Equatable {
     private var offset: UInt64 = 0
     /// Addresses of the current broker tried since it was last reached.
     private var tried = 0
+    /// Brokers given up on in a row since a connection last worked.
+    private var brokersFailed = 0
     /// Spread only: where each broker's addresses start (32 bits, so that sums cannot overflow).
     private let addressSeeds: [UInt64]
 
@@ -52,12 +54,28 @@ public struct BrokerRotation: Sendable, Equatable {
     /// modulo their count (`TCPTransport.init(host:port:firstAddress:)`).
     public var firstAddress: UInt64 { addressSeeds[broker] + offset + UInt64(tried) }
 
+    /// What a failed connect moved the rotation to.
+    public enum Move: Equatable, Sendable {
+        /// The same broker's next address.
+        case nextAddress
+        /// The next broker in the order.
+        case nextBroker
+        /// The next broker, and every broker has now failed in a row: the whole cluster is down.
+        case roundFailed
+    }
+
     /// A connect ended before the broker accepted it, after trying `attempted` of the broker's
     /// `count` addresses (0 of 0 when the name did not resolve): the next address, or the next
     /// broker once every address was tried.
-    public mutating func attemptFailed(attempted: Int, of count: Int) {
+    @discardableResult
+    public mutating func attemptFailed(attempted: Int, of count: Int) -> Move {
         tried += max(attempted, 1)
-        if tried >= count { nextBroker() }
+        guard tried >= count else { return .nextAddress }
+        nextBroker()
+        brokersFailed += 1
+        guard brokersFailed >= order.count else { return .nextBroker }
+        brokersFailed = 0
+        return .roundFailed
     }
 
     /// A connection the broker had accepted was lost, on the `attempted`th address tried from
@@ -65,6 +83,7 @@ public struct BrokerRotation: Sendable, Equatable {
     public mutating func connectionLost(attempted: Int) {
         offset += UInt64(tried + max(attempted - 1, 0))
         tried = 0
+        brokersFailed = 0
     }
 
     private mutating func nextBroker() {

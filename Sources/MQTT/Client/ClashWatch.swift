@@ -6,13 +6,14 @@ import Syscalls
 /// other on every reconnect, and MQTT 3.1.1 has no way to say why: each side sees only "connection
 /// closed by the broker". The pattern is told apart by what it is: a connection the broker had
 /// accepted is closed by it, and the very next connect to the same broker is accepted at once (the
-/// broker is up and willing: someone else took the session), `threshold` times within `window`.
+/// broker is up and willing: someone else took the session), `threshold` times within `window`
+/// (twice: two clashing boards must both say so within 30 s, while their backoffs grow).
 /// A broker restart or a node failure closes the connection too, but the next connect then fails
 /// or goes elsewhere; a refused message or policy closes within moments of the message going out
 /// (PoisonWatch's case, which `settle` leaves to it). No I/O.
 public struct ClashWatch: Sendable {
-    /// Takeovers within `window` that name a clash; one or two are a broker restart.
-    public var threshold = 3
+    /// Takeovers within `window` that name a clash; one can be a broker that restarted at once.
+    public var threshold = 2
     public var window: Nanoseconds = 120_000_000_000
     /// A close sooner than this after CONNACK is PoisonWatch's: the broker answering a message.
     public var settle: Nanoseconds = 500_000_000

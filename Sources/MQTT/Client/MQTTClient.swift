@@ -367,14 +367,21 @@ public final class MQTTClient {
         inbound.clear()
         transportWantsWrite = false
         let lostBroker = broker
+        let delay: Nanoseconds
         if wasConnected {
             reconnectCount += 1
             rotation.connectionLost(attempted: addresses.tried)
+            delay = backoff.nextDelay()
         } else {
-            rotation.attemptFailed(attempted: addresses.tried, of: addresses.count) // failover
             clash.connectFailed()
+            switch rotation.attemptFailed(attempted: addresses.tried, of: addresses.count) { // failover
+            case .nextAddress, .nextBroker:
+                delay = backoff.failoverDelay()
+            case .roundFailed:
+                backoff.widen()
+                delay = backoff.nextDelay()
+            }
         }
-        let delay = backoff.nextDelay()
         phase = .waiting(until: now &+ delay)
         delegate?.mqttClient(self, didLoseConnectionTo: lostBroker, error: error, retryIn: delay)
     }
