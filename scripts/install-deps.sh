@@ -16,7 +16,8 @@ if [ "${1:-}" = "--test" ]; then
              qemu-system-x86 busybox-static                                         # the guest
              debootstrap qemu-user-static file binutils-aarch64-linux-gnu   # Debian 13 roots; the arm64 binary
              dpkg-dev lintian e2fsprogs                                     # the packages; the boot test's disks
-             python3-venv python3-pip)                                      # Home Assistant's environment (PyPI)
+             python3-venv python3-pip                                       # Home Assistant's environment (PyPI)
+             rabbitmq-server)                                               # the fleet test's cluster
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -27,4 +28,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# The packaged broker starts itself on port 1883 on some systems; the tests start their own on free ports.
+# The packaged brokers start themselves on some systems (mosquitto on 1883, RabbitMQ on 5672); the
+# tests start their own on free ports and leave those alone.
