@@ -194,3 +194,29 @@ struct SpreadAgainstMosquittoTests {
         #expect(moved.count == 2, "the clients of broker \(dead) all went to \(moved)")
     }
 }
+
+@Suite("Reconnect delays against closed ports")
+struct ReconnectDelayTests {
+    /// Two brokers both refusing is a cluster down: the delays widen to the whole window. One broker
+    /// refusing keeps the doubling cap (a board is back soon after its broker restarts).
+    @Test func aClusterDownWidensTheWindowAndOneBrokerDownDoesNot() throws {
+        func delays(brokers: Int) throws -> [Nanoseconds] {
+            let urls = (0..<brokers).map { _ in "mqtt://127.0.0.1:\(freeLoopbackPort())" }
+            let c = try TestClient(urls[0], brokers: Array(urls[1...])) {
+                $0.backoff = ReconnectBackoff(minimum: 10_000_000, maximum: 2_000_000_000)
+            }
+            _ = drive([c], seconds: 15) { c.recorder.retryDelays.count >= 2 * brokers + 3 }
+            c.client.stop()
+            return c.recorder.retryDelays
+        }
+        let single = try delays(brokers: 1)
+        // 10 ms doubling: 20, 40, 80, 160, 320 ms caps.
+        for (i, delay) in single.prefix(5).enumerated() { #expect(delay <= 10_000_000 << (i + 1), "\(single)") }
+        let cluster = try delays(brokers: 2)
+        // Hops to the other broker keep the first cap (delays 0, 2, 4); each failed round draws over
+        // 10 ms to 2 s (1, 3, 5): all three under 100 ms would have odds of about 1 in 10,000.
+        #expect(cluster.count >= 6, "\(cluster)")
+        for i in stride(from: 0, to: min(cluster.count, 6), by: 2) { #expect(cluster[i] <= 20_000_000, "\(cluster)") }
+        #expect([1, 3, 5].filter { $0 < cluster.count }.contains { cluster[$0] > 100_000_000 }, "\(cluster)")
+    }
+}

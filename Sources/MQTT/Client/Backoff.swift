@@ -4,9 +4,10 @@ import Syscalls
 /// so a fleet of agents that lost the same broker does not come back in lock step. The cap starts
 /// at twice the minimum and doubles with each delay up to `maximum` (`nextDelay`); a hop to another
 /// broker or address keeps it where it is (`failoverDelay`), so that the clients of a node that
-/// died are on the next one within a few seconds; and once every broker has failed in a row (the
-/// whole cluster is down) it goes to `maximum` at once (`widen`): when the cluster comes back, the
-/// fleet's reconnects are spread over the whole window instead of arriving together.
+/// died are on the next one within a few seconds; and once every broker of a list of several has
+/// failed in a row (the whole cluster is down) it goes to `maximum` at once (`widen`): when the
+/// cluster comes back, the fleet's reconnects are spread over the whole window instead of arriving
+/// together. A single broker keeps the doubling cap, so a board is back soon after its broker.
 public struct ReconnectBackoff: Sendable {
     public var minimum: Nanoseconds
     public var maximum: Nanoseconds

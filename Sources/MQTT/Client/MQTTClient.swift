@@ -378,7 +378,9 @@ public final class MQTTClient {
             case .nextAddress, .nextBroker:
                 delay = backoff.failoverDelay()
             case .roundFailed:
-                backoff.widen()
+                // A cluster all down: spread the fleet's return. One broker keeps the doubling cap,
+                // so that a board is back soon after its broker is (the boot test waits 20 s).
+                if configuration.brokers.count > 1 { backoff.widen() }
                 delay = backoff.nextDelay()
             }
         }
