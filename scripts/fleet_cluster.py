@@ -181,14 +181,21 @@ class Fleet:
     """`count` agents (spread over the cluster), each with one simulated sensor; their log lines
     are stamped with the time they arrive, by one reader thread."""
 
-    def __init__(self, binary, base, brokers, count, interval="500ms", names=None, extra=""):
+    def __init__(self, binary, base, brokers, count, interval="500ms", names=None, extra="", ramp=0.0):
+        """`ramp`: seconds over which the agents start, as a fleet's boards do (0: all at once)."""
         self.base = base
         self.lines = []  # (monotonic time, agent index, line)
         self.lock = threading.Lock()
         self.agents = []
         self.selector = selectors.DefaultSelector()
+        self.running = True
+        # Reading from the first start on, so that every line is stamped when it is written.
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
         names = names or [f"fleet-{i}" for i in range(count)]
         for i, name in enumerate(names):
+            if ramp and i:
+                time.sleep(ramp / len(names))
             d = f"{base}/agent-{i}"
             os.makedirs(d, exist_ok=True)
             with open(f"{d}/config.yaml", "w") as f:
@@ -199,14 +206,14 @@ class Fleet:
             process = subprocess.Popen([binary, "run", "--config", f"{d}/config.yaml"], stdin=subprocess.DEVNULL,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             os.set_blocking(process.stderr.fileno(), False)
+            self.agents.append({"name": name, "process": process, "partial": b"", "started": time.monotonic()})
             self.selector.register(process.stderr, selectors.EVENT_READ, i)
-            self.agents.append({"name": name, "process": process, "partial": b""})
-        self.running = True
-        self.reader = threading.Thread(target=self.read, daemon=True)
-        self.reader.start()
 
     def read(self):
         while self.running or self.selector.get_map():
+            if not self.selector.get_map():
+                time.sleep(0.05)  # before the first agent starts (select with nothing registered)
+                continue
             for key, _ in self.selector.select(timeout=0.2):
                 agent = self.agents[key.data]
                 try:
