@@ -114,13 +114,11 @@ def main():
         # When each of those connects started: the end of the agent's last retry delay. The agents
         # choose these; a booting RabbitMQ node takes TCP connections and holds their CONNECTs until
         # its client id tracker is ready, then answers them together, which bunches the completions.
-        starts = collections.Counter()
-        for i, connected_at in first.items():
-            delays = [(t, int(line.split("retrying in ")[1].split()[0])) for t, j, line in fleet.events("retrying in", down_at)
-                      if j == i and t <= connected_at]
-            if delays:
-                t, ms = delays[-1]
-                starts[int(t + ms / 1000 - back)] += 1
+        last_delay = {}  # agent -> (time, ms) of its last retry delay before it reconnected
+        for t, i, line in fleet.events("retrying in", down_at):
+            if i in first and t <= first[i]:
+                last_delay[i] = (t, int(line.split("retrying in ")[1].split()[0]))
+        starts = collections.Counter(int(t + ms / 1000 - back) for t, ms in last_delay.values())
         results["reconnect_starts_per_second_max"] = max(starts.values(), default=0)
         results["reconnect_starts_per_second_max_pct"] = round(100 * results["reconnect_starts_per_second_max"] / args.agents, 1)
         # A fleet in lock step (every agent retrying at the same moment) puts all of it in one

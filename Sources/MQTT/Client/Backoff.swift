@@ -30,7 +30,7 @@ public struct ReconnectBackoff: Sendable {
     public mutating func nextDelay<R: RandomNumberGenerator>(using random: inout R) -> Nanoseconds {
         let cap = self.cap
         attempt += 1
-        return cap == minimum ? minimum : UInt64.random(in: minimum...cap, using: &random)
+        return draw(upTo: cap, using: &random)
     }
 
     public mutating func nextDelay() -> Nanoseconds {
@@ -41,8 +41,11 @@ public struct ReconnectBackoff: Sendable {
     /// Before trying another broker or address of the same round: the first cap, not grown.
     public func failoverDelay() -> Nanoseconds {
         var random = SystemRandomNumberGenerator()
-        let cap = cap(after: 0)
-        return cap == minimum ? minimum : UInt64.random(in: minimum...cap, using: &random)
+        return draw(upTo: cap(after: 0), using: &random)
+    }
+
+    private func draw<R: RandomNumberGenerator>(upTo cap: Nanoseconds, using random: inout R) -> Nanoseconds {
+        cap == minimum ? minimum : UInt64.random(in: minimum...cap, using: &random)
     }
 
     /// Every broker failed in a row: from now on each delay is drawn over the whole window.

@@ -353,13 +353,13 @@ public final class MQTTClient {
         }
         if wasConnected {
             let connectedFor = now &- connectedAt
-            clash.connectionClosed(byPeer: PoisonWatch.closedByBroker(error), connectedFor: connectedFor, now: now)
+            let closedByBroker = PoisonWatch.closedByBroker(error)
+            clash.connectionClosed(byPeer: closedByBroker, connectedFor: connectedFor, now: now)
             // Two clients with one id would otherwise take the session from each other at full speed.
             if connectedFor >= MQTTClient.stableConnection && !clash.suspected { backoff.reset() }
             let oldest = session.oldestUnacknowledged
             // A takeover by a client with this id is no refused message: nothing is given up for it.
-            let byPeer = PoisonWatch.closedByBroker(error) && !clash.suspected
-            if let id = poison.connectionClosed(byPeer: byPeer, connectedFor: connectedFor, oldest: oldest) {
+            if let id = poison.connectionClosed(byPeer: closedByBroker && !clash.suspected, connectedFor: connectedFor, oldest: oldest) {
                 session.abandon(id) { message in delegate?.mqttClient(self, didGiveUp: id, message: message) }
             }
         }
