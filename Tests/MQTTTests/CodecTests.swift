@@ -9,15 +9,17 @@ func encoded(_ body: (WireBuffer) throws -> Void) rethrows -> [UInt8] {
     return buffer.readableArray()
 }
 
-func decode(_ bytes: [UInt8], max: Int = 1 << 20) throws(PacketError) -> (packet: Packet, length: Int)? {
+func decode(_ bytes: [UInt8], max: Int = 1 << 20, version: ProtocolVersion = .v311) throws(PacketError) -> (packet: Packet, length: Int)? {
     let result = bytes.withUnsafeBytes { raw -> Result<(packet: Packet, length: Int)?, PacketError> in
-        do throws(PacketError) { return .success(try PacketDecoder.decode(raw, maxPacketSize: max)) } catch { return .failure(error) }
+        do throws(PacketError) { return .success(try PacketDecoder.decode(raw, version: version, maxPacketSize: max)) } catch {
+            return .failure(error)
+        }
     }
     return try result.get()
 }
 
-func decodeError(_ bytes: [UInt8], max: Int = 1 << 20) -> PacketError? {
-    do throws(PacketError) { _ = try decode(bytes, max: max); return nil } catch { return error }
+func decodeError(_ bytes: [UInt8], max: Int = 1 << 20, version: ProtocolVersion = .v311) -> PacketError? {
+    do throws(PacketError) { _ = try decode(bytes, max: max, version: version); return nil } catch { return error }
 }
 
 @Suite("Remaining length, section 2.2.3")

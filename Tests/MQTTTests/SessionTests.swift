@@ -31,7 +31,7 @@ final class SessionHarness {
         while offset < bytes.count {
             // Views of decoded PUBLISH packets point into `bytes`, which lives in this function
             // only; tests read them through `sentPublishes` instead.
-            let (packet, length) = try! decode(Array(bytes[offset...]))!
+            let (packet, length) = try! decode(Array(bytes[offset...]), version: session.version)!
             packets.append(packet)
             offset += length
         }
@@ -48,10 +48,10 @@ final class SessionHarness {
         var offset = 0
         while offset < bytes.count {
             let rest = Array(bytes[offset...])
-            let (packet, length) = try! decode(rest)!
+            let (packet, length) = try! decode(rest, version: session.version)!
             if case .publish = packet {
                 rest.withUnsafeBytes { raw in
-                    if case .publish(let v) = try! PacketDecoder.decode(raw)!.packet {
+                    if case .publish(let v) = try! PacketDecoder.decode(raw, version: session.version)!.packet {
                         result.append((v.packetID, v.dup, v.topicString, v.payloadBytes))
                     }
                 }
@@ -75,6 +75,10 @@ final class SessionHarness {
                         case .unsubscribed(let id): events.append("unsubscribed(\(id))")
                         case .warning(let warning): warnings.append(warning)
                         case .messageTooLarge(let head): events.append("tooLarge(\(head.topicString),\(head.packetSize),\(head.packetID))")
+                        case .refused(let id, let reason, let text, let message):
+                            events.append(
+                                "refused(\(id),\(reason.rawValue),\(text ?? "-"),\(String(decoding: message.payload, as: UTF8.self)))")
+                        case .retrying(let id, let reason, let retry): events.append("retrying(\(id),\(reason.rawValue),\(retry))")
                         }
                     })
             } catch { return .failure(error) }
@@ -146,7 +150,7 @@ struct SessionTests {
         #expect(try h.feed(Array(big[0..<4])) == 0) // the topic is not in yet
         #expect(try h.feed(Array(big[0..<50])) == 50) // head in: reported, acknowledged, skipping
         #expect(h.events.last == "tooLarge(c/x,200,7)")
-        guard case .puback(7)? = h.sent().first else { Issue.record("no PUBACK for the skipped message"); return }
+        guard case .puback(7, _, _)? = h.sent().first else { Issue.record("no PUBACK for the skipped message"); return }
         #expect(try h.feed(Array(big[50..<120])) == 70)
         let small: [UInt8] = [0x30, 5, 0, 1, 0x74, 0x68, 0x69]
         #expect(try h.feed(Array(big[120...]) + small) == 80 + small.count)
@@ -297,7 +301,7 @@ struct SessionTests {
         let h = SessionHarness()
         try h.connect()
         try h.feed([0x32, 6, 0, 1, 0x74, 0x01, 0x02, 0x41])
-        guard case .puback(0x0102) = h.sent().first else { Issue.record("no PUBACK"); return }
+        guard case .puback(0x0102, _, _) = h.sent().first else { Issue.record("no PUBACK"); return }
         #expect(h.messages.first?.qos == .atLeastOnce)
     }
 

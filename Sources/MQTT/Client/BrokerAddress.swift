@@ -45,5 +45,14 @@ public struct BrokerAddress: Sendable, Equatable, CustomStringConvertible {
         self.init(host: String(host), port: port, useTLS: tls)
     }
 
+    /// The first server a 5.0 Server Reference names ("host", "host:port" or "[v6]:port", several
+    /// separated by spaces; 4.11), reached as `current` is (TLS or not, and its port by default).
+    public init?(serverReference: String, like current: BrokerAddress) {
+        guard let first = serverReference.split(separator: " ").first, !first.isEmpty, first.utf8.count <= 255 else { return nil }
+        guard var address = BrokerAddress(url: (current.useTLS ? "mqtts://" : "mqtt://") + first) else { return nil }
+        if !first.contains(":") || (first.hasPrefix("[") && !first.contains("]:")) { address.port = current.port }
+        self = address
+    }
+
     public var description: String { "\(useTLS ? "mqtts" : "mqtt")://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
 }

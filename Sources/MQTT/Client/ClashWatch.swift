@@ -10,7 +10,8 @@ import Syscalls
 /// (twice: two clashing boards must both say so within 30 s, while their backoffs grow).
 /// A broker restart or a node failure closes the connection too, but the next connect then fails
 /// or goes elsewhere; a refused message or policy closes within moments of the message going out
-/// (PoisonWatch's case, which `settle` leaves to it). No I/O.
+/// (PoisonWatch's case, which `settle` leaves to it). A 5.0 broker says it outright (reason 0x8E,
+/// `takenOver`). No I/O.
 public struct ClashWatch: Sendable {
     /// Takeovers within `window` that name a clash; one can be a broker that restarted at once.
     public var threshold = 2
@@ -51,6 +52,18 @@ public struct ClashWatch: Sendable {
         takeoverTimes.removeAll { now &- $0 > window }
         takeoverTimes.append(closedAt)
         guard takeoverTimes.count >= threshold, !suspected else { return false }
+        suspected = true
+        return true
+    }
+
+    /// A 5.0 broker said so (DISCONNECT with reason 0x8E, session taken over): no inference
+    /// needed. True when this starts a clash episode (to report).
+    public mutating func takenOver(now: Nanoseconds) -> Bool {
+        pending = nil
+        takeovers += 1
+        takeoverTimes.removeAll { now &- $0 > window }
+        takeoverTimes.append(now)
+        guard !suspected else { return false }
         suspected = true
         return true
     }

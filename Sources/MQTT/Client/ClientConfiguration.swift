@@ -9,6 +9,9 @@ public struct ClientConfiguration: Sendable {
     public var brokers: [BrokerAddress]
     public var brokerOrder: BrokerOrder = .inOrder
     public var session: SessionConfiguration
+    /// With `session.connect.version` 5.0: speak 3.1.1 to a broker that refuses 5.0
+    /// (`mqtt.version: auto`, VersionNegotiation).
+    public var versionFallback = false
     /// Used for `mqtts://` brokers.
     public var tls: TLSConfiguration = TLSConfiguration()
     public var backoff = ReconnectBackoff()

@@ -3,18 +3,6 @@ import Syscalls
 import Glibc
 #endif
 
-public extension MQTTClientDelegate {
-    func mqttClient(_ client: MQTTClient, didConnectTo broker: BrokerAddress, sessionPresent: Bool) {}
-    func mqttClient(_ client: MQTTClient, didLoseConnectionTo broker: BrokerAddress, error: ConnectionError, retryIn: Nanoseconds) {}
-    func mqttClient(_ client: MQTTClient, didReceive message: PublishView) {}
-    func mqttClient(_ client: MQTTClient, didSkipOversized message: PublishHead) {}
-    func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) {}
-    func mqttClient(_ client: MQTTClient, didSubscribe packetID: UInt16, results: [SubscribeResult]) {}
-    func mqttClient(_ client: MQTTClient, warning: SessionWarning) {}
-    func mqttClient(_ client: MQTTClient, didGiveUp packetID: UInt16, message: PublishView) {}
-    func mqttClient(_ client: MQTTClient, clientIDInUse clientID: String, takeovers: Int) {}
-}
-
 /// The MQTT client: the sans-I/O session driven over a TCP or TLS transport, with reconnect,
 /// backoff and failover. It does not own a loop: it says which descriptor to poll for what
 /// (`pollRequest`) and when it next needs the time (`nextDeadline`), so it fits in any event loop;
@@ -47,6 +35,10 @@ public final class MQTTClient {
     private var subscriptions: [TopicSubscription]
     private var poison = PoisonWatch()
     private var clash = ClashWatch()
+    private var versions: VersionNegotiation
+    /// A server a 5.0 broker named instead of itself (Server Reference): tried next, kept while
+    /// connects to it work.
+    private var redirect: BrokerAddress?
     private var connectedAt: Nanoseconds = 0
     /// A connection must last this long for the backoff to start again from its minimum: one that
     /// a broker closes at once (a refused message, a policy) would otherwise reconnect at full speed.
@@ -66,10 +58,13 @@ public final class MQTTClient {
         self.backoff = configuration.backoff
         self.rotation = BrokerRotation(brokerCount: configuration.brokers.count, order: configuration.brokerOrder)
         self.subscriptions = configuration.subscriptions
+        self.versions = VersionNegotiation(preferred: configuration.session.connect.version, fallsBack: configuration.versionFallback)
         self.tlsContext = configuration.brokers.contains(where: \.useTLS) ? try TLSContext(configuration.tls) : nil
     }
 
-    public var broker: BrokerAddress { configuration.brokers[rotation.broker] }
+    public var broker: BrokerAddress { redirect ?? configuration.brokers[rotation.broker] }
+    /// The protocol of the current or next connection.
+    public var version: ProtocolVersion { session.version }
     public var isConnected: Bool { session.state == .connected }
 
     // MARK: Lifecycle
@@ -102,9 +97,9 @@ public final class MQTTClient {
     @discardableResult
     public func publish(
         topic: String, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
-        now: Nanoseconds = MonotonicClock.now()
+        properties: MessageProperties = .none, now: Nanoseconds = MonotonicClock.now()
     ) throws(PublishRefusal) -> UInt16 {
-        try session.publish(topic: topic, payload: payload, qos: qos, retain: retain, now: now)
+        reported(try session.publish(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties, now: now))
     }
 
     /// Publishes on a topic checked once, when it was made (the hot path).
@@ -113,16 +108,23 @@ public final class MQTTClient {
         topic: ValidatedTopic, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
         now: Nanoseconds = MonotonicClock.now()
     ) throws(PublishRefusal) -> UInt16 {
-        try session.publish(topic: topic, payload: payload, qos: qos, retain: retain, now: now)
+        reported(try session.publish(topic: topic, payload: payload, qos: qos, retain: retain, now: now))
     }
 
     /// Publishes with the topic as raw UTF-8 bytes (no String needed on the hot path).
     @discardableResult
     public func publish(
         topicBytes: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
-        now: Nanoseconds = MonotonicClock.now()
+        properties: MessageProperties = .none, now: Nanoseconds = MonotonicClock.now()
     ) throws(PublishRefusal) -> UInt16 {
-        try session.publish(topic: topicBytes, payload: payload, qos: qos, retain: retain, now: now)
+        reported(try session.publish(topic: topicBytes, payload: payload, qos: qos, retain: retain, properties: properties, now: now))
+    }
+
+    /// Passes on what the session noticed while publishing (a broker's limit, once a connection).
+    @inline(__always)
+    private func reported(_ id: UInt16) -> UInt16 {
+        if !session.pendingWarnings.isEmpty { for warning in session.takeWarnings() { delegate?.mqttClient(self, warning: warning) } }
+        return id
     }
 
     @discardableResult
@@ -191,7 +193,9 @@ public final class MQTTClient {
         case .connecting(_, let deadline, _):
             if now >= deadline { connectionLost(.transport(.connectTimeout), now: now) }
         case .open:
-            do throws(SessionFailure) { try session.tick(now: now) } catch { connectionLost(.session(error), now: now) }
+            do throws(SessionFailure) { try session.tick(now: now) { event in dispatch(event, now: now) } } catch {
+                connectionLost(.session(error), now: now)
+            }
         case .waiting(let until):
             if now >= until { beginConnect(now: now) }
         default:
@@ -314,6 +318,7 @@ public final class MQTTClient {
         switch event {
         case .connected(let sessionPresent):
             connectedAt = now
+            if redirect == nil { versions.connected(broker: rotation.broker, version: session.version) }
             connectCount += 1
             // Every connect, resumed session or not: a session the broker kept has the subscriptions
             // of the configuration it was made with, which may not be this one's, and a renewed
@@ -332,6 +337,11 @@ public final class MQTTClient {
         case .delivered(let id):
             poison.delivered(id)
             delegate?.mqttClient(self, didDeliver: id)
+        case .refused(let id, let reason, let text, let message):
+            poison.delivered(id) // answered, if not taken: no poison
+            delegate?.mqttClient(self, didRefuse: id, message: message, reason: reason, reasonString: text)
+        case .retrying(let id, let reason, let retry):
+            delegate?.mqttClient(self, willRetry: id, reason: reason, retry: retry)
         case .subscribed(let id, let results):
             delegate?.mqttClient(self, didSubscribe: id, results: results)
         case .unsubscribed:
@@ -343,6 +353,8 @@ public final class MQTTClient {
 
     private func connectionLost(_ error: ConnectionError, now: Nanoseconds) {
         let wasConnected = session.state == .connected
+        // CONNECT went out and the broker closed without a CONNACK: maybe one that does not know 5.0.
+        let closedAfterConnect = session.state == .awaitingConnack && PoisonWatch.closedByBroker(error)
         var addresses = (count: 0, tried: 0)
         switch phase {
         case .connecting(let transport, _, _), .open(let transport):
@@ -351,27 +363,31 @@ public final class MQTTClient {
         case .stopped: return
         default: break
         }
-        if wasConnected {
-            let connectedFor = now &- connectedAt
-            let closedByBroker = PoisonWatch.closedByBroker(error)
-            clash.connectionClosed(byPeer: closedByBroker, connectedFor: connectedFor, now: now)
-            // Two clients with one id would otherwise take the session from each other at full speed.
-            if connectedFor >= MQTTClient.stableConnection && !clash.suspected { backoff.reset() }
-            let oldest = session.oldestUnacknowledged
-            // A takeover by a client with this id is no refused message: nothing is given up for it.
-            if let id = poison.connectionClosed(byPeer: closedByBroker && !clash.suspected, connectedFor: connectedFor, oldest: oldest) {
-                session.abandon(id) { message in delegate?.mqttClient(self, didGiveUp: id, message: message) }
-            }
-        }
+        let reason = MQTTClient.brokerReason(error)
+        if wasConnected { closedWhileConnected(error, reason: reason, now: now) }
+        let version = session.version
         session.connectionClosed()
         inbound.clear()
         transportWantsWrite = false
         let lostBroker = broker
         let delay: Nanoseconds
-        if wasConnected {
+        if let reason, let target = reason.redirect.flatMap({ BrokerAddress(serverReference: $0, like: lostBroker) }) {
+            redirect = target
+            delegate?.mqttClient(self, redirectedTo: target, by: reason)
+            delay = backoff.failoverDelay()
+        } else if redirect != nil && !wasConnected {
+            redirect = nil // the server named failed: back to the list
+            delay = backoff.failoverDelay()
+        } else if wasConnected {
             reconnectCount += 1
             rotation.connectionLost(attempted: addresses.tried)
             delay = backoff.nextDelay()
+        } else if redirect == nil,
+            let next = versions.connectFailed(
+                broker: rotation.broker, version: version, error: error, closedAfterConnect: closedAfterConnect)
+        {
+            delegate?.mqttClient(self, willSpeak: next, to: lostBroker, because: error)
+            delay = backoff.failoverDelay() // the same broker again, in the other version
         } else {
             clash.connectFailed()
             switch rotation.attemptFailed(attempted: addresses.tried, of: addresses.count) { // failover
@@ -386,5 +402,37 @@ public final class MQTTClient {
         }
         phase = .waiting(until: now &+ delay)
         delegate?.mqttClient(self, didLoseConnectionTo: lostBroker, error: error, retryIn: delay)
+    }
+
+    /// A connection that had reached CONNACK ended: a takeover, or a message the broker will not
+    /// take, or neither.
+    private func closedWhileConnected(_ error: ConnectionError, reason: BrokerReason?, now: Nanoseconds) {
+        let connectedFor = now &- connectedAt
+        let closedByBroker = PoisonWatch.closedByBroker(error) || reason != nil
+        if reason?.code == .sessionTakenOver {
+            if clash.takenOver(now: now) {
+                delegate?.mqttClient(self, clientIDInUse: configuration.session.connect.clientID, takeovers: clash.recentTakeovers)
+            }
+        } else {
+            clash.connectionClosed(byPeer: closedByBroker, connectedFor: connectedFor, now: now)
+        }
+        // Two clients with one id would otherwise take the session from each other at full speed.
+        if connectedFor >= MQTTClient.stableConnection && !clash.suspected { backoff.reset() }
+        // A takeover by a client with this id is no refused message: nothing is given up for it.
+        // Nor is a close a 5.0 broker explains (it refuses a message in PUBACK): PoisonWatch
+        // watches the closes that come without a word, 3.1.1's only kind.
+        guard reason == nil else { return }
+        let oldest = session.oldestUnacknowledged
+        if let id = poison.connectionClosed(byPeer: closedByBroker && !clash.suspected, connectedFor: connectedFor, oldest: oldest) {
+            session.abandon(id) { message in delegate?.mqttClient(self, didGiveUp: id, message: message) }
+        }
+    }
+
+    /// What a 5.0 broker said when it refused or ended the connection, if it did.
+    static func brokerReason(_ error: ConnectionError) -> BrokerReason? {
+        switch error {
+        case .session(.rejected(let reason)), .session(.disconnectedByBroker(let reason)): reason
+        default: nil
+        }
     }
 }

@@ -1,12 +1,14 @@
-/// Decodes MQTT 3.1.1 control packets from raw bytes. Every field is length-checked before it is
+/// Decodes MQTT 3.1.1 and 5.0 control packets from raw bytes (5.0's layouts: PacketDecoder+V5.swift). Every field is length-checked before it is
 /// read; any violation is a `PacketError`, never a trap. Decoding a packet a client receives does
 /// not allocate: PUBLISH topics and payloads are views into the input.
 public enum PacketDecoder {
     /// Reads the fixed header, or returns nil when more bytes are needed to know the packet's size.
     /// Errors come as early as the bytes allow: an unknown type or bad flags on the first byte.
-    public static func fixedHeader(_ bytes: UnsafeRawBufferPointer, maxPacketSize: Int) throws(PacketError) -> FixedHeader? {
+    public static func fixedHeader(
+        _ bytes: UnsafeRawBufferPointer, maxPacketSize: Int, version: ProtocolVersion = .v311
+    ) throws(PacketError) -> FixedHeader? {
         guard let first = bytes.first else { return nil }
-        guard let type = PacketType(rawValue: first >> 4) else { throw .unknownPacketType(first >> 4) }
+        guard let type = PacketType(rawValue: first >> 4), type != .auth || version == .v5 else { throw .unknownPacketType(first >> 4) }
         let flags = first & 0x0F
         if let required = type.requiredFlags, flags != required { throw .invalidFlags(type, flags) }
         if type == .publish, (flags >> 1) & 0x03 == 3 { throw .invalidQoS(3) } // MQTT-3.3.1-4
@@ -29,13 +31,13 @@ public enum PacketDecoder {
 
     /// Decodes one packet from the front of `bytes`. Returns nil when the packet is not complete yet,
     /// else the packet and how many bytes it took.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, maxPacketSize: Int = MQTTLimits.maxRemainingLength + 5)
-        throws(PacketError) -> (packet: Packet, length: Int)?
-    {
-        guard let header = try fixedHeader(bytes, maxPacketSize: maxPacketSize) else { return nil }
+    public static func decode(
+        _ bytes: UnsafeRawBufferPointer, version: ProtocolVersion = .v311, maxPacketSize: Int = MQTTLimits.maxRemainingLength + 5
+    ) throws(PacketError) -> (packet: Packet, length: Int)? {
+        guard let header = try fixedHeader(bytes, maxPacketSize: maxPacketSize, version: version) else { return nil }
         guard bytes.count >= header.packetLength else { return nil }
         let body = UnsafeRawBufferPointer(rebasing: bytes[header.headerLength..<header.packetLength])
-        let packet = try decodeBody(header, body)
+        let packet = try decodeBody(header, body, version: version)
         return (packet, header.packetLength)
     }
 
@@ -63,11 +65,17 @@ public enum PacketDecoder {
         return PublishHead(topic: topic, qos: qos, dup: dup, packetID: packetID, packetSize: header.packetLength)
     }
 
-    static func decodeBody(_ header: FixedHeader, _ body: UnsafeRawBufferPointer) throws(PacketError) -> Packet {
+    static func decodeBody(_ header: FixedHeader, _ body: UnsafeRawBufferPointer, version: ProtocolVersion) throws(PacketError) -> Packet {
         var reader = FieldReader(bytes: body, type: header.type)
+        // A CONNACK of two bytes is 3.1.1's, whatever was asked: a 3.1.1 broker refusing a 5.0 CONNECT.
+        if version == .v5 && !(header.type == .connack && header.remainingLength == 2) {
+            return try decodeBodyV5(header, &reader)
+        }
         switch header.type {
         case .connect:
             return .connect(try decodeConnect(&reader))
+        case .auth:
+            throw .unknownPacketType(PacketType.auth.rawValue) // 3.1.1 reserves 15
         case .connack:
             try expectLength(header, 2)
             let ackFlags = try reader.byte("acknowledge flags")
@@ -92,14 +100,14 @@ public enum PacketDecoder {
             return .publish(
                 PublishView(
                     topic: topic, payload: reader.rest(), qos: qos,
-                    retain: header.flags & 0x01 != 0, dup: dup, packetID: packetID))
+                    retain: header.flags & 0x01 != 0, dup: dup, packetID: packetID, properties: .none))
         case .puback, .pubrec, .pubrel, .pubcomp, .unsuback:
             try expectLength(header, 2)
             let id = try reader.uint16("packet identifier")
             guard id != 0 else { throw .zeroPacketID(header.type) }
             switch header.type {
-            case .puback: return .puback(packetID: id)
-            case .pubrec: return .pubrec(packetID: id)
+            case .puback: return .puback(packetID: id, reason: .success, properties: .none)
+            case .pubrec: return .pubrec(packetID: id, reason: .success, properties: .none)
             case .pubrel: return .pubrel(packetID: id)
             case .pubcomp: return .pubcomp(packetID: id)
             default: return .unsuback(packetID: id)
@@ -147,15 +155,16 @@ public enum PacketDecoder {
             switch header.type {
             case .pingreq: return .pingreq
             case .pingresp: return .pingresp
-            default: return .disconnect
+            default: return .disconnect(reason: .success, properties: .none)
             }
         }
     }
 
-    private static func decodeConnect(_ reader: inout FieldReader) throws(PacketError) -> ConnectOptions {
+    static func decodeConnect(_ reader: inout FieldReader) throws(PacketError) -> ConnectOptions {
         let name = try reader.string("protocol name")
         let level = try reader.byte("protocol level")
-        guard name == "MQTT", level == PacketEncoder.protocolLevel else { throw .invalidProtocol(name: name, level: level) }
+        guard name == "MQTT", let version = ProtocolVersion(rawValue: level) else { throw .invalidProtocol(name: name, level: level) }
+        if version == .v5 { return try decodeConnectV5(&reader) }
         let flags = try reader.byte("connect flags")
         let willFlag = flags & 0x04 != 0
         let willQoS = (flags >> 3) & 0x03
@@ -183,7 +192,7 @@ public enum PacketDecoder {
         return options
     }
 
-    private static func expectLength(_ header: FixedHeader, _ expected: Int) throws(PacketError) {
+    static func expectLength(_ header: FixedHeader, _ expected: Int) throws(PacketError) {
         guard header.remainingLength == expected else { throw .invalidRemainingLength(header.type, header.remainingLength) }
     }
 }

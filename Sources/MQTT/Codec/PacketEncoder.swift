@@ -1,9 +1,8 @@
-/// Encodes MQTT 3.1.1 control packets into a caller-owned `WireBuffer`. Nothing here allocates
+/// Encodes MQTT 3.1.1 and 5.0 control packets into a caller-owned `WireBuffer`. Nothing here allocates
 /// unless the buffer has to grow. Requests that would break a protocol rule are refused with a
 /// `PacketError` before a byte is written.
 public enum PacketEncoder {
     static let protocolName: [UInt8] = Array("MQTT".utf8)
-    static let protocolLevel: UInt8 = 4 // section 3.1.2.2: 3.1.1 is level 4
 
     // MARK: Client to broker
 
@@ -11,8 +10,12 @@ public enum PacketEncoder {
     public static func connect(_ options: ConnectOptions, into buffer: WireBuffer) throws(PacketError) {
         let clientID = Array(options.clientID.utf8)
         try checkString(clientID, field: "client identifier")
+        let v5 = options.version == .v5
+        let properties = v5 ? connectProperties(options) : []
+        let willProperties = v5 ? options.will.map(willProperties) ?? [] : []
         var flags: UInt8 = 0
         var remaining = 2 + protocolName.count + 1 + 1 + 2 + 2 + clientID.count
+        if v5 { remaining += MQTTLimits.remainingLengthSize(properties.count) + properties.count }
         if options.cleanSession { flags |= 0x02 }
         if let will = options.will {
             if let problem = Topic.validateName(will.topic) { throw problem }
@@ -21,6 +24,7 @@ public enum PacketEncoder {
             }
             flags |= 0x04 | will.qos.rawValue << 3 | (will.retain ? 0x20 : 0)
             remaining += 2 + will.topic.utf8.count + 2 + will.payload.count
+            if v5 { remaining += MQTTLimits.remainingLengthSize(willProperties.count) + willProperties.count }
         }
         if let username = options.username {
             try checkString(Array(username.utf8), field: "user name")
@@ -28,8 +32,8 @@ public enum PacketEncoder {
             remaining += 2 + username.utf8.count
         }
         if let password = options.password {
-            // MQTT-3.1.2-22: a password without a user name is not allowed.
-            guard options.username != nil else { throw .invalidConnectFlags(flags | 0x40) }
+            // MQTT-3.1.2-22: a password without a user name is not allowed (in 3.1.1; 5.0 allows it).
+            guard options.username != nil || v5 else { throw .invalidConnectFlags(flags | 0x40) }
             guard password.count <= MQTTLimits.maxStringLength else {
                 throw .stringTooLong(field: "password", length: password.count)
             }
@@ -40,11 +44,13 @@ public enum PacketEncoder {
         buffer.writeRemainingLength(remaining)
         buffer.writeUInt16(UInt16(protocolName.count))
         buffer.writeBytes(protocolName)
-        buffer.writeByte(protocolLevel)
+        buffer.writeByte(options.version.rawValue)
         buffer.writeByte(flags)
         buffer.writeUInt16(options.keepAlive)
+        if v5 { writeProperties(properties, into: buffer) }
         writeLengthPrefixed(clientID, into: buffer)
         if let will = options.will {
+            if v5 { writeProperties(willProperties, into: buffer) }
             writeLengthPrefixed(Array(will.topic.utf8), into: buffer)
             writeLengthPrefixed(will.payload, into: buffer)
         }
@@ -52,9 +58,12 @@ public enum PacketEncoder {
         if let password = options.password { writeLengthPrefixed(password, into: buffer) }
     }
 
-    /// The size PUBLISH will take on the wire, or an error if it cannot be encoded.
-    public static func publishSize(topicLength: Int, payloadLength: Int, qos: QoS) throws(PacketError) -> Int {
-        let remaining = 2 + topicLength + (qos == .atMostOnce ? 0 : 2) + payloadLength
+    /// The size PUBLISH will take on the wire, or an error if it cannot be encoded. `propertiesLength`
+    /// is nil under 3.1.1, else the length of the 5.0 property block (without its own length).
+    public static func publishSize(topicLength: Int, payloadLength: Int, qos: QoS, propertiesLength: Int? = nil) throws(PacketError) -> Int
+    {
+        var remaining = 2 + topicLength + (qos == .atMostOnce ? 0 : 2) + payloadLength
+        if let propertiesLength { remaining += MQTTLimits.remainingLengthSize(propertiesLength) + propertiesLength }
         guard remaining <= MQTTLimits.maxRemainingLength else { throw .payloadTooLarge(payloadLength) }
         return 1 + MQTTLimits.remainingLengthSize(remaining) + remaining
     }
@@ -73,18 +82,30 @@ public enum PacketEncoder {
 
     /// PUBLISH for a caller that has checked the topic name, the packet id and the size
     /// (`publishSize`) already: the session, which checks them before it takes a window slot.
+    /// `properties` is nil under 3.1.1; under 5.0 the block goes after a Topic Alias, if `alias` is not 0.
     static func publish(
         validTopic topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool, dup: Bool,
-        packetID: UInt16, size: Int, into buffer: WireBuffer
+        packetID: UInt16, size: Int, properties: UnsafeRawBufferPointer? = nil, alias: UInt16 = 0, into buffer: WireBuffer
     ) {
         buffer.reserveWritable(size)
         // MQTT-3.3.1-2: DUP must be 0 for QoS 0.
         let dupBit: UInt8 = (dup && qos != .atMostOnce) ? 0x08 : 0
         buffer.writeByte(PacketType.publish.rawValue << 4 | dupBit | qos.rawValue << 1 | (retain ? 1 : 0))
-        buffer.writeRemainingLength(2 + topic.count + (qos == .atMostOnce ? 0 : 2) + payload.count)
+        var remaining = 2 + topic.count + (qos == .atMostOnce ? 0 : 2) + payload.count
+        let propertiesLength = properties.map { $0.count + (alias != 0 ? 3 : 0) } ?? 0
+        if properties != nil { remaining += MQTTLimits.remainingLengthSize(propertiesLength) + propertiesLength }
+        buffer.writeRemainingLength(remaining)
         buffer.writeUInt16(UInt16(topic.count))
         buffer.writeBytes(topic)
         if qos != .atMostOnce { buffer.writeUInt16(packetID) }
+        if let properties {
+            buffer.writeRemainingLength(propertiesLength) // a Variable Byte Integer, as the remaining length is
+            if alias != 0 {
+                buffer.writeByte(PropertyID.topicAlias)
+                buffer.writeUInt16(alias)
+            }
+            buffer.writeBytes(properties)
+        }
         buffer.writeBytes(payload)
     }
 
@@ -116,13 +137,15 @@ public enum PacketEncoder {
     }
 
     /// SUBSCRIBE, section 3.8.
+    /// Under 5.0 a property length of 0 follows the packet id, and the QoS byte is the Subscription
+    /// Options byte (3.8.3.1) with its other options 0: retained messages are sent on every subscribe.
     public static func subscribe(
-        packetID: UInt16, _ subscriptions: [TopicSubscription],
+        packetID: UInt16, _ subscriptions: [TopicSubscription], version: ProtocolVersion = .v311,
         into buffer: WireBuffer
     ) throws(PacketError) {
         guard !subscriptions.isEmpty else { throw .emptySubscription(.subscribe) }
         guard packetID != 0 else { throw .zeroPacketID(.subscribe) }
-        var remaining = 2
+        var remaining = version == .v5 ? 3 : 2
         for s in subscriptions {
             if let problem = Topic.validateFilter(s.filter) { throw problem }
             remaining += 2 + s.filter.utf8.count + 1
@@ -130,6 +153,7 @@ public enum PacketEncoder {
         buffer.writeByte(PacketType.subscribe.rawValue << 4 | 0b0010)
         buffer.writeRemainingLength(remaining)
         buffer.writeUInt16(packetID)
+        if version == .v5 { buffer.writeByte(0) }
         for s in subscriptions {
             writeLengthPrefixed(Array(s.filter.utf8), into: buffer)
             buffer.writeByte(s.qos.rawValue)
@@ -137,10 +161,12 @@ public enum PacketEncoder {
     }
 
     /// UNSUBSCRIBE, section 3.10.
-    public static func unsubscribe(packetID: UInt16, _ filters: [String], into buffer: WireBuffer) throws(PacketError) {
+    public static func unsubscribe(
+        packetID: UInt16, _ filters: [String], version: ProtocolVersion = .v311, into buffer: WireBuffer
+    ) throws(PacketError) {
         guard !filters.isEmpty else { throw .emptySubscription(.unsubscribe) }
         guard packetID != 0 else { throw .zeroPacketID(.unsubscribe) }
-        var remaining = 2
+        var remaining = version == .v5 ? 3 : 2
         for f in filters {
             if let problem = Topic.validateFilter(f) { throw problem }
             remaining += 2 + f.utf8.count
@@ -148,10 +174,12 @@ public enum PacketEncoder {
         buffer.writeByte(PacketType.unsubscribe.rawValue << 4 | 0b0010)
         buffer.writeRemainingLength(remaining)
         buffer.writeUInt16(packetID)
+        if version == .v5 { buffer.writeByte(0) }
         for f in filters { writeLengthPrefixed(Array(f.utf8), into: buffer) }
     }
 
-    /// PINGREQ, PINGRESP and DISCONNECT: a fixed header and nothing else.
+    /// PINGREQ, PINGRESP and DISCONNECT: a fixed header and nothing else (under 5.0, a DISCONNECT
+    /// with reason 0, normal disconnection: the broker discards the will).
     public static func empty(_ type: PacketType, into buffer: WireBuffer) {
         precondition([.pingreq, .pingresp, .disconnect].contains(type))
         buffer.writeByte(type.rawValue << 4)
@@ -175,8 +203,35 @@ public enum PacketEncoder {
             switch r {
             case .granted(let qos): buffer.writeByte(qos.rawValue)
             case .failure: buffer.writeByte(0x80)
+            case .refused(let reason): buffer.writeByte(reason.rawValue)
             }
         }
+    }
+
+    // MARK: 5.0 property blocks
+
+    private static func connectProperties(_ options: ConnectOptions) -> [UInt8] {
+        var p = PropertyBuilder()
+        if options.sessionExpiry != 0 { p.uint32(PropertyID.sessionExpiryInterval, options.sessionExpiry) }
+        if let receive = options.receiveMaximum { p.uint16(PropertyID.receiveMaximum, receive) }
+        if let size = options.maximumPacketSize { p.uint32(PropertyID.maximumPacketSize, size) }
+        if options.topicAliasMaximum != 0 { p.uint16(PropertyID.topicAliasMaximum, options.topicAliasMaximum) }
+        return p.bytes
+    }
+
+    private static func willProperties(_ will: Will) -> [UInt8] {
+        var p = PropertyBuilder()
+        if will.delay != 0 { p.uint32(PropertyID.willDelayInterval, will.delay) }
+        if let type = will.contentType {
+            p.byte(PropertyID.payloadFormatIndicator, 1)
+            p.string(PropertyID.contentType, type)
+        }
+        return p.bytes
+    }
+
+    static func writeProperties(_ block: [UInt8], into buffer: WireBuffer) {
+        buffer.writeRemainingLength(block.count)
+        buffer.writeBytes(block)
     }
 
     // MARK: Fields

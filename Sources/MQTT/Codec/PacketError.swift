@@ -1,4 +1,4 @@
-/// Why bytes are not a valid MQTT 3.1.1 packet, or why a request cannot be encoded as one.
+/// Why bytes are not a valid MQTT 3.1.1 or 5.0 packet, or why a request cannot be encoded as one.
 /// Thrown with typed throws so that the decoder's error path does not box.
 public enum PacketError: Error, Equatable, CustomStringConvertible {
     case malformedRemainingLength
@@ -23,6 +23,14 @@ public enum PacketError: Error, Equatable, CustomStringConvertible {
     case subackCountMismatch(packetID: UInt16, expected: Int, got: Int)
     case emptySubscription(PacketType)
     case payloadTooLarge(Int)
+    /// A Variable Byte Integer of more than four bytes (5.0 section 1.5.5).
+    case malformedVariableInteger(PacketType, field: String)
+    /// A 5.0 property the packet may not carry, or one whose value breaks its rule (section 2.2.2.2).
+    case invalidProperty(PacketType, id: UInt8, String)
+    /// A 5.0 reason code the packet may not carry (section 2.4).
+    case invalidReasonCode(PacketType, UInt8)
+    /// AUTH (5.0 section 3.15): this client announces no authentication method, so none may come.
+    case unexpectedAuthentication
 
     public var description: String {
         switch self {
@@ -59,11 +67,19 @@ public enum PacketError: Error, Equatable, CustomStringConvertible {
         case .invalidReturnCode(let t, let c):
             "\(t) with reserved return code 0x\(String(c, radix: 16))"
         case .invalidProtocol(let name, let level):
-            "unsupported protocol \(name) level \(level); expected MQTT level 4 (section 3.1.2.1)"
+            "unsupported protocol \(name) level \(level); expected MQTT level 4 or 5 (section 3.1.2.1)"
         case .invalidConnectFlags(let f):
             "invalid CONNECT flags 0x\(String(f, radix: 16)) (MQTT-3.1.2-3, -11, -13, -14, -15, -22)"
         case .emptySubscription(let t):
             "\(t) without any topic filter (MQTT-3.8.3-3, MQTT-3.10.3-2)"
+        case .malformedVariableInteger(let t, let field):
+            "\(t): \(field) is a variable byte integer of more than four bytes (MQTT 5.0 section 1.5.5)"
+        case .invalidProperty(let t, let id, let why):
+            "\(t) property 0x\(String(id, radix: 16)): \(why) (MQTT 5.0 section 2.2.2.2)"
+        case .invalidReasonCode(let t, let c):
+            "\(t) with reason code 0x\(String(c, radix: 16)), which it may not carry (MQTT 5.0 section 2.4)"
+        case .unexpectedAuthentication:
+            "AUTH from a broker this client gave no authentication method (MQTT-4.12.0-6)"
         case .payloadTooLarge(let n):
             "payload of \(n) bytes does not fit in one MQTT packet (limit 268,435,455 bytes in all)"
         }

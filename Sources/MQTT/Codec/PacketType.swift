@@ -1,7 +1,7 @@
-/// MQTT 3.1.1 control packet types (section 2.2.1).
+/// MQTT control packet types (section 2.2.1). AUTH exists in 5.0 only.
 public enum PacketType: UInt8, Sendable, CustomStringConvertible {
     case connect = 1, connack, publish, puback, pubrec, pubrel, pubcomp
-    case subscribe, suback, unsubscribe, unsuback, pingreq, pingresp, disconnect
+    case subscribe, suback, unsubscribe, unsuback, pingreq, pingresp, disconnect, auth
 
     public var description: String {
         switch self {
@@ -19,6 +19,7 @@ public enum PacketType: UInt8, Sendable, CustomStringConvertible {
         case .pingreq: "PINGREQ"
         case .pingresp: "PINGRESP"
         case .disconnect: "DISCONNECT"
+        case .auth: "AUTH"
         }
     }
 

@@ -6,8 +6,11 @@ import Syscalls
 public final class ValidatedTopic: @unchecked Sendable { // immutable after init
     /// The name's UTF-8 bytes, owned for the object's life.
     public let bytes: UnsafeRawBufferPointer
+    /// The 5.0 properties its messages carry (Content Type, a Topic Alias); unused under 3.1.1.
+    public let properties: MessageProperties
 
-    public init(_ name: String) throws(PacketError) {
+    public init(_ name: String, properties: MessageProperties = .none) throws(PacketError) {
+        self.properties = properties
         var name = name
         let problem = name.withUTF8 { Topic.validateName(UnsafeRawBufferPointer($0)) }
         if let problem { throw problem }
@@ -24,6 +27,6 @@ extension MQTTSession {
     public func publish(
         topic: ValidatedTopic, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false, now: Nanoseconds
     ) throws(PublishRefusal) -> UInt16 {
-        try publish(validName: topic.bytes, payload: payload, qos: qos, retain: retain, now: now)
+        try publish(validName: topic.bytes, payload: payload, qos: qos, retain: retain, properties: topic.properties, now: now)
     }
 }

@@ -6,6 +6,8 @@
 /// acknowledgements may arrive out of order, but a slot and its bytes are reclaimed only when every
 /// older message is done too, so one message the broker never acknowledges stalls new ones at
 /// `capacity` (back-pressure) instead of letting them pass it.
+import Syscalls
+
 struct InflightWindow {
     enum Stage: UInt8 {
         case awaitingPuback // QoS 1, PUBLISH sent or waiting to be
@@ -19,6 +21,12 @@ struct InflightWindow {
         var stage: Stage = .done
         /// Whether the PUBLISH went out on some connection (a re-send then carries DUP, MQTT-3.3.1-1).
         var sent = false
+        /// Written on this connection and not yet done.
+        var onWire = false
+        /// Times the broker refused it for a reason that passes (`RefusalAction.retry`).
+        var retries: UInt8 = 0
+        /// Not to be written again before this (a refusal's pause).
+        var notBefore: Nanoseconds = 0
         var start = 0
         var length = 0
     }
@@ -29,6 +37,8 @@ struct InflightWindow {
     private var first = 0 // index of the oldest slot
     private(set) var count = 0 // slots in use, done or not, from `first`
     private(set) var pending = 0 // slots not yet done
+    private(set) var onWire = 0 // slots on the wire
+    private(set) var pausing = 0 // slots waiting out a refusal's pause
     private var arena: UnsafeMutableRawBufferPointer
     private var arenaHead = 0 // where the next message goes
     private var ids = PacketIDSet()
@@ -64,8 +74,7 @@ struct InflightWindow {
         ids.insert(id)
         let index = (first + count) % capacity
         slots[index] = Slot(
-            packetID: id, stage: qos == .atLeastOnce ? .awaitingPuback : .awaitingPubrec,
-            sent: false, start: start, length: length)
+            packetID: id, stage: qos == .atLeastOnce ? .awaitingPuback : .awaitingPubrec, start: start, length: length)
         count += 1
         pending += 1
         arenaHead = start + length
@@ -90,6 +99,8 @@ struct InflightWindow {
     mutating func complete(_ id: UInt16, expecting stage: Stage) -> Bool {
         guard ids.contains(id), let index = index(of: id), slots[index].stage == stage else { return false }
         slots[index].stage = .done
+        if slots[index].onWire { onWire -= 1 }
+        if slots[index].notBefore != 0 { pausing -= 1 }
         ids.remove(id)
         pending -= 1
         while count > 0 && slots[first].stage == .done {
@@ -100,21 +111,62 @@ struct InflightWindow {
         return true
     }
 
-    /// Visits every message still pending, oldest first, for (re)sending. The closure gets the
-    /// slot's stage, packet id, whether it was sent before, and the stored PUBLISH bytes.
-    mutating func forEachPending(_ body: (Stage, UInt16, Bool, UnsafeMutableRawBufferPointer) -> Void) {
+    /// The oldest message pending and off the wire whose pause, if any, is over at `now`: its
+    /// stage, packet id, whether it went out before, and its stored PUBLISH.
+    func nextToSend(now: Nanoseconds) -> (stage: Stage, id: UInt16, wasSent: Bool, bytes: UnsafeMutableRawBufferPointer)? {
         var k = 0
         while k < count {
-            let index = (first + k) % capacity
-            let slot = slots[index]
-            if slot.stage != .done {
-                body(
+            let slot = slots[(first + k) % capacity]
+            if slot.stage != .done && !slot.onWire && slot.notBefore <= now {
+                return (
                     slot.stage, slot.packetID, slot.sent,
-                    UnsafeMutableRawBufferPointer(rebasing: arena[slot.start..<slot.start + slot.length]))
-                slots[index].sent = true
+                    UnsafeMutableRawBufferPointer(rebasing: arena[slot.start..<slot.start + slot.length])
+                )
             }
             k += 1
         }
+        return nil
+    }
+
+    /// When the first paused message may go again.
+    var pauseEnds: Nanoseconds? {
+        guard pausing > 0 else { return nil }
+        var earliest = Nanoseconds.max
+        var k = 0
+        while k < count {
+            let slot = slots[(first + k) % capacity]
+            if slot.stage != .done && slot.notBefore != 0 { earliest = min(earliest, slot.notBefore) }
+            k += 1
+        }
+        return earliest
+    }
+
+    /// Takes a refused message off the wire until `until`; returns how often it was refused so.
+    mutating func pause(_ id: UInt16, until: Nanoseconds) -> Int {
+        guard ids.contains(id), let index = index(of: id) else { return 0 }
+        if slots[index].onWire { onWire -= 1 }
+        if slots[index].notBefore == 0 { pausing += 1 }
+        slots[index].onWire = false
+        slots[index].sent = false // the broker ended that delivery: the next is a new one, DUP 0
+        slots[index].notBefore = until
+        slots[index].retries &+= 1
+        return Int(slots[index].retries)
+    }
+
+    /// How often the broker refused a message in flight for a reason that passes.
+    func retries(of id: UInt16) -> Int {
+        guard ids.contains(id), let index = index(of: id) else { return 0 }
+        return Int(slots[index].retries)
+    }
+
+    /// The connection ended: nothing is on the wire any more.
+    mutating func connectionClosed() {
+        var k = 0
+        while k < count {
+            slots[(first + k) % capacity].onWire = false
+            k += 1
+        }
+        onWire = 0
     }
 
     /// The oldest message not yet done, if it was sent on some connection.
@@ -140,13 +192,21 @@ struct InflightWindow {
         return complete(id, expecting: slots[index].stage)
     }
 
+    /// The message was written on this connection.
     mutating func markSent(_ id: UInt16) {
-        if let index = index(of: id) { slots[index].sent = true }
+        guard let index = index(of: id), !slots[index].onWire else { return }
+        if slots[index].notBefore != 0 { pausing -= 1 }
+        slots[index].sent = true
+        slots[index].onWire = true
+        slots[index].notBefore = 0
+        onWire += 1
     }
 
     mutating func removeAll() {
         count = 0
         pending = 0
+        onWire = 0
+        pausing = 0
         first = 0
         arenaHead = 0
         ids.removeAll()

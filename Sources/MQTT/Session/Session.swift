@@ -1,8 +1,9 @@
 import Syscalls
 
-/// The MQTT 3.1.1 client session as a state machine with no I/O: feed it received bytes, requests
-/// and the time; it writes the bytes to send into `outbound` and reports events. Every protocol rule
-/// lives here, so every rule is a plain unit test and a fuzz target.
+/// The MQTT client session, 3.1.1 or 5.0, as a state machine with no I/O: feed it received bytes,
+/// requests and the time; it writes the bytes to send into `outbound` and reports events. Every
+/// protocol rule lives here, so every rule is a plain unit test and a fuzz target. Incoming packets
+/// are handled in Session+Receive.swift.
 public final class MQTTSession {
     public enum State: Equatable, Sendable {
         case disconnected
@@ -13,29 +14,42 @@ public final class MQTTSession {
     public let configuration: SessionConfiguration
     /// Bytes to write to the network, in order. The driver drains it with `moveReaderIndex`.
     public let outbound = WireBuffer(capacity: 16 * 1024)
-    public private(set) var state: State = .disconnected
+    public internal(set) var state: State = .disconnected
+    /// The protocol of the current (or next) connection: the configuration's, unless the driver
+    /// chose another for this broker (`connectionOpened(now:version:)`).
+    public private(set) var version: ProtocolVersion
+    /// What the broker allows on this connection (5.0 CONNACK), reset by each connection.
+    public internal(set) var limits: BrokerLimits
 
-    private var window: InflightWindow
+    var window: InflightWindow
+    var aliases: TopicAliases
     /// QoS 2 messages received and answered with PUBREC, until PUBREL (section 4.3.3, method B).
-    private var awaitingRelease = PacketIDSet()
+    var awaitingRelease = PacketIDSet()
     private var nextControlID: UInt16 = 0xC000
-    private var connectStartedAt: Nanoseconds = 0
-    private var lastSentAt: Nanoseconds = 0
-    private var lastReceivedAt: Nanoseconds = 0
-    private var pingSentAt: Nanoseconds?
+    var connectStartedAt: Nanoseconds = 0
+    var lastSentAt: Nanoseconds = 0
+    var lastReceivedAt: Nanoseconds = 0
+    var pingSentAt: Nanoseconds?
     /// Bytes of an oversized PUBLISH still to be skipped.
-    private var skipping = 0
+    var skipping = 0
     /// SUBSCRIBE and UNSUBSCRIBE packets not yet answered: packet id to the number of filters.
-    private var pendingSubscribes: [UInt16: Int] = [:]
-    private var pendingUnsubscribes: Set<UInt16> = []
+    var pendingSubscribes: [UInt16: Int] = [:]
+    var pendingUnsubscribes: Set<UInt16> = []
+    /// Warnings about the broker's limits, said once per connection.
+    var warnedRetain = false
+    var warnedQoS = false
 
     public init(configuration: SessionConfiguration) {
         self.configuration = configuration
+        self.version = configuration.connect.version
+        self.limits = BrokerLimits(configuration)
         self.window = InflightWindow(capacity: configuration.maxInflight, arenaBytes: configuration.inflightArenaBytes)
+        self.aliases = TopicAliases(capacity: configuration.maxTopicAliases)
     }
 
     deinit {
         window.deallocate()
+        aliases.deallocate()
         awaitingRelease.deallocate()
     }
 
@@ -44,10 +58,12 @@ public final class MQTTSession {
     public var canPublishReliably: Bool { !window.isFull }
 
     /// The size of a QoS 1 PUBLISH if it is over the broker's packet limit, else nil.
-    public func overPacketLimit(topicLength: Int, payloadLength: Int) -> Int? {
-        guard let limit = configuration.maxOutgoingPacketSize else { return nil }
+    public func overPacketLimit(topicLength: Int, payloadLength: Int, properties: MessageProperties = .none) -> Int? {
+        guard let limit = limits.maxPacketSize else { return nil }
         do throws(PacketError) {
-            let size = try PacketEncoder.publishSize(topicLength: topicLength, payloadLength: payloadLength, qos: .atLeastOnce)
+            let size = try PacketEncoder.publishSize(
+                topicLength: topicLength, payloadLength: payloadLength, qos: .atLeastOnce,
+                propertiesLength: version == .v5 ? properties.block.count : nil)
             return size > limit ? size : nil
         } catch { return Int.max } // over MQTT's own limit
     }
@@ -65,17 +81,28 @@ public final class MQTTSession {
     public func abandon(_ id: UInt16, _ body: (PublishView) -> Void) -> Bool {
         guard let stored = window.bytes(of: id) else { return false }
         do throws(PacketError) {
-            if case .publish(let view)? = try PacketDecoder.decode(stored)?.packet { body(view) }
+            if case .publish(let view)? = try PacketDecoder.decode(stored, version: version)?.packet { body(view) }
         } catch { assertionFailure("the window holds only PUBLISH packets this session encoded: \(error)") }
         return window.abandon(id)
     }
+
     // MARK: Connection lifecycle
 
-    /// The transport is open: discard stale bytes and write CONNECT.
-    public func connectionOpened(now: Nanoseconds) throws(PacketError) {
+    /// The transport is open: discard stale bytes and write CONNECT, in `version` if given (the
+    /// driver falls back to 3.1.1 for a broker that refuses 5.0). Messages waiting in the window
+    /// were encoded for the version they were queued under; a change of version re-encodes none,
+    /// since a fallback happens before any connection of that session worked.
+    public func connectionOpened(now: Nanoseconds, version: ProtocolVersion? = nil) throws(PacketError) {
         outbound.clear()
-        try PacketEncoder.connect(configuration.connect, into: outbound)
+        self.version = version ?? configuration.connect.version
+        var connect = configuration.connect
+        connect.version = self.version
+        try PacketEncoder.connect(connect, into: outbound)
         state = .awaitingConnack
+        limits = BrokerLimits(configuration)
+        aliases.reset(brokerMaximum: 0)
+        warnedRetain = false
+        warnedQoS = false
         connectStartedAt = now
         lastSentAt = now
         lastReceivedAt = now
@@ -88,6 +115,7 @@ public final class MQTTSession {
         outbound.clear()
         pingSentAt = nil
         skipping = 0
+        window.connectionClosed()
         pendingSubscribes.removeAll()
         pendingUnsubscribes.removeAll()
     }
@@ -102,12 +130,12 @@ public final class MQTTSession {
     // MARK: Requests
 
     /// Queues a message. QoS 0 is written at once if connected. QoS 1/2 take a slot in the in-flight
-    /// window and are written at once if connected, else when the connection is back. Returns the
-    /// packet id (0 for QoS 0).
+    /// window and are written at once if connected (and the broker's Receive Maximum allows), else
+    /// when they may. Returns the packet id (0 for QoS 0).
     @discardableResult
     public func publish(
         topic: String, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
-        now: Nanoseconds
+        properties: MessageProperties = .none, now: Nanoseconds
     ) throws(PublishRefusal) -> UInt16 {
         var topic = topic
         // withUTF8 rethrows untyped; carry the typed error out through a Result (no boxing).
@@ -116,7 +144,7 @@ public final class MQTTSession {
                 return .success(
                     try publish(
                         topic: UnsafeRawBufferPointer(utf8), payload: payload, qos: qos,
-                        retain: retain, now: now))
+                        retain: retain, properties: properties, now: now))
             } catch { return .failure(error) }
         }
         return try result.get()
@@ -124,48 +152,104 @@ public final class MQTTSession {
 
     public func publish(
         topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
-        now: Nanoseconds
+        properties: MessageProperties = .none, now: Nanoseconds
     ) throws(PublishRefusal) -> UInt16 {
         if let problem = Topic.validateName(topic) { throw .invalid(problem) }
-        return try publish(validName: topic, payload: payload, qos: qos, retain: retain, now: now)
+        return try publish(validName: topic, payload: payload, qos: qos, retain: retain, properties: properties, now: now)
     }
 
     /// Publishes on a topic name the caller checked (ValidatedTopic.swift).
     func publish(
-        validName topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool, now: Nanoseconds
+        validName topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos requested: QoS, retain requestedRetain: Bool,
+        properties: MessageProperties, now: Nanoseconds
     ) throws(PublishRefusal) -> UInt16 {
+        let v5 = version == .v5
+        let qos = v5 ? limited(requested) : requested
+        let retain = requestedRetain && (!v5 || retainAllowed())
         let size: Int
         do throws(PacketError) {
-            size = try PacketEncoder.publishSize(topicLength: topic.count, payloadLength: payload.count, qos: qos)
+            size = try PacketEncoder.publishSize(
+                topicLength: topic.count, payloadLength: payload.count, qos: qos, propertiesLength: v5 ? properties.block.count : nil)
         } catch { throw .invalid(error) }
-        if let limit = configuration.maxOutgoingPacketSize, size > limit { throw .tooLarge(size: size, limit: limit) }
-        if qos == .atMostOnce {
-            guard state == .connected else { throw .notConnected }
+        if let limit = limits.maxPacketSize, size > limit { throw .tooLarge(size: size, limit: limit) }
+        return try properties.block.withUnsafeBytes { block -> Result<UInt16, PublishRefusal> in
+            let block = v5 ? block : nil
+            if qos == .atMostOnce {
+                guard state == .connected else { return .failure(.notConnected) }
+                writeLive(topic: topic, payload: payload, qos: qos, retain: retain, packetID: 0, size: size, block: block, properties)
+                lastSentAt = now
+                return .success(0)
+            }
+            guard let (id, stored) = window.reserve(length: size, qos: qos) else { return .failure(.windowFull) }
+            // Encode once into the outbound buffer, keep a copy for re-sending (with the topic's
+            // name: aliases end with the connection), then roll back what may not go yet.
+            let mark = outbound.writerIndex
             PacketEncoder.publish(
-                validTopic: topic, payload: payload, qos: qos, retain: retain, dup: false, packetID: 0, size: size, into: outbound)
-            lastSentAt = now
-            return 0
+                validTopic: topic, payload: payload, qos: qos, retain: retain, dup: false, packetID: id, size: size,
+                properties: block, into: outbound)
+            stored.copyMemory(from: UnsafeRawBufferPointer(rebasing: outbound.readableView[(mark - outbound.readerIndex)...]))
+            if state == .connected && window.onWire < limits.sendQuota {
+                window.markSent(id)
+                lastSentAt = now
+                if properties.aliasable && limits.topicAliasMaximum > 0 {
+                    outbound.truncate(toWriterIndex: mark)
+                    writeLive(topic: topic, payload: payload, qos: qos, retain: retain, packetID: id, size: size, block: block, properties)
+                }
+            } else {
+                outbound.truncate(toWriterIndex: mark) // sent after CONNACK, or when the broker's quota allows
+            }
+            return .success(id)
+        }.get()
+    }
+
+    /// The PUBLISH as it goes on this connection: with a Topic Alias in place of the name, once the
+    /// alias is known to the broker.
+    private func writeLive(
+        topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool, packetID: UInt16, size: Int,
+        block: UnsafeRawBufferPointer?, _ properties: MessageProperties
+    ) {
+        var alias: UInt16 = 0
+        var name = topic
+        if block != nil && properties.aliasable {
+            let assigned = aliases.alias(for: topic)
+            alias = assigned.alias
+            if alias != 0 && !assigned.isNew { name = UnsafeRawBufferPointer(start: topic.baseAddress, count: 0) }
         }
-        guard let (id, stored) = window.reserve(length: size, qos: qos) else { throw .windowFull }
-        // Encode once into the outbound buffer, then keep a copy for re-sending.
-        let mark = outbound.writerIndex
         PacketEncoder.publish(
-            validTopic: topic, payload: payload, qos: qos, retain: retain, dup: false, packetID: id, size: size, into: outbound)
-        stored.copyMemory(from: UnsafeRawBufferPointer(rebasing: outbound.readableView[(mark - outbound.readerIndex)...]))
-        if state == .connected {
-            window.markSent(id)
-            lastSentAt = now
-        } else {
-            outbound.truncate(toWriterIndex: mark) // sent after CONNACK, with the rest of the window
-        }
-        return id
+            validTopic: name, payload: payload, qos: qos, retain: retain, dup: false, packetID: packetID, size: size + 3,
+            properties: block, alias: alias, into: outbound)
+    }
+
+    /// The QoS the broker takes (5.0 Maximum QoS).
+    private func limited(_ qos: QoS) -> QoS {
+        guard qos.rawValue > limits.maximumQoS.rawValue else { return qos }
+        if !warnedQoS { warnedQoS = true; pendingWarnings.append(.maximumQoS1) }
+        return limits.maximumQoS
+    }
+
+    private func retainAllowed() -> Bool {
+        guard !limits.retainAvailable else { return true }
+        if !warnedRetain { warnedRetain = true; pendingWarnings.append(.retainUnavailable) }
+        return false
+    }
+
+    /// Warnings found while publishing, reported at the next `receive` or `tick` (a publish has no
+    /// event handler).
+    var pendingWarnings: [SessionWarning] = []
+
+    /// Takes the warnings found while publishing.
+    public func takeWarnings() -> [SessionWarning] {
+        defer { pendingWarnings.removeAll() }
+        return pendingWarnings
     }
 
     /// Writes SUBSCRIBE; returns its packet id. The result comes as `.subscribed`.
     public func subscribe(_ subscriptions: [TopicSubscription], now: Nanoseconds) throws(PublishRefusal) -> UInt16 {
         guard state == .connected else { throw .notConnected }
         let id = takeControlID()
-        do throws(PacketError) { try PacketEncoder.subscribe(packetID: id, subscriptions, into: outbound) } catch { throw .invalid(error) }
+        do throws(PacketError) { try PacketEncoder.subscribe(packetID: id, subscriptions, version: version, into: outbound) } catch {
+            throw .invalid(error)
+        }
         pendingSubscribes[id] = subscriptions.count
         lastSentAt = now
         return id
@@ -174,212 +258,12 @@ public final class MQTTSession {
     public func unsubscribe(_ filters: [String], now: Nanoseconds) throws(PublishRefusal) -> UInt16 {
         guard state == .connected else { throw .notConnected }
         let id = takeControlID()
-        do throws(PacketError) { try PacketEncoder.unsubscribe(packetID: id, filters, into: outbound) } catch { throw .invalid(error) }
+        do throws(PacketError) { try PacketEncoder.unsubscribe(packetID: id, filters, version: version, into: outbound) } catch {
+            throw .invalid(error)
+        }
         pendingUnsubscribes.insert(id)
         lastSentAt = now
         return id
-    }
-
-    // MARK: Incoming bytes
-
-    /// Processes every complete packet at the front of `bytes`; returns how many bytes it consumed.
-    /// A partial packet is left for the next call.
-    ///
-    /// A PUBLISH over `maxIncomingPacketSize` does not end the connection: closing it would make the
-    /// broker send the same message again after every reconnect, forever. Its topic and packet id are
-    /// read, it is acknowledged as its QoS requires and reported as `.messageTooLarge`, and its
-    /// remaining bytes are skipped as they arrive, so it never has to fit in memory.
-    public func receive(
-        _ bytes: UnsafeRawBufferPointer, now: Nanoseconds,
-        handler: (SessionEvent) -> Void
-    ) throws(SessionFailure) -> Int {
-        var consumed = min(skipping, bytes.count)
-        skipping -= consumed
-        if consumed > 0 { lastReceivedAt = now }
-        while consumed < bytes.count {
-            let rest = UnsafeRawBufferPointer(rebasing: bytes[consumed...])
-            let decoded: (packet: Packet, length: Int)?
-            do throws(PacketError) {
-                guard let header = try PacketDecoder.fixedHeader(rest, maxPacketSize: Int.max) else { break }
-                if header.packetLength > configuration.maxIncomingPacketSize {
-                    guard header.type == .publish, state == .connected else {
-                        throw PacketError.packetTooLarge(size: header.packetLength, limit: configuration.maxIncomingPacketSize)
-                    }
-                    guard let skipped = try skipOversized(header, rest, now: now, handler: handler) else { break }
-                    consumed += skipped
-                    continue
-                }
-                // The header is read once: `decode` would read it again.
-                guard rest.count >= header.packetLength else { break }
-                let body = UnsafeRawBufferPointer(rebasing: rest[header.headerLength..<header.packetLength])
-                decoded = (try PacketDecoder.decodeBody(header, body), header.packetLength)
-            } catch { throw .protocolViolation(error) }
-            guard let (packet, length) = decoded else { break }
-            consumed += length
-            lastReceivedAt = now
-            try handle(packet, now: now, handler: handler)
-        }
-        return consumed
-    }
-
-    /// An oversized PUBLISH: reported and acknowledged once its topic and packet id are in; returns
-    /// the bytes consumed (the rest is skipped by later calls), or nil while the head is incomplete.
-    private func skipOversized(
-        _ header: FixedHeader, _ bytes: UnsafeRawBufferPointer, now: Nanoseconds,
-        handler: (SessionEvent) -> Void
-    ) throws(PacketError) -> Int? {
-        guard let head = try PacketDecoder.publishHead(header, bytes) else { return nil }
-        lastReceivedAt = now
-        switch head.qos {
-        case .atMostOnce:
-            handler(.messageTooLarge(head))
-        case .atLeastOnce:
-            PacketEncoder.acknowledgement(.puback, packetID: head.packetID, into: outbound)
-            lastSentAt = now
-            handler(.messageTooLarge(head))
-        case .exactlyOnce:
-            if awaitingRelease.insert(head.packetID) { handler(.messageTooLarge(head)) }
-            PacketEncoder.acknowledgement(.pubrec, packetID: head.packetID, into: outbound)
-            lastSentAt = now
-        }
-        let available = min(bytes.count, header.packetLength)
-        skipping = header.packetLength - available
-        return available
-    }
-
-    private func handle(_ packet: Packet, now: Nanoseconds, handler: (SessionEvent) -> Void) throws(SessionFailure) {
-        if state == .awaitingConnack {
-            guard case .connack(let sessionPresent, let code) = packet else {
-                throw .unexpectedPacket(packet.type, whileState: "waiting for CONNACK") // MQTT-3.2.0-1
-            }
-            guard code == .accepted else { throw .refused(code) }
-            state = .connected
-            if !sessionPresent && configuration.connect.cleanSession { awaitingRelease.removeAll() }
-            resendPending(now: now)
-            handler(.connected(sessionPresent: sessionPresent))
-            return
-        }
-        guard state == .connected else { throw .unexpectedPacket(packet.type, whileState: "disconnected") }
-        switch packet {
-        case .publish(let view):
-            switch view.qos {
-            case .atMostOnce:
-                handler(.message(view))
-            case .atLeastOnce:
-                handler(.message(view))
-                PacketEncoder.acknowledgement(.puback, packetID: view.packetID, into: outbound)
-                lastSentAt = now
-            case .exactlyOnce:
-                // Deliver once; a re-sent PUBLISH with the same id before PUBREL is not delivered again.
-                if awaitingRelease.insert(view.packetID) { handler(.message(view)) }
-                PacketEncoder.acknowledgement(.pubrec, packetID: view.packetID, into: outbound)
-                lastSentAt = now
-            }
-        case .pubrel(let id):
-            awaitingRelease.remove(id)
-            // MQTT-4.3.3-2 (method B): answer PUBCOMP even if the id is unknown, so the broker can finish.
-            PacketEncoder.acknowledgement(.pubcomp, packetID: id, into: outbound)
-            lastSentAt = now
-        case .puback(let id):
-            if window.complete(id, expecting: .awaitingPuback) {
-                handler(.delivered(packetID: id))
-            } else if window.complete(id, expecting: .awaitingPubrec) {
-                // RabbitMQ's MQTT plugin downgrades QoS 2 to 1 and answers PUBACK: the message
-                // was delivered, at least once.
-                handler(.delivered(packetID: id))
-                handler(.warning(.qos2Downgraded(id)))
-            } else {
-                handler(.warning(.unknownPacketID(.puback, id)))
-            }
-        case .pubrec(let id):
-            if window.received(pubrec: id) {
-                PacketEncoder.acknowledgement(.pubrel, packetID: id, into: outbound)
-                lastSentAt = now
-            } else {
-                handler(.warning(.unknownPacketID(.pubrec, id)))
-            }
-        case .pubcomp(let id):
-            if window.complete(id, expecting: .awaitingPubcomp) {
-                handler(.delivered(packetID: id))
-            } else {
-                handler(.warning(.unknownPacketID(.pubcomp, id)))
-            }
-        case .suback(let id, let results):
-            // Only an answer to a SUBSCRIBE still pending counts; a second SUBACK for it is not one.
-            guard let expected = pendingSubscribes.removeValue(forKey: id) else {
-                handler(.warning(.unknownPacketID(.suback, id)))
-                return
-            }
-            guard results.count == expected else {
-                throw .protocolViolation(.subackCountMismatch(packetID: id, expected: expected, got: results.count))
-            }
-            handler(.subscribed(packetID: id, results: results))
-        case .unsuback(let id):
-            guard pendingUnsubscribes.remove(id) != nil else {
-                handler(.warning(.unknownPacketID(.unsuback, id)))
-                return
-            }
-            handler(.unsubscribed(packetID: id))
-        case .pingresp:
-            pingSentAt = nil
-        case .connect, .connack, .subscribe, .unsubscribe, .pingreq, .disconnect:
-            throw .unexpectedPacket(packet.type, whileState: "connected")
-        }
-    }
-
-    /// After CONNACK: every unacknowledged PUBLISH and PUBREL again, in original order (MQTT-4.4.0-1).
-    private func resendPending(now: Nanoseconds) {
-        let outbound = self.outbound
-        window.forEachPending { stage, id, wasSent, stored in
-            switch stage {
-            case .awaitingPuback, .awaitingPubrec:
-                if wasSent { stored[0] |= 0x08 } // DUP, MQTT-3.3.1-1
-                outbound.writeBytes(UnsafeRawBufferPointer(stored))
-            case .awaitingPubcomp:
-                PacketEncoder.acknowledgement(.pubrel, packetID: id, into: outbound)
-            case .done:
-                break
-            }
-        }
-        lastSentAt = now
-    }
-
-    // MARK: Time
-
-    /// Keep alive (section 3.1.2.10): PINGREQ when nothing was sent or received for a keep-alive
-    /// period; failure when the broker does not answer in time.
-    public func tick(now: Nanoseconds) throws(SessionFailure) {
-        switch state {
-        case .disconnected:
-            return
-        case .awaitingConnack:
-            if now &- connectStartedAt >= configuration.connackTimeout { throw .connackTimeout }
-        case .connected:
-            let keepAlive = UInt64(configuration.connect.keepAlive) * 1_000_000_000
-            guard keepAlive > 0 else { return }
-            if let pingSentAt {
-                if now &- pingSentAt >= configuration.effectivePingTimeout { throw .keepAliveTimeout }
-            } else if now &- lastSentAt >= keepAlive || now &- lastReceivedAt >= keepAlive {
-                PacketEncoder.empty(.pingreq, into: outbound)
-                pingSentAt = now
-                lastSentAt = now
-            }
-        }
-    }
-
-    /// When `tick` next has something to do, if anything.
-    public func nextDeadline() -> Nanoseconds? {
-        switch state {
-        case .disconnected:
-            return nil
-        case .awaitingConnack:
-            return connectStartedAt &+ configuration.connackTimeout
-        case .connected:
-            let keepAlive = UInt64(configuration.connect.keepAlive) * 1_000_000_000
-            guard keepAlive > 0 else { return nil }
-            if let pingSentAt { return pingSentAt &+ configuration.effectivePingTimeout }
-            return min(lastSentAt, lastReceivedAt) &+ keepAlive
-        }
     }
 
     /// Forgets every unacknowledged message (a user who asked for a clean start).

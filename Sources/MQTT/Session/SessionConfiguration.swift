@@ -8,10 +8,13 @@ public struct SessionConfiguration: Sendable {
     public var inflightArenaBytes: Int = 256 * 1024
     /// Larger incoming packets are a protocol error and end the connection.
     public var maxIncomingPacketSize: Int = 1024 * 1024
-    /// The broker's limit on a packet (MQTT 3.1.1 cannot announce it; AWS IoT Core takes 128 KB):
-    /// a larger PUBLISH is refused (`.tooLarge`) before it is sent, since a broker closes the
-    /// connection on one and a persistent session would send it first again on every reconnect.
+    /// A limit on the packets sent, whatever the broker says: a larger PUBLISH is refused
+    /// (`.tooLarge`) before it is sent, since a broker closes the connection on one and a
+    /// persistent session would send it first again on every reconnect.
     public var maxOutgoingPacketSize: Int?
+    /// The broker's limit when it does not state one (3.1.1 cannot; AWS IoT Core takes 128 KB). A
+    /// 5.0 broker's Maximum Packet Size replaces it (`BrokerLimits`).
+    public var assumedOutgoingPacketSize: Int?
     /// How long to wait for CONNACK after CONNECT was written.
     public var connackTimeout: Nanoseconds = 10_000_000_000
     /// How long to wait for PINGRESP; nil means half the keep alive, between 1 and 30 seconds.
@@ -19,9 +22,13 @@ public struct SessionConfiguration: Sendable {
 
     public init(connect: ConnectOptions) { self.connect = connect }
 
-    var effectivePingTimeout: Nanoseconds {
+    /// Topic aliases this client assigns at most (5.0), when the broker takes as many.
+    public var maxTopicAliases = 32
+
+    /// `pingTimeout`, or half of `keepAlive` seconds (the broker's Server Keep Alive, if it set one).
+    func pingTimeout(keepAlive: UInt16) -> Nanoseconds {
         if let pingTimeout { return pingTimeout }
-        let half = UInt64(connect.keepAlive) * 500_000_000
+        let half = UInt64(keepAlive) * 500_000_000
         return min(max(half, 1_000_000_000), 30_000_000_000)
     }
 }
