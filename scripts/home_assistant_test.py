@@ -203,6 +203,7 @@ mqtt:
   brokers: [mqtt://127.0.0.1:{port}]
   reconnect_min: 200ms
   reconnect_max: 1s
+  will_delay: 2s                 # the SIGKILL check waits for the will, 30 s by default under MQTT 5.0
 spool:
   dir: {work}/spool
 metrics_interval: 2s

@@ -1,5 +1,6 @@
 import Foundation
 import MQTT
+import Syscalls
 import Testing
 
 @testable import Agent
@@ -38,31 +39,68 @@ struct CommandRunnerTests {
         session.maxOutgoingPacketSize = packetLimit
         let client = try MQTTClient(
             configuration: ClientConfiguration(brokers: [BrokerAddress(host: "127.0.0.1", port: 1, useTLS: false)], session: session))
-        return CommandRunner(
-            client: client, topics: Topics(prefix: "edge", device: "t"), packetLimit: packetLimit, repeated: RepeatedLog(write: { _ in }))
+        return CommandRunner(client: client, topics: Topics(prefix: "edge", device: "t"), repeated: RepeatedLog(write: { _ in }))
     }
 
     /// Receives one request and answers it: the reply's topic and text.
-    func answer(_ command: String, _ payload: String, retained: Bool = false, target: FakeTarget, runner: CommandRunner? = nil) throws -> (
-        String, String
-    ) {
+    func answer(
+        _ command: String, _ payload: String, retained: Bool = false, properties: [UInt8] = [], target: FakeTarget,
+        runner: CommandRunner? = nil, runAt: Nanoseconds? = nil
+    ) throws -> (String, String) {
         let runner = try runner ?? CommandRunnerTests.runner()
         let topic = Array("edge/t/cmd/\(command)".utf8)
         let bytes = Array(payload.utf8)
-        topic.withUnsafeBytes { t in
-            bytes.withUnsafeBytes { runner.receive(topic: t, payload: $0, size: bytes.count, packetID: 1, dup: false, retained: retained) }
+        try topic.withUnsafeBytes { t in
+            try bytes.withUnsafeBytes { raw in
+                try properties.withUnsafeBytes { block in
+                    runner.receive(
+                        topic: t, payload: raw, size: bytes.count, packetID: 1, dup: false, retained: retained,
+                        properties: try Properties(block, checkedAs: .publish))
+                }
+            }
         }
         let before = target.calls.count
         runner.run(statusPending: true, on: target) // a status waits: nothing runs yet
         #expect(target.calls.count == before)
         var inbox = runner.inbox
         inbox.acknowledgementsSent()
-        let next = inbox.next()
+        let next = runAt.map { inbox.next(now: $0) } ?? inbox.next()
         let request = try #require(next)
         var reply = JSONWriter(capacity: 4096)
         defer { reply.deallocate() }
         let replyTopic = runner.answer(request, on: target, into: &reply)
         return (replyTopic, String(decoding: reply.view, as: UTF8.self))
+    }
+
+    @Test func aResponseTopicTakesTheReplyWithItsCorrelationData() throws {
+        let target = FakeTarget()
+        var p = PropertyBuilder()
+        p.string(PropertyID.responseTopic, "app/replies/42")
+        p.data(PropertyID.correlationData, [9, 8, 7])
+        let (topic, reply) = try answer("ping", "", properties: p.bytes, target: target)
+        #expect(topic == "app/replies/42")
+        #expect(reply.contains(#""ok":true"#))
+        var own = PropertyBuilder()
+        own.string(PropertyID.responseTopic, "edge/t/status") // the device's own status: refused, not run
+        let (refusedTopic, refused) = try answer("gpio-toggle", #"{"line":"relay"}"#, properties: own.bytes, target: target)
+        #expect(refusedTopic == "edge/t/reply/gpio-toggle")
+        #expect(refused.contains("response topic") && refused.contains(#""ok":false"#))
+        #expect(!target.calls.contains { $0.hasPrefix("set relay") })
+        var reply5 = PropertyBuilder()
+        reply5.string(PropertyID.responseTopic, "edge/t/reply/mine")
+        #expect(try answer("ping", "", properties: reply5.bytes, target: target).0 == "edge/t/reply/mine")
+    }
+
+    @Test func aRequestWhoseExpiryIsSpentIsAnsweredNotRun() throws {
+        let target = FakeTarget()
+        var p = PropertyBuilder()
+        p.uint32(PropertyID.messageExpiryInterval, 2)
+        let late = MonotonicClock.now() + 3_000_000_000
+        let (_, reply) = try answer("gpio-toggle", #"{"line":"relay"}"#, properties: p.bytes, target: target, runAt: late)
+        #expect(reply.contains("expired"))
+        #expect(target.calls.isEmpty)
+        _ = try answer("gpio-toggle", #"{"line":"relay"}"#, properties: p.bytes, target: target) // in time: runs
+        #expect(!target.calls.isEmpty)
     }
 
     @Test func eachCommandIsOneCallOnItsTarget() throws {

@@ -109,7 +109,7 @@ struct ComponentTests {
     // MARK: Metrics
 
     @Test func metricsKeepTheirGridAndCanGoAtOnce() {
-        let metrics = MetricsReport(topic: "edge/t/metrics", interval: 60_000_000_000, now: 0)
+        let metrics = MetricsReport(topic: "edge/t/metrics", properties: .none, interval: 60_000_000_000, now: 0)
         #expect(!metrics.isDue(now: 59_999_999_999))
         #expect(metrics.isDue(now: 60_000_000_000) && metrics.nextAt == 120_000_000_000)
         #expect(metrics.isDue(now: 250_000_000_000) && metrics.nextAt == 300_000_000_000) // on the grid, missed slots skipped

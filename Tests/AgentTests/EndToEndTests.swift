@@ -7,15 +7,20 @@ import Testing
 final class Observer: MQTTClientDelegate, @unchecked Sendable {
     let client: MQTTClient
     var messages: [(topic: String, payload: String, retain: Bool, at: Date)] = []
+    /// 5.0: the Correlation Data and Content Type of the newest message on each topic.
+    var correlation: [String: [UInt8]] = [:]
+    var contentType: [String: String] = [:]
+    /// Acknowledgements of what the observer published.
+    var delivered = 0
 
     /// `persistent`: a session the broker keeps (with its persistence, across a restart), so that
     /// nothing published while the observer reconnects is missed.
-    init(url: String, persistent: Bool = false) throws {
-        var config = ClientConfiguration(
-            brokers: [BrokerAddress(url: url)!],
-            session: SessionConfiguration(
-                connect: ConnectOptions(clientID: "observer-\(UInt32.random(in: 0...UInt32.max))", cleanSession: !persistent)))
-        config.subscriptions = [TopicSubscription("edge/#", qos: .atLeastOnce)]
+    init(url: String, persistent: Bool = false, version: ProtocolVersion = .v311, also: [String] = []) throws {
+        var connect = ConnectOptions(clientID: "observer-\(UInt32.random(in: 0...UInt32.max))", cleanSession: !persistent)
+        connect.version = version
+        if persistent && version == .v5 { connect.sessionExpiry = 3600 }
+        var config = ClientConfiguration(brokers: [BrokerAddress(url: url)!], session: SessionConfiguration(connect: connect))
+        config.subscriptions = ([TopicSubscription("edge/#", qos: .atLeastOnce)] + also.map { TopicSubscription($0, qos: .atLeastOnce) })
         config.backoff = ReconnectBackoff(minimum: 50_000_000, maximum: 200_000_000)
         client = try MQTTClient(configuration: config)
         client.delegate = self
@@ -24,7 +29,11 @@ final class Observer: MQTTClientDelegate, @unchecked Sendable {
 
     func mqttClient(_ client: MQTTClient, didReceive message: PublishView) {
         messages.append((message.topicString, String(decoding: message.payload, as: UTF8.self), message.retain, Date()))
+        correlation[message.topicString] = message.properties.value(PropertyID.correlationData).map(Array.init)
+        contentType[message.topicString] = message.properties.string(PropertyID.contentType)
     }
+
+    func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) { delivered += 1 }
 
     /// Drives the observer until `condition` holds or `seconds` pass.
     @discardableResult
@@ -187,15 +196,20 @@ struct EndToEndTests {
         agent.stop(SIGTERM)
     }
 
+    /// Under 5.0 the broker waits `will_delay` before it publishes the will (30 s by default).
     @Test func lastWillSaysOfflineAfterSIGKILL() throws {
         let broker = try Mosquitto()
         defer { broker.stop() }
         let observer = try Observer(url: broker.url)
         let agent = try AgentProcess(brokerPort: broker.port)
+        try agent.amendConfig(["  keep_alive: 5s": "  keep_alive: 5s\n  will_delay: 2s"])
         try agent.start()
         #expect(observer.wait { observer.statuses == ["online"] })
+        let killed = Date()
         agent.stop(SIGKILL)
         #expect(observer.wait { observer.statuses == ["online", "offline"] })
+        let offlineAt = observer.messages.last { $0.topic == "edge/e2e/status" }?.at ?? killed
+        #expect(offlineAt.timeIntervalSince(killed) >= 1.9, "the will waited its delay")
     }
 
     /// Readings taken while the broker was away arrive afterwards with their own timestamps, oldest

@@ -88,6 +88,33 @@ final class FakeBroker: @unchecked Sendable {
             return PacketType(rawValue: bytes[0] >> 4)
         }
 
+        /// Reads CONNECT, whatever its version.
+        func readConnect(seconds: Double = 10) -> ConnectOptions? {
+            guard let bytes = readPacket(seconds: seconds),
+                case .connect(let options)? = try? bytes.withUnsafeBytes({ try PacketDecoder.decode($0)?.packet })
+            else { return nil }
+            return options
+        }
+
+        /// Reads a 5.0 CONNECT and answers a 5.0 CONNACK with `reason` and `properties`.
+        @discardableResult
+        func handshake5(reason: ReasonCode = .success, _ properties: (inout PropertyBuilder) -> Void = { _ in }) -> ConnectOptions? {
+            guard let options = readConnect(), options.version == .v5 else { return nil }
+            var p = PropertyBuilder()
+            properties(&p)
+            let buffer = WireBuffer(capacity: 64)
+            PacketEncoder.connack5(sessionPresent: false, reason: reason, properties: p.bytes, into: buffer)
+            send(buffer.readableArray())
+            return options
+        }
+
+        /// Sends what `body` encodes.
+        func send(_ body: (WireBuffer) -> Void) {
+            let buffer = WireBuffer(capacity: 64)
+            body(buffer)
+            send(buffer.readableArray())
+        }
+
         /// Reads CONNECT and answers CONNACK accepted.
         @discardableResult
         func handshake(sessionPresent: Bool = false) -> ConnectOptions? {
@@ -110,6 +137,10 @@ final class RecordingDelegate: MQTTClientDelegate, @unchecked Sendable {
     var warnings: [SessionWarning] = []
     var retryDelays: [Nanoseconds] = []
     var gaveUp: [(id: UInt16, payload: String)] = []
+    var refused: [(id: UInt16, reason: ReasonCode, payload: String)] = []
+    var versions: [ProtocolVersion] = []
+    var redirects: [BrokerAddress] = []
+    var clashes: [Int] = []
 
     func mqttClient(_ client: MQTTClient, didConnectTo broker: BrokerAddress, sessionPresent: Bool) { connects.append(sessionPresent) }
     func mqttClient(_ client: MQTTClient, didLoseConnectionTo broker: BrokerAddress, error: ConnectionError, retryIn: Nanoseconds) {
@@ -123,6 +154,14 @@ final class RecordingDelegate: MQTTClientDelegate, @unchecked Sendable {
         messages.append((message.topicString, String(decoding: message.payload, as: UTF8.self), message.qos, message.retain))
     }
     func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) { delivered.append(packetID) }
+    func mqttClient(_ client: MQTTClient, didRefuse packetID: UInt16, message: PublishView, reason: ReasonCode, reasonString: String?) {
+        refused.append((packetID, reason, String(decoding: message.payload, as: UTF8.self)))
+    }
+    func mqttClient(_ client: MQTTClient, willSpeak version: ProtocolVersion, to broker: BrokerAddress, because error: ConnectionError) {
+        versions.append(version)
+    }
+    func mqttClient(_ client: MQTTClient, redirectedTo broker: BrokerAddress, by reason: BrokerReason) { redirects.append(broker) }
+    func mqttClient(_ client: MQTTClient, clientIDInUse clientID: String, takeovers: Int) { clashes.append(takeovers) }
     func mqttClient(_ client: MQTTClient, didSubscribe packetID: UInt16, results: [SubscribeResult]) { subscribeResults.append(results) }
     func mqttClient(_ client: MQTTClient, warning: SessionWarning) { warnings.append(warning) }
 }

@@ -1,3 +1,6 @@
+import MQTT
+import Syscalls
+
 /// Command requests between their arrival and their run, as a value with no I/O.
 ///
 /// A request is acknowledged to the broker as it arrives (the session writes its PUBACK) and runs
@@ -12,8 +15,17 @@ struct CommandInbox {
         let command: String
         /// The JSON request, nil when it was not kept (see `refusal`).
         let payload: [UInt8]?
-        let refusal: Refusal?
+        fileprivate(set) var refusal: Refusal?
+        /// Where its reply goes, until when it may run (5.0).
+        var route = ReplyRoute.none
         fileprivate(set) var ready = false
+
+        init(command: String, payload: [UInt8]?, refusal: Refusal?, route: ReplyRoute = .none) {
+            self.command = command
+            self.payload = payload
+            self.refusal = refusal
+            self.route = route
+        }
     }
 
     enum Refusal: Equatable {
@@ -21,6 +33,10 @@ struct CommandInbox {
         case busy(waiting: Int)
         /// The broker kept it (retain): it comes again with every subscription, so it is never run.
         case retained
+        /// Its Message Expiry Interval was spent before it could run.
+        case expired
+        /// Its Response Topic points at this device's own topics or a `$` topic.
+        case responseTopicNotAllowed(String)
 
         var message: String {
             switch self {
@@ -28,6 +44,9 @@ struct CommandInbox {
                 "a retained request is not run (it would run again on every connect); clear it with an empty retained message"
             case .tooLarge(let bytes, let limit): "request of \(bytes) bytes is larger than the limit of \(limit)"
             case .busy(let waiting): "busy: \(waiting) requests are waiting; send it again later"
+            case .expired: "expired: its message expiry interval was spent before it could run; not run"
+            case .responseTopicNotAllowed(let topic):
+                "response topic \(String(topic.prefix(200)).debugDescription) is not allowed: it is one of this device's own topics (outside reply/) or a $ topic; not run"
             }
         }
     }
@@ -64,7 +83,8 @@ struct CommandInbox {
     /// the session skipped an oversized message (payload empty). `retained`: the broker sent it
     /// from its store for a new subscription, not as it was published.
     mutating func receive(
-        command: String, payload: UnsafeRawBufferPointer, size: Int, packetID: UInt16, dup: Bool, retained: Bool = false
+        command: String, payload: UnsafeRawBufferPointer, size: Int, packetID: UInt16, dup: Bool, retained: Bool = false,
+        route: ReplyRoute = .none
     ) -> Arrival {
         received += 1
         if packetID != 0 {
@@ -79,8 +99,10 @@ struct CommandInbox {
             dropped += 1
             return .dropped
         }
-        let request: Request
-        if retained {
+        var request: Request
+        if let topic = route.refusedTopic {
+            request = Request(command: command, payload: nil, refusal: .responseTopicNotAllowed(topic))
+        } else if retained {
             request = Request(command: command, payload: nil, refusal: .retained)
         } else if size > maxRequestBytes {
             request = Request(command: command, payload: nil, refusal: .tooLarge(bytes: size, limit: maxRequestBytes))
@@ -90,6 +112,7 @@ struct CommandInbox {
             request = Request(command: command, payload: Array(payload), refusal: nil)
             waitingBytes += size
         }
+        request.route = route
         waiting.append(request)
         return .queued
     }
@@ -100,10 +123,11 @@ struct CommandInbox {
         for i in head..<waiting.count { waiting[i].ready = true }
     }
 
-    /// The next request to run, if it is ready.
-    mutating func next() -> Request? {
+    /// The next request to run, if it is ready; refused as expired if its expiry passed by `now`.
+    mutating func next(now: Nanoseconds = MonotonicClock.now()) -> Request? {
         guard nextIsReady else { return nil }
-        let request = waiting[head]
+        var request = waiting[head]
+        if request.refusal == nil, let expiresAt = request.route.expiresAt, now >= expiresAt { request.refusal = .expired }
         head += 1
         waitingBytes -= request.payload?.count ?? 0
         if head == waiting.count {

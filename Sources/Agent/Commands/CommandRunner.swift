@@ -1,7 +1,8 @@
 import MQTT
 
 /// Commands on `<prefix>/<device>/cmd/<command>`: a JSON object with an optional `id`. Every
-/// request, valid or not, gets exactly one reply on `<prefix>/<device>/reply/<command>`:
+/// request, valid or not, gets exactly one reply on `<prefix>/<device>/reply/<command>` (or, under
+/// MQTT 5.0, on its Response Topic with its Correlation Data: ReplyRoute.swift):
 /// `{"id":…,"ok":true,"result":{…}}` or `{"id":…,"ok":false,"error":"…"}`. No command runs a shell.
 ///
 /// The command component. A request waits in its inbox (CommandInbox.swift) until its PUBACK is
@@ -21,17 +22,14 @@ final class CommandRunner {
     private let client: MQTTClient
     private let topics: Topics
     private let repeated: RepeatedLog
-    /// For the error of a reply over the broker's limit.
-    private let packetLimit: Int
     private(set) var inbox = CommandInbox(maxRequestBytes: CommandRunner.maxRequestBytes)
     /// A reply that found no room in the window; sent before any other request runs.
-    private(set) var heldReply: (topic: String, payload: [UInt8])?
+    private(set) var heldReply: (topic: String, payload: [UInt8], properties: MessageProperties)?
     private(set) var counts = CommandCounts()
 
-    init(client: MQTTClient, topics: Topics, packetLimit: Int, repeated: RepeatedLog) {
+    init(client: MQTTClient, topics: Topics, repeated: RepeatedLog) {
         self.client = client
         self.topics = topics
-        self.packetLimit = packetLimit
         self.repeated = repeated
     }
 
@@ -56,11 +54,15 @@ final class CommandRunner {
 
     /// A request arrived (or an oversized one was skipped by the session, with `size` its size).
     func receive(
-        topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, size: Int, packetID: UInt16, dup: Bool, retained: Bool = false
+        topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, size: Int, packetID: UInt16, dup: Bool, retained: Bool = false,
+        properties: Properties = .none
     ) {
         guard topic.starts(with: topics.commandPrefix) else { return }
         let command = String(decoding: topic[topics.commandPrefix.count...], as: UTF8.self)
-        switch inbox.receive(command: command, payload: payload, size: size, packetID: packetID, dup: dup, retained: retained) {
+        let route = properties.isEmpty ? ReplyRoute.none : ReplyRoute(properties, topics: topics, now: MonotonicClock.now())
+        switch inbox.receive(
+            command: command, payload: payload, size: size, packetID: packetID, dup: dup, retained: retained, route: route)
+        {
         case .queued: break
         case .duplicate: Log.info("command \(command): a redelivery (DUP) of request \(packetID), already taken; not run again")
         case .dropped:
@@ -76,9 +78,10 @@ final class CommandRunner {
             var reply = JSONWriter(capacity: 512)
             defer { reply.deallocate() }
             let topic = answer(request, on: target, into: &reply)
-            if !sendReply(topic: topic, reply.view) { heldReply = (topic, Array(reply.view)) }
+            let properties = request.route.properties(topics: topics)
+            if !sendReply(topic: topic, reply.view, properties) { heldReply = (topic, Array(reply.view), properties) }
         }
-        if let held = heldReply, sendReply(topic: held.topic, held.payload) { heldReply = nil }
+        if let held = heldReply, sendReply(topic: held.topic, held.payload, held.properties) { heldReply = nil }
     }
 
     /// Whether the loop must come round again at once: ready requests and room for their replies.
@@ -123,12 +126,15 @@ final class CommandRunner {
             CommandRunner.refusal(error.message, id: id, into: &reply)
             Log.info("command \(request.command) refused: \(error.message)")
         }
-        let topic = topics.reply(request.command)
-        if let size = client.session.overPacketLimit(topicLength: topic.utf8.count, payloadLength: reply.view.count) {
+        let topic = request.route.topic(for: request.command, topics: topics)
+        let properties = request.route.properties(topics: topics)
+        if let size = client.session.overPacketLimit(topicLength: topic.utf8.count, payloadLength: reply.view.count, properties: properties)
+        {
             // A reply the broker would close the connection on: the request still gets its answer.
-            CommandRunner.refusal(
-                "the reply (\(size) bytes) is over mqtt.max_packet_size (\(packetLimit) bytes)", id: id, into: &reply)
-            Log.warning("command \(request.command): its reply of \(size) bytes is over mqtt.max_packet_size; answered with an error")
+            let limit = client.session.limits.maxPacketSize ?? 0
+            let name = client.session.limits.maxPacketSizeFromBroker ? "the broker's Maximum Packet Size" : "mqtt.max_packet_size"
+            CommandRunner.refusal("the reply (\(size) bytes) is over \(name) (\(limit) bytes)", id: id, into: &reply)
+            Log.warning("command \(request.command): its reply of \(size) bytes is over \(name); answered with an error")
         }
         return topic
     }
@@ -145,9 +151,9 @@ final class CommandRunner {
 
     /// Publishes a reply: true when it was taken or can never be (logged, counted), false when the
     /// window has no room for it yet.
-    private func sendReply(topic: String, _ payload: UnsafeRawBufferPointer) -> Bool {
+    private func sendReply(topic: String, _ payload: UnsafeRawBufferPointer, _ properties: MessageProperties) -> Bool {
         do {
-            try client.publish(topic: topic, payload: payload, qos: .atLeastOnce)
+            try client.publish(topic: topic, payload: payload, qos: .atLeastOnce, properties: properties)
             counts.replied += 1
             return true
         } catch .windowFull {
@@ -159,7 +165,7 @@ final class CommandRunner {
         }
     }
 
-    private func sendReply(topic: String, _ payload: [UInt8]) -> Bool {
-        payload.withUnsafeBytes { sendReply(topic: topic, $0) }
+    private func sendReply(topic: String, _ payload: [UInt8], _ properties: MessageProperties) -> Bool {
+        payload.withUnsafeBytes { sendReply(topic: topic, $0, properties) }
     }
 }

@@ -37,11 +37,24 @@ struct BacklogBatch {
     private var payload: [UInt8] = []
     private var unsent = 0
 
+    /// The broker's packet limit, which bounds `maxMessageBytes`; a refusal may lower that further
+    /// until the limit changes (a connect to a broker that states another).
+    var packetLimit: Int {
+        didSet {
+            if packetLimit != oldValue { maxMessageBytes = BacklogBatch.messageBytes(under: packetLimit) }
+        }
+    }
+
+    static func messageBytes(under packetLimit: Int) -> Int {
+        min(BacklogBatch.maxMessageBytes, max(128, packetLimit - BacklogBatch.packetOverhead))
+    }
+
     init(batch: Int, packetLimit: Int = .max) {
-        maxMessageBytes = min(BacklogBatch.maxMessageBytes, max(128, packetLimit - BacklogBatch.packetOverhead))
+        self.packetLimit = packetLimit
+        maxMessageBytes = BacklogBatch.messageBytes(under: packetLimit)
         entries.reserveCapacity(batch)
         bytes.reserveCapacity(max(16 * 1024, batch * 256))
-        payload.reserveCapacity(maxMessageBytes + 1024)
+        payload.reserveCapacity(BacklogBatch.maxMessageBytes + 1024)
     }
 
     var isEmpty: Bool { unsent == 0 }

@@ -35,7 +35,7 @@ extension Delivery {
         }
         statusJSON.endObject()
         do {
-            try client.publish(topic: topics.status, payload: statusJSON.view, qos: .atLeastOnce, retain: true)
+            try client.publish(topic: topics.status, payload: statusJSON.view, qos: .atLeastOnce, retain: true, properties: topics.json)
             ledger.pendingStatus = nil
             return true
         } catch .windowFull {
@@ -45,6 +45,17 @@ extension Delivery {
             ledger.pendingStatus = nil
             return true
         }
+    }
+
+    /// `refused`: messages a 5.0 broker refused for good, by reason (`not_authorized`, …);
+    /// `refusals_retried`: refusals for a reason that passes, each followed by another try.
+    func writeRefusals(into json: inout JSONWriter) {
+        json.key("refused"); json.beginObject()
+        for (reason, count) in refusals.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            json.key(named: reason.key); json.integer(count)
+        }
+        json.endObject()
+        json.key("refusals_retried"); json.integer(refusalRetries)
     }
 
     /// `spool_records`, `spool_bytes`, `backlog`, the `dropped` counts: in metrics and the status

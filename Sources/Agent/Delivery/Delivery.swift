@@ -68,6 +68,9 @@ final class Delivery {
     /// Acknowledgements came since the spool's cursor last moved.
     private(set) var cursorMayMove = false
     var parked: ParkedMessages
+    /// Messages a 5.0 broker refused for good, by reason, and refusals it will be asked again after.
+    var refusals: [ReasonCode: UInt64] = [:]
+    var refusalRetries: UInt64 = 0
     /// Topics the broker refused a single message on, until when (Delivery+Parking.swift).
     var refusedTopics: [String: UInt64] = [:]
     /// Where a spool another device wrote was set aside at start (SpoolOwner), for `status`.
@@ -214,18 +217,23 @@ final class Delivery {
         if !refusedTopics.isEmpty, parkIfRefused(topic: topic, payload: payload) { return 0 }
         do {
             if let validated { return try client.publish(topic: validated, payload: payload, qos: .atLeastOnce, now: now) }
-            return try client.publish(topicBytes: topic, payload: payload, qos: .atLeastOnce, now: now)
+            return try client.publish(topicBytes: topic, payload: payload, qos: .atLeastOnce, properties: topics.aliasedJSON, now: now)
         } catch .windowFull {
             return nil
         } catch .tooLarge(let size, let limit) {
             park(
                 topic: String(decoding: topic, as: UTF8.self), payload: payload,
-                reason: "\(size) bytes, over mqtt.max_packet_size (\(limit) bytes)")
+                reason: "\(size) bytes, over \(packetLimitName) (\(limit) bytes)")
             return 0
         } catch {
             Log.error("a reading of \(String(decoding: name, as: UTF8.self)) cannot be published: \(error); dropped")
             return 0
         }
+    }
+
+    /// Where the packet limit in force comes from, for the reasons messages are parked with.
+    var packetLimitName: String {
+        client.session.limits.maxPacketSizeFromBroker ? "the broker's Maximum Packet Size" : "mqtt.max_packet_size"
     }
 
     /// On connect: new readings go out live; what the spool holds is the backlog.
@@ -294,6 +302,10 @@ final class Delivery {
 
     /// A connect: "online" first, then live readings; what the spool holds is the backlog.
     func connected() {
+        // A 5.0 broker's own limit, stated in CONNACK, sizes the backfill batches from now on.
+        // Less the properties each message carries under 5.0 (`packetOverhead` is 3.1.1's).
+        let properties = client.session.version == .v5 ? topics.aliasedJSON.block.count + 8 : 0
+        backlog.packetLimit = (client.session.limits.maxPacketSize ?? .max) - properties
         ledger.connected(nextSeq: spool.nextSeq)
         sendPendingStatus()
     }

@@ -19,7 +19,13 @@ final class StatePublisher {
 
     /// Gives every sensor, input and output its state slot (when `mqtt.state_topics` is on) and
     /// makes the discovery configs (when `home_assistant.discovery` is).
+    /// 5.0 properties: states are published again and again (a Topic Alias), discovery once.
+    private let stateProperties: MessageProperties
+    private let discoveryProperties: MessageProperties
+
     init(config: AgentConfig, topics: Topics, devices: Devices, client: MQTTClient, repeated: RepeatedLog) {
+        stateProperties = topics.aliasedJSON
+        discoveryProperties = topics.json
         self.client = client
         self.repeated = repeated
         states = StatePublisher.currentStates(config, topics: topics, devices: devices)
@@ -113,7 +119,7 @@ final class StatePublisher {
                 let slot = states.slots[index]
                 let sent = slot.topic.withUnsafeBytes { topic in
                     slot.payload.withUnsafeBytes { payload in
-                        publishRetained(topic: topic, payload: payload, what: "state")
+                        publishRetained(topic: topic, payload: payload, what: "state", properties: stateProperties)
                     }
                 }
                 guard sent else { return }
@@ -125,7 +131,9 @@ final class StatePublisher {
                 let message = discovery.messages[discoveryNext]
                 var topic = message.topic
                 let sent = topic.withUTF8 { t in
-                    message.payload.withUnsafeBytes { publishRetained(topic: UnsafeRawBufferPointer(t), payload: $0, what: "discovery") }
+                    message.payload.withUnsafeBytes {
+                        publishRetained(topic: UnsafeRawBufferPointer(t), payload: $0, what: "discovery", properties: discoveryProperties)
+                    }
                 }
                 guard sent else { return }
                 discoveryNext += 1
@@ -133,7 +141,9 @@ final class StatePublisher {
         }
         while var topic = staleConfigs.first {
             let sent = topic.withUTF8 {
-                publishRetained(topic: UnsafeRawBufferPointer($0), payload: UnsafeRawBufferPointer(start: nil, count: 0), what: "discovery")
+                publishRetained(
+                    topic: UnsafeRawBufferPointer($0), payload: UnsafeRawBufferPointer(start: nil, count: 0), what: "discovery",
+                    properties: discoveryProperties)
             }
             guard sent else { return }
             Log.notice("Home Assistant: \(topic) cleared; its sensor or line is no longer configured")
@@ -143,9 +153,11 @@ final class StatePublisher {
 
     /// False only when the connection is gone (try again after the next connect); a message the
     /// broker can never take is logged once per episode and counted as done.
-    private func publishRetained(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, what: String) -> Bool {
+    private func publishRetained(
+        topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, what: String, properties: MessageProperties
+    ) -> Bool {
         do throws(PublishRefusal) {
-            try client.publish(topicBytes: topic, payload: payload, qos: .atMostOnce, retain: true)
+            try client.publish(topicBytes: topic, payload: payload, qos: .atMostOnce, retain: true, properties: properties)
         } catch .notConnected {
             return false
         } catch {

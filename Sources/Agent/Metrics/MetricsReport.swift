@@ -10,8 +10,11 @@ final class MetricsReport {
     private var json = JSONWriter()
     private var topic: String
 
-    init(topic: String, interval: UInt64, now: UInt64) {
+    private let properties: MessageProperties
+
+    init(topic: String, properties: MessageProperties, interval: UInt64, now: UInt64) {
         self.topic = topic
+        self.properties = properties
         self.interval = interval
         nextAt = now + interval
     }
@@ -46,13 +49,14 @@ final class MetricsReport {
         json.key("reconnects"); json.integer(client.reconnectCount)
         json.key("client_id_takeovers"); json.integer(client.takeoverCount)
         json.key("parked"); json.integer(delivery.parked.count)
+        delivery.writeRefusals(into: &json)
         commands.writeCounts(into: &json)
         delivery.writeLatency(into: &json)
         sampler.writeSensorMetrics(into: &json)
         json.endObject()
         let refusal = topic.withUTF8 { t -> PublishRefusal? in
             do throws(PublishRefusal) {
-                try client.publish(topicBytes: UnsafeRawBufferPointer(t), payload: json.view, qos: .atMostOnce)
+                try client.publish(topicBytes: UnsafeRawBufferPointer(t), payload: json.view, qos: .atMostOnce, properties: properties)
             } catch { return error }
             return nil
         }

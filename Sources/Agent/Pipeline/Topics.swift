@@ -1,17 +1,30 @@
 import MQTT
 
-/// The topic names of one device, with telemetry and event topics built into reused buffers.
+/// The topic names of one device, with telemetry and event topics built into reused buffers, and
+/// the 5.0 properties its messages carry (unused under 3.1.1): JSON's Payload Format Indicator and
+/// Content Type, and `mqtt.user_properties`; a Topic Alias on the topics published again and again.
 final class Topics {
+    /// For status, metrics, replies and discovery.
+    let json: MessageProperties
+    /// For telemetry, events and states.
+    let aliasedJSON: MessageProperties
     let status: String
     let metrics: String
     let commandFilter: String
     let commandPrefix: [UInt8]
+    /// `<prefix>/<device>/`.
+    let devicePrefix: String
     private let replyPrefix: String
     private let statePrefix: String
     private let telemetry: TopicBuilder
     private let events: TopicBuilder
 
-    init(prefix: String, device: String) {
+    init(prefix: String, device: String, userProperties: [String: String] = [:]) {
+        var extra = PropertyBuilder()
+        for (name, value) in userProperties.sorted(by: { $0.key < $1.key }) { extra.userProperty(name, value) }
+        json = .json(extra)
+        aliasedJSON = .json(extra, aliasable: true)
+        devicePrefix = "\(prefix)/\(device)/"
         status = "\(prefix)/\(device)/status"
         metrics = "\(prefix)/\(device)/metrics"
         commandFilter = "\(prefix)/\(device)/cmd/#"
@@ -38,7 +51,7 @@ final class Topics {
         let topic = name.withUTF8 {
             event ? events(lineName: UnsafeRawBufferPointer($0)) : telemetry(sensorName: UnsafeRawBufferPointer($0))
         }
-        do { return try ValidatedTopic(String(decoding: topic, as: UTF8.self)) } catch { return nil }
+        do { return try ValidatedTopic(String(decoding: topic, as: UTF8.self), properties: aliasedJSON) } catch { return nil }
     }
 
     /// `<prefix>/<device>/telemetry/<name>`, valid until the next call.

@@ -44,7 +44,7 @@ public final class Agent: MQTTClientDelegate {
     public init(config: AgentConfig, configPath: String? = nil) throws {
         let startedAt = MonotonicClock.now()
         self.config = config
-        let topics = Topics(prefix: config.mqtt.topicPrefix, device: config.deviceID)
+        let topics = Topics(prefix: config.mqtt.topicPrefix, device: config.deviceID, userProperties: config.mqtt.userProperties)
         let (spool, spoolExisted, spoolSetAside) = try Delivery.openSpool(config.spool, device: config.deviceID)
         var clientConfig = try Agent.clientConfiguration(config, topics: topics)
         clientConfig.subscriptions = [TopicSubscription(topics.commandFilter, qos: .atLeastOnce)] + StatePublisher.filters(config)
@@ -81,10 +81,14 @@ public final class Agent: MQTTClientDelegate {
         delivery.setAsideSpool = spoolSetAside
         recorder = Recorder(sequences: sequences, clock: config.clockCheck ? ClockSync() : nil, delivery: delivery, states: states)
         sampler = Sampler(devices: devices, recorder: recorder, topics: topics)
-        commands = CommandRunner(client: client, topics: topics, packetLimit: config.mqtt.maxPacketSize.bytes, repeated: repeated)
-        metrics = MetricsReport(topic: topics.metrics, interval: config.metricsInterval.nanoseconds, now: MonotonicClock.now())
+        commands = CommandRunner(client: client, topics: topics, repeated: repeated)
+        metrics = MetricsReport(
+            topic: topics.metrics, properties: topics.json, interval: config.metricsInterval.nanoseconds, now: MonotonicClock.now())
         client.delegate = self
     }
+
+    /// The Maximum Packet Size this agent announces (5.0).
+    static let announcedPacketSize: UInt32 = 1 << 20
 
     static func clientConfiguration(_ config: AgentConfig, topics: Topics) throws -> ClientConfiguration {
         var password: [UInt8]?
@@ -95,19 +99,33 @@ public final class Agent: MQTTClientDelegate {
             guard let value = getenv(name) else { throw AgentError.config("environment variable \(name) (mqtt.password_env) is not set") }
             password = Array(String(cString: value).utf8)
         }
-        let will = Will(topic: topics.status, payload: Array(#"{"state":"offline"}"#.utf8), qos: .atLeastOnce, retain: true)
+        var will = Will(topic: topics.status, payload: Array(#"{"state":"offline"}"#.utf8), qos: .atLeastOnce, retain: true)
+        will.delay = UInt32(config.mqtt.willDelay.nanoseconds / 1_000_000_000)
+        will.contentType = "application/json"
         var session = SessionConfiguration(
             connect: ConnectOptions(
                 clientID: config.mqtt.clientID ?? config.deviceID, cleanSession: false,
                 keepAlive: UInt16(clamping: config.mqtt.keepAlive.nanoseconds / 1_000_000_000),
                 will: will, username: config.mqtt.username, password: password))
+        session.connect.version = config.mqtt.version == .v311 ? .v311 : .v5
+        session.connect.sessionExpiry = UInt32(config.mqtt.sessionExpiry.nanoseconds / 1_000_000_000)
+        // What this agent takes: requests are answered at once, so few wait; a packet up to 1 MiB
+        // still reaches it, to be skipped and answered "too large" (MQTTSession.receive) rather
+        // than dropped unanswered by the broker.
+        session.connect.receiveMaximum = 64
+        session.connect.maximumPacketSize = Agent.announcedPacketSize
         session.maxInflight = config.mqtt.inflight
-        session.maxOutgoingPacketSize = config.mqtt.maxPacketSize.bytes
+        if config.mqtt.maxPacketSizeGiven {
+            session.maxOutgoingPacketSize = config.mqtt.maxPacketSize.bytes
+        } else {
+            session.assumedOutgoingPacketSize = config.mqtt.maxPacketSize.bytes // until a 5.0 broker states its own
+        }
         let brokers = try config.mqtt.brokers.map { url in
             guard let address = BrokerAddress(url: url) else { throw AgentError.config("bad broker URL \(url)") }
             return address
         }
         var client = ClientConfiguration(brokers: brokers, session: session)
+        client.versionFallback = config.mqtt.version == .auto
         if config.mqtt.brokerOrder == .spread { client.brokerOrder = .spread(key: session.connect.clientID) }
         client.backoff = ReconnectBackoff(minimum: config.mqtt.reconnectMin.nanoseconds, maximum: config.mqtt.reconnectMax.nanoseconds)
         if let tls = config.mqtt.tls {
@@ -184,7 +202,7 @@ public final class Agent: MQTTClientDelegate {
     // MARK: MQTTClientDelegate
 
     public func mqttClient(_ client: MQTTClient, didConnectTo broker: BrokerAddress, sessionPresent: Bool) {
-        Log.notice("connected to \(broker)\(sessionPresent ? " (session resumed)" : "")")
+        Log.notice("connected to \(broker) in MQTT \(client.version)\(sessionPresent ? " (session resumed)" : "")")
         process.systemd.send("STATUS=connected to \(broker); \(delivery.waitingCount) reading(s) to send")
         if states.republishForConnect() { metrics.sendSoon() }
         delivery.connected() // "online" first, then live
@@ -197,9 +215,39 @@ public final class Agent: MQTTClientDelegate {
     }
 
     public func mqttClient(_ client: MQTTClient, clientIDInUse clientID: String, takeovers: Int) {
+        let evidence =
+            client.version == .v5
+            ? "the broker ended this agent's connection with reason 0x8E, session taken over"
+            : "the broker closed this agent's working connection \(takeovers) times in \(ClashWatch().window / 1_000_000_000) s, each time taking the next connect at once (MQTT 3.1.1 cannot say why)"
         Log.warning(
-            "another client is using client id \(clientID): the broker closed this agent's working connection \(takeovers) times in \(ClashWatch().window / 1_000_000_000) s, each time taking the next connect at once (MQTT 3.1.1 cannot say why); two boards with one device_id (a cloned card?) or a second agent; backing off, nothing is parked for it"
+            "another client is using client id \(clientID): \(evidence); two boards with one device_id (a cloned card?) or a second agent; backing off, nothing is parked for it"
         )
+    }
+
+    public func mqttClient(
+        _ client: MQTTClient, didRefuse packetID: UInt16, message: PublishView, reason: ReasonCode, reasonString: String?
+    ) {
+        delivery.refused(
+            packetID: packetID, topic: message.topicString, payload: message.payload, reason: reason, reasonString: reasonString)
+    }
+
+    public func mqttClient(_ client: MQTTClient, willRetry packetID: UInt16, reason: ReasonCode, retry: Int) {
+        delivery.refusalRetries += 1
+        repeated.note(
+            "broker refusals that pass (\(reason.name))", "the broker refused a message for now (\(reason)); it goes again after a pause")
+    }
+
+    public func mqttClient(
+        _ client: MQTTClient, willSpeak version: ProtocolVersion, to broker: BrokerAddress, because error: ConnectionError
+    ) {
+        Log.notice(
+            version == .v311
+                ? "\(broker) does not take MQTT 5.0 (\(error)): speaking 3.1.1 to it until restart (mqtt.version: auto)"
+                : "\(broker) closed 3.1.1 too (\(error)): the close was not about the version; trying 5.0 again")
+    }
+
+    public func mqttClient(_ client: MQTTClient, redirectedTo broker: BrokerAddress, by reason: BrokerReason) {
+        Log.notice("the broker sends this agent to \(broker) (\(reason)); back to mqtt.brokers if that fails")
     }
 
     public func mqttClient(_ client: MQTTClient, didReceive message: PublishView) {
@@ -209,7 +257,7 @@ public final class Agent: MQTTClientDelegate {
         }
         commands.receive(
             topic: message.topic, payload: message.payload, size: message.payload.count, packetID: message.packetID, dup: message.dup,
-            retained: message.retain)
+            retained: message.retain, properties: message.properties)
     }
 
     public func mqttClient(_ client: MQTTClient, didSkipOversized message: PublishHead) {

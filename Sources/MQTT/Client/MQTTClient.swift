@@ -32,7 +32,8 @@ public final class MQTTClient {
     private var rotation: BrokerRotation
     private var backoff: ReconnectBackoff
     private var transportWantsWrite = false
-    private var subscriptions: [TopicSubscription]
+    /// Subscribed again on every connect (MQTTClient+Requests.swift).
+    var subscriptions: [TopicSubscription]
     private var poison = PoisonWatch()
     private var clash = ClashWatch()
     private var versions: VersionNegotiation
@@ -90,58 +91,6 @@ public final class MQTTClient {
     /// Closes the connection abruptly, as a cut cable would (the broker then publishes the will).
     public func dropConnection(now: Nanoseconds = MonotonicClock.now()) {
         connectionLost(.transport(.closedByPeer), now: now)
-    }
-
-    // MARK: Requests
-
-    @discardableResult
-    public func publish(
-        topic: String, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
-        properties: MessageProperties = .none, now: Nanoseconds = MonotonicClock.now()
-    ) throws(PublishRefusal) -> UInt16 {
-        reported(try session.publish(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties, now: now))
-    }
-
-    /// Publishes on a topic checked once, when it was made (the hot path).
-    @discardableResult
-    public func publish(
-        topic: ValidatedTopic, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
-        now: Nanoseconds = MonotonicClock.now()
-    ) throws(PublishRefusal) -> UInt16 {
-        reported(try session.publish(topic: topic, payload: payload, qos: qos, retain: retain, now: now))
-    }
-
-    /// Publishes with the topic as raw UTF-8 bytes (no String needed on the hot path).
-    @discardableResult
-    public func publish(
-        topicBytes: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false,
-        properties: MessageProperties = .none, now: Nanoseconds = MonotonicClock.now()
-    ) throws(PublishRefusal) -> UInt16 {
-        reported(try session.publish(topic: topicBytes, payload: payload, qos: qos, retain: retain, properties: properties, now: now))
-    }
-
-    /// Passes on what the session noticed while publishing (a broker's limit, once a connection).
-    @inline(__always)
-    private func reported(_ id: UInt16) -> UInt16 {
-        if !session.pendingWarnings.isEmpty { for warning in session.takeWarnings() { delegate?.mqttClient(self, warning: warning) } }
-        return id
-    }
-
-    @discardableResult
-    public func publish(topic: String, payload: [UInt8], qos: QoS, retain: Bool = false) throws(PublishRefusal) -> UInt16 {
-        let result = payload.withUnsafeBytes { raw -> Result<UInt16, PublishRefusal> in
-            do throws(PublishRefusal) { return .success(try publish(topic: topic, payload: raw, qos: qos, retain: retain)) } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
-    }
-
-    /// Adds subscriptions, kept across reconnects. Sent now if connected.
-    public func subscribe(_ new: [TopicSubscription]) throws(PublishRefusal) {
-        for s in new { if let problem = Topic.validateFilter(s.filter) { throw .invalid(problem) } }
-        subscriptions.append(contentsOf: new)
-        if isConnected { _ = try session.subscribe(new, now: MonotonicClock.now()) }
     }
 
     // MARK: Driving
@@ -268,7 +217,12 @@ public final class MQTTClient {
             phase = .connecting(transport, deadline: deadline, progress: progress)
             return
         }
-        do throws(PacketError) { try session.connectionOpened(now: now) } catch { connectionLost(.encoding(error), now: now); return }
+        // The version this broker takes (VersionNegotiation); a server a broker named, the preferred one.
+        let version = redirect == nil ? versions.version(for: rotation.broker) : versions.preferred
+        do throws(PacketError) { try session.connectionOpened(now: now, version: version) } catch {
+            connectionLost(.encoding(error), now: now)
+            return
+        }
         inbound.clear()
         openDescriptor = transport.fileDescriptor
         phase = .open(transport)

@@ -80,6 +80,12 @@ public struct Properties {
 
     init(unchecked bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
+    /// A block from elsewhere (a test, a fuzz input), checked as the decoder checks one in `context`.
+    public init(_ bytes: UnsafeRawBufferPointer, checkedAs context: PropertyContext) throws(PacketError) {
+        try Properties.check(bytes, context, in: .publish)
+        self.bytes = bytes
+    }
+
     public var isEmpty: Bool { bytes.isEmpty }
 
     /// Reads a Property Length and the block it covers from `reader`, and checks the block.
