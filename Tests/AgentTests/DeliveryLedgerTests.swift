@@ -25,6 +25,16 @@ import Testing
         #expect(l.pendingStatus == true && l.isLive(45) && !l.isLive(40))
     }
 
+    /// Lingering, nothing goes live: every reading waits for the backlog, which sends them together.
+    @Test func aLingeringLedgerNeverGoesLive() {
+        var l = DeliveryLedger(window: 8, batch: 64, lingers: true)
+        l.connected(nextSeq: 0)
+        l.pendingStatus = nil
+        l.startLive(nextSeq: 5)
+        #expect(!l.isLive && !l.mayPublishLive(connected: true, windowHasRoom: true))
+        #expect(l.mayPublishBacklog(connected: true))
+    }
+
     @Test func liveComesFirstWhenTheWindowHasRoomAgain() {
         var l = ledger()
         l.startLive(nextSeq: 100) // connected: 100 on is live

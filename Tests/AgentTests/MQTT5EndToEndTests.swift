@@ -111,6 +111,50 @@ struct MQTT5EndToEndTests {
         agent.stop(SIGTERM)
     }
 
+    @Test func lingerSendsASensorsReadingsTogetherAndDelaysNothingElse() throws {
+        let broker = try Mosquitto()
+        let observer = try Observer(url: broker.url)
+        let agent = try agent(broker.port, interval: "200ms", extraMQTT: "  linger: 2s\n  state_topics: true\n")
+        try agent.start()
+        #expect(observer.wait(seconds: 15) { observer.telemetryMessages("air").filter(\.batch).count >= 3 })
+        let messages = observer.telemetryMessages("air").filter(\.batch)
+        #expect(messages.allSatisfy { $0.readings.count >= 5 }, "\(messages.map(\.readings.count))")
+        for (a, b) in zip(messages, messages.dropFirst()) { #expect(b.at.timeIntervalSince(a.at) > 1.5) }
+        // State topics go as readings are taken: several between two lingered messages.
+        let states = observer.messages.filter { $0.topic == "edge/e2e/state/air" }
+        #expect(states.count >= 3 * 5)
+        // Commands too.
+        let sent = Date()
+        try observer.send("ping", "{}")
+        #expect(observer.wait { !observer.replies("ping").isEmpty })
+        #expect(Date().timeIntervalSince(sent) < 1.5)
+        let seqs = observer.telemetry("air").compactMap { $0["seq"] as? Int }
+        #expect(seqs == Array(0..<seqs.count)) // in order, none lost
+        agent.stop(SIGTERM)
+    }
+
+    /// `edge-agent pub -V 5` reports what the broker said: a refusal fails the command.
+    @Test func pubAndSubSpeakFive() throws {
+        var options = Mosquitto.Options()
+        let acl = TemporaryDirectory("acl")
+        try "topic readwrite a/#\n".write(toFile: acl.file("acl"), atomically: true, encoding: .utf8)
+        options.extraConfig = ["acl_file \(acl.file("acl"))"]
+        let broker = try Mosquitto(options)
+        let scratch = TemporaryDirectory("cli")
+        let sub = try ChildProcess(
+            AgentProcess.binary, ["sub", "-V", "5", "-p", "\(broker.port)", "-h", "127.0.0.1", "-t", "a/#", "-C", "1", "-W", "10"],
+            stdout: scratch.file("sub"))
+        Thread.sleep(forTimeInterval: 0.5)
+        let base = ["pub", "-V", "5", "-p", "\(broker.port)", "-h", "127.0.0.1", "-q", "1"]
+        let ok = try ChildProcess(AgentProcess.binary, base + ["-t", "a/b", "-m", "hello"])
+        #expect(ok.wait() == 0)
+        let denied = try ChildProcess(AgentProcess.binary, base + ["-t", "b/c", "-m", "no"], stderr: scratch.file("denied"))
+        #expect(denied.wait() != 0)
+        #expect(try String(contentsOfFile: scratch.file("denied"), encoding: .utf8).contains("not authorized (0x87)"))
+        #expect(sub.wait() == 0)
+        #expect(try String(contentsOfFile: scratch.file("sub"), encoding: .utf8) == "hello\n")
+    }
+
     private func publish(_ observer: Observer, _ topic: String, _ payload: String, properties: [UInt8]) throws {
         let before = observer.delivered
         try Array(payload.utf8).withUnsafeBytes {

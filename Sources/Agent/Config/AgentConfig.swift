@@ -44,6 +44,11 @@ public struct AgentConfig: Decodable, Equatable, Sendable {
         metricsInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .metricsInterval) ?? ConfigDuration.seconds(60)
         clockCheck = try c.decodeIfPresent(Bool.self, forKey: .clockCheck) ?? true
         if metricsInterval.nanoseconds < 100_000_000 { throw c.invalid(.metricsInterval, "must be at least 100ms") }
+        if mqtt.linger.nanoseconds > 0 && spool.mode == .spill {
+            // Spill publishes from memory and writes to the spool only what waits; lingering
+            // readings all wait, in the spool.
+            throw c.invalid(.mqtt, "mqtt.linger keeps live readings in the spool until they go; it needs spool.mode: write-ahead")
+        }
         if homeAssistant.discovery && !mqtt.stateTopics {
             throw c.invalid(.homeAssistant, "discovery points Home Assistant at the state topics; mqtt.state_topics must not be false")
         }

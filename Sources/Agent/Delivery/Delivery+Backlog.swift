@@ -14,6 +14,7 @@ extension Delivery {
     /// Publishes what the backlog's rate and window share allow, after resuming live if it can.
     func publishBacklog(now: UInt64) {
         guard ledger.mayPublishBacklog(connected: client.isConnected) else { return }
+        if let due = lingerDue, now < due { return } // lingering: the oldest has not waited long enough
         // Live first: once the window has room beyond the backlog's share, new readings go out live
         // again instead of waiting for the backlog reader to reach them (which, on a slow link or
         // at a low backfill rate, took half a minute).
@@ -27,6 +28,7 @@ extension Delivery {
             let unread = unreadBacklog
             guard unread > 0 else {
                 startLive() // caught up: new readings go out live again
+                lingerDue = nil // or, lingering, wait for the next reading's linger time
                 return
             }
             guard client.session.inflightCount < backlogWindow else { return }
@@ -39,6 +41,7 @@ extension Delivery {
     /// When the backlog can next send, if it has something and room to send it.
     var backlogDeadline: UInt64? {
         guard ledger.mayPublishBacklog(connected: client.isConnected), client.session.inflightCount < backlogWindow else { return nil }
+        if let due = lingerDue, due > MonotonicClock.now() { return due }
         if !backlog.isEmpty { return MonotonicClock.now() }
         let unread = unreadBacklog
         guard unread > 0 else { return nil }

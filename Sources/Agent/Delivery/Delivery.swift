@@ -39,6 +39,8 @@ final class Delivery {
         var batch: Int
         var rate: Int
         var packetLimit: Int
+        /// `mqtt.linger`: 0, or how long live readings wait to go together.
+        var linger: UInt64 = 0
     }
 
     /// Publish-to-PUBACK latency since the last metrics message.
@@ -56,6 +58,9 @@ final class Delivery {
     let spillMode: Bool
     let syncInterval: UInt64
     let batchSize: Int
+    /// `mqtt.linger` in nanoseconds, 0 when off; `lingerDue`: when the readings waiting may go.
+    let linger: UInt64
+    var lingerDue: UInt64?
     /// Which records went out live, which are in flight, where the cursor may go (DeliveryLedger.swift).
     var ledger: DeliveryLedger
     var backlog: BacklogBatch
@@ -90,16 +95,21 @@ final class Delivery {
         self.startedAt = startedAt
         spillMode = settings.spill
         syncInterval = settings.syncInterval
-        batchSize = settings.batch
+        linger = settings.linger
+        // Lingering, a sensor's readings of a whole linger time go as one message.
+        batchSize = settings.linger > 0 ? max(settings.batch, Delivery.lingerBatch) : settings.batch
         parked = ParkedMessages(directory: directory)
-        ledger = DeliveryLedger(window: settings.inflight, batch: settings.batch)
-        backlog = BacklogBatch(batch: settings.batch, packetLimit: settings.packetLimit)
-        bucket = TokenBucket(ratePerSecond: settings.rate, capacity: max(settings.batch, settings.rate / 10), now: MonotonicClock.now())
+        ledger = DeliveryLedger(window: settings.inflight, batch: batchSize, lingers: settings.linger > 0)
+        backlog = BacklogBatch(batch: batchSize, packetLimit: settings.packetLimit)
+        bucket = TokenBucket(ratePerSecond: settings.rate, capacity: max(batchSize, settings.rate / 10), now: MonotonicClock.now())
         copies = UnacknowledgedCopies(capacity: settings.spill ? settings.inflight : 1)
         spool.sentElsewhere = { [unowned self] seqs in sentCount(in: seqs) }
     }
 
     deinit { statusJSON.deallocate() }
+
+    /// Readings read from the spool at once while lingering.
+    static let lingerBatch = 64
 
     /// Opens the spool of `settings` for `device` and reports what its recovery found; the log
     /// follows what it reports later (a full disk, writing resumed). Also says whether it existed
@@ -166,7 +176,10 @@ final class Delivery {
         do { seq = try spool.append(record, timestamp: timestamp, now: now) } catch {
             return notStored(record, error: error, topic: topic, jsonStart: jsonStart)
         }
-        guard ledger.isLive else { return true }
+        guard ledger.isLive else {
+            if linger > 0 && lingerDue == nil { lingerDue = now &+ linger } // the first of a linger time
+            return true
+        }
         if !spillMode, mayPublish, let id = publishLive(record, topic: topic, now: now, jsonStart: jsonStart) {
             if id != 0 { ledger.sent(packetID: id, seq: seq, at: now) } else { acknowledgeDelivered() }
             return true
@@ -302,6 +315,7 @@ final class Delivery {
 
     /// A connect: "online" first, then live readings; what the spool holds is the backlog.
     func connected() {
+        if linger > 0 { lingerDue = MonotonicClock.now() } // what waited for the connection goes now
         // A 5.0 broker's own limit, stated in CONNACK, sizes the backfill batches from now on.
         // Less the properties each message carries under 5.0 (`packetOverhead` is 3.1.1's).
         let properties = client.session.version == .v5 ? topics.aliasedJSON.block.count + 8 : 0

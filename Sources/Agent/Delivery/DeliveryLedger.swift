@@ -10,6 +10,9 @@ import Spool
 /// jumps over. Live comes first: it restarts as soon as the window has room beyond the backlog's
 /// share (`shouldResumeLive`), at a connect, or when the backlog has caught up.
 ///
+/// Lingering (`mqtt.linger`): live never starts; every reading goes through the backlog, which
+/// sends a sensor's waiting readings as one message once the oldest has waited the linger time.
+///
 /// The cursor may pass only what is acknowledged: `lowestUnacknowledged` is the lowest record still
 /// unread, staged or in flight.
 struct DeliveryLedger {
@@ -45,7 +48,11 @@ struct DeliveryLedger {
     /// The window slots the backlog may fill: three quarters, so live readings always find room.
     let backlogWindow: Int
 
-    init(window: Int, batch: Int) {
+    /// Readings wait for the linger time instead of going out live.
+    let lingers: Bool
+
+    init(window: Int, batch: Int, lingers: Bool = false) {
+        self.lingers = lingers
         backlogWindow = max(1, window - max(1, window / 4))
         liveRanges.reserveCapacity(DeliveryLedger.maxLiveRanges)
         inflight.reserveCapacity(window * batch + 16)
@@ -86,7 +93,7 @@ struct DeliveryLedger {
     /// New readings go out live from `nextSeq` on, unless live is on already or too many live
     /// ranges wait to be skipped.
     mutating func startLive(nextSeq: UInt64) {
-        guard liveFrom == nil, liveRanges.count < DeliveryLedger.maxLiveRanges else { return }
+        guard !lingers, liveFrom == nil, liveRanges.count < DeliveryLedger.maxLiveRanges else { return }
         liveFrom = nextSeq
     }
 

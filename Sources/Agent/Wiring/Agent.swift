@@ -76,7 +76,8 @@ public final class Agent: MQTTClientDelegate {
             client: client, spool: spool, topics: topics,
             settings: Delivery.Settings(
                 spill: config.spool.mode == .spill, syncInterval: config.spool.syncInterval.nanoseconds, inflight: config.mqtt.inflight,
-                batch: config.backfill.batch, rate: config.backfill.rate, packetLimit: config.mqtt.maxPacketSize.bytes),
+                batch: config.backfill.batch, rate: config.backfill.rate, packetLimit: config.mqtt.maxPacketSize.bytes,
+                linger: config.mqtt.linger.nanoseconds),
             parkIn: config.spool.dir, repeated: repeated, startedAt: startedAt)
         delivery.setAsideSpool = spoolSetAside
         recorder = Recorder(sequences: sequences, clock: config.clockCheck ? ClockSync() : nil, delivery: delivery, states: states)

@@ -23,6 +23,11 @@ struct BrokerOptions: ParsableArguments {
     @Option(name: [.customShort("i"), .customLong("id")], help: "Client identifier (default: edge-agent-<pid>).")
     var clientID: String?
 
+    @Option(
+        name: [.customShort("V"), .customLong("protocol-version")],
+        help: "MQTT version: 5, 3.1.1 (the default, as mosquitto_pub's), or auto (5.0, 3.1.1 for a broker that refuses it).")
+    var protocolVersion = "3.1.1"
+
     @Option(name: [.customShort("k"), .customLong("keepalive")], help: "Keep alive, seconds.")
     var keepAlive: UInt16 = 60
 
@@ -95,12 +100,22 @@ struct BrokerOptions: ParsableArguments {
             guard let qos = QoS(rawValue: willQoS) else { throw ValidationError("--will-qos must be 0, 1 or 2") }
             will = Will(topic: willTopic, payload: Array(willPayload.utf8), qos: qos, retain: willRetain)
         }
-        let connect = ConnectOptions(
+        var connect = ConnectOptions(
             clientID: clientID ?? "edge-agent-\(getpid())", cleanSession: cleanSession,
             keepAlive: keepAlive, will: will, username: username, password: try password())
+        let fallback: Bool
+        switch protocolVersion.lowercased() {
+        case "5", "5.0", "mqttv5": (connect.version, fallback) = (.v5, false)
+        case "3.1.1", "311", "mqttv311": (connect.version, fallback) = (.v311, false)
+        case "auto": (connect.version, fallback) = (.v5, true)
+        default: throw ValidationError("-V must be 5, 3.1.1 or auto, not '\(protocolVersion)'")
+        }
+        // A session kept under 3.1.1 lasts until it is cleaned; under 5.0 that is an expiry of "never".
+        if !cleanSession { connect.sessionExpiry = .max }
         var session = SessionConfiguration(connect: connect)
         session.maxInflight = maxInflight
         var config = ClientConfiguration(brokers: try brokerAddresses(), session: session)
+        config.versionFallback = fallback
         config.tls.caFile = caFile
         config.tls.certificateFile = certificate
         config.tls.keyFile = key

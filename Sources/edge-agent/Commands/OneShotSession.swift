@@ -16,6 +16,9 @@ final class OneShotSession: MQTTClientDelegate {
     var onMessage: ((PublishView) -> Void)?
     var onDeliver: ((UInt16) -> Void)?
     var onSubscribe: (([SubscribeResult]) -> Void)?
+    var onRefuse: ((ReasonCode) -> Void)?
+    /// `-V auto` is trying the other version: that lost connection is no error to give up on.
+    private var changingVersion = false
 
     init(_ configuration: ClientConfiguration) throws {
         do { client = try MQTTClient(configuration: configuration) } catch { throw ValidationError("\(error)") }
@@ -35,6 +38,10 @@ final class OneShotSession: MQTTClientDelegate {
     }
 
     func mqttClient(_ client: MQTTClient, didLoseConnectionTo broker: BrokerAddress, error: ConnectionError, retryIn: Nanoseconds) {
+        if changingVersion {
+            changingVersion = false
+            return
+        }
         lastError = error
         printError("\(broker): \(error)" + (giveUpOnError ? "" : "; retrying in \(retryIn / 1_000_000) ms"))
     }
@@ -42,4 +49,16 @@ final class OneShotSession: MQTTClientDelegate {
     func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) { onDeliver?(packetID) }
     func mqttClient(_ client: MQTTClient, didSubscribe packetID: UInt16, results: [SubscribeResult]) { onSubscribe?(results) }
     func mqttClient(_ client: MQTTClient, warning: SessionWarning) { printError("\(warning)") }
+    func mqttClient(_ client: MQTTClient, willSpeak version: ProtocolVersion, to broker: BrokerAddress, because error: ConnectionError) {
+        printError("\(broker): \(error); trying MQTT \(version)")
+        changingVersion = true
+    }
+    func mqttClient(_ client: MQTTClient, didRefuse packetID: UInt16, message: PublishView, reason: ReasonCode, reasonString: String?) {
+        printError(
+            "the broker refused the message on \(message.topicString): \(reason)\(reasonString.map { ": \($0.debugDescription)" } ?? "")")
+        onRefuse?(reason)
+    }
+    func mqttClient(_ client: MQTTClient, redirectedTo broker: BrokerAddress, by reason: BrokerReason) {
+        printError("the broker sends this client to \(broker) (\(reason))")
+    }
 }

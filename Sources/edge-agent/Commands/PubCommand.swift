@@ -60,7 +60,9 @@ struct PubCommand: ParsableCommand {
         let qos = QoS(rawValue: qos)!
         let session = try OneShotSession(try broker.clientConfiguration())
         var delivered = false
+        var refused = false
         session.onDeliver = { _ in delivered = true }
+        session.onRefuse = { _ in refused = true }
         guard session.run(timeout: timeout, until: { session.client.isConnected }) else {
             throw ExitCode(1)
         }
@@ -69,9 +71,10 @@ struct PubCommand: ParsableCommand {
         }
         // QoS 0 is done once written; QoS 1 and 2 once the broker acknowledged.
         let ok = session.run(timeout: timeout) {
-            qos == .atMostOnce ? session.client.session.outbound.isEmpty : delivered
+            qos == .atMostOnce ? session.client.session.outbound.isEmpty : delivered || refused
         }
         session.client.stop()
+        if refused { throw ExitCode(1) }
         if !ok { printError("no acknowledgement from the broker in \(timeout) s"); throw ExitCode(1) }
     }
 }

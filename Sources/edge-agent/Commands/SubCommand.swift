@@ -44,8 +44,8 @@ struct SubCommand: ParsableCommand {
         var received = 0
         var failed = false
         session.onSubscribe = { results in
-            for (filter, result) in zip(topic, results) where result == .failure {
-                printError("subscription to \(filter) refused by the broker")
+            for (filter, result) in zip(topic, results) where result.isFailure {
+                printError("subscription to \(filter): \(result.explanation)")
                 failed = true
             }
         }
