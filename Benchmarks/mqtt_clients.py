@@ -28,10 +28,19 @@ def start_broker(port, directory):
     return start_mosquitto(directory, f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n", port)
 
 
-def commands(port, count):
+def commands(port, count, v5=False):
+    """The clients' commands; with v5, MQTT 5.0's (edge-agent both plain and with the properties the
+    agent sends: Content Type, Payload Format Indicator and a Topic Alias)."""
+    agent = [f"{OUT}/edge-agent", "bench", "publish", "--host", "127.0.0.1", "--port", str(port),
+             "--count", str(count), "--size", "64", "--qos", "1", "--inflight", "32"]
+    if v5:
+        return {
+            "edge-agent 5.0": agent + ["-V", "5"],
+            "edge-agent 5.0, the agent's properties": agent + ["-V", "5", "--agent-properties"],
+            "libmosquitto 5.0": [f"{OUT}/mosquitto_bench", str(port), str(count), "64", "32", "5"],
+        }
     return {
-        "edge-agent": [f"{OUT}/edge-agent", "bench", "publish", "--host", "127.0.0.1", "--port", str(port),
-                       "--count", str(count), "--size", "64", "--qos", "1", "--inflight", "32"],
+        "edge-agent": agent,
         "libmosquitto": [f"{OUT}/mosquitto_bench", str(port), str(count), "64", "32"],
         "paho-c": [f"{OUT}/paho_bench", str(port), str(count), "64", "32"],
     }

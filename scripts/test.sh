@@ -2,7 +2,8 @@
 # The whole test suite: installs what is needed, checks the formatting, builds, runs every test
 # against real mosquitto brokers the tests start on free loopback ports, and against a real Home
 # Assistant from PyPI (scripts/home-assistant-test.sh), a fleet of 60 agents against a 3-node
-# RabbitMQ cluster through a node kill and a whole-cluster restart (scripts/fleet-test.sh), then
+# RabbitMQ cluster through a node kill and a whole-cluster restart (scripts/fleet-test.sh), the
+# agent in MQTT 5.0 against Debian 13's RabbitMQ 4.0 (scripts/rabbitmq5-test.sh), then
 # the Linux I2C and GPIO backends against a real kernel under qemu (scripts/hardware-test.sh); the same on Debian 13
 # trixie with Debian's Swift 6.0 and libgpiod 2 (scripts/trixie-test.sh); the aarch64 build under
 # qemu-user (scripts/build-arm64.sh --check); the Debian packages (scripts/build-deb.sh: trixie
@@ -20,6 +21,7 @@ swift build --build-tests
 swift test --skip-build 2>&1 | tee .build/test-output.txt
 scripts/home-assistant-test.sh .build/debug/edge-agent
 scripts/fleet-test.sh .build/debug/edge-agent --agents 60
+scripts/rabbitmq5-test.sh .build/debug/edge-agent
 scripts/hardware-test.sh
 scripts/trixie-test.sh
 scripts/build-arm64.sh --check

@@ -1,5 +1,6 @@
 /* Publishes N QoS 1 messages through libmosquitto with at most W unacknowledged, then prints the
- * same last line as `edge-agent bench publish`. Usage: mosquitto_bench PORT COUNT SIZE WINDOW */
+ * same last line as `edge-agent bench publish`. Usage: mosquitto_bench PORT COUNT SIZE WINDOW [5]
+ * (5: MQTT 5.0, libmosquitto's MQTT_PROTOCOL_V5; else 3.1.1) */
 #include <mosquitto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@ int main(int argc, char **argv) {
     int port = atoi(argv[1]); long count = atol(argv[2]); int size = atoi(argv[3]); int window = atoi(argv[4]);
     mosquitto_lib_init();
     struct mosquitto *m = mosquitto_new("libmosquitto-bench", true, NULL);
+    if (argc > 5 && strcmp(argv[5], "5") == 0) mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
     mosquitto_connect_callback_set(m, on_connect);
     mosquitto_publish_callback_set(m, on_publish);
     mosquitto_max_inflight_messages_set(m, (unsigned)window);

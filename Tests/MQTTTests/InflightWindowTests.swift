@@ -7,7 +7,7 @@ import Testing
 @Suite struct InflightWindowTests {
     /// Reserves `length` bytes filled with `byte`; the id, or nil when the window or arena is full.
     func put(_ w: inout InflightWindow, _ length: Int, _ byte: UInt8) -> UInt16? {
-        guard let (id, bytes) = w.reserve(length: length, qos: .atLeastOnce) else { return nil }
+        guard let (id, bytes, _) = w.reserve(length: length, qos: .atLeastOnce) else { return nil }
         bytes.initializeMemory(as: UInt8.self, repeating: byte)
         return id
     }

@@ -87,26 +87,70 @@ public enum PacketEncoder {
         validTopic topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool, dup: Bool,
         packetID: UInt16, size: Int, properties: UnsafeRawBufferPointer? = nil, alias: UInt16 = 0, into buffer: WireBuffer
     ) {
-        buffer.reserveWritable(size)
+        let tail = buffer.writableTail(minimum: size)
+        let written = publish(
+            validTopic: topic, payload: payload, qos: qos, retain: retain, dup: dup, packetID: packetID, properties: properties,
+            alias: alias, at: tail.baseAddress!)
+        buffer.didWrite(written)
+    }
+
+    /// The PUBLISH layout (section 3.3), written at `base`, which must have room for the packet's
+    /// size (`publishSize`, plus 3 with an alias); returns the bytes written. The session encodes
+    /// straight into its window's arena and its outbound buffer with this: one pass, no checks of
+    /// room per field.
+    @inline(__always)
+    static func publish(
+        validTopic topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool, dup: Bool,
+        packetID: UInt16, properties: UnsafeRawBufferPointer?, alias: UInt16, at base: UnsafeMutableRawPointer
+    ) -> Int {
         // MQTT-3.3.1-2: DUP must be 0 for QoS 0.
         let dupBit: UInt8 = (dup && qos != .atMostOnce) ? 0x08 : 0
-        buffer.writeByte(PacketType.publish.rawValue << 4 | dupBit | qos.rawValue << 1 | (retain ? 1 : 0))
+        base.storeBytes(of: PacketType.publish.rawValue << 4 | dupBit | qos.rawValue << 1 | (retain ? 1 : 0), as: UInt8.self)
         var remaining = 2 + topic.count + (qos == .atMostOnce ? 0 : 2) + payload.count
         let propertiesLength = properties.map { $0.count + (alias != 0 ? 3 : 0) } ?? 0
         if properties != nil { remaining += MQTTLimits.remainingLengthSize(propertiesLength) + propertiesLength }
-        buffer.writeRemainingLength(remaining)
-        buffer.writeUInt16(UInt16(topic.count))
-        buffer.writeBytes(topic)
-        if qos != .atMostOnce { buffer.writeUInt16(packetID) }
-        if let properties {
-            buffer.writeRemainingLength(propertiesLength) // a Variable Byte Integer, as the remaining length is
-            if alias != 0 {
-                buffer.writeByte(PropertyID.topicAlias)
-                buffer.writeUInt16(alias)
-            }
-            buffer.writeBytes(properties)
+        var offset = 1 + writeVariableInteger(remaining, at: base + 1)
+        store(UInt16(topic.count), at: base + offset)
+        offset += 2
+        if !topic.isEmpty { (base + offset).copyMemory(from: topic.baseAddress!, byteCount: topic.count) }
+        offset += topic.count
+        if qos != .atMostOnce {
+            store(packetID, at: base + offset)
+            offset += 2
         }
-        buffer.writeBytes(payload)
+        if let properties {
+            offset += writeVariableInteger(propertiesLength, at: base + offset)
+            if alias != 0 {
+                base.storeBytes(of: PropertyID.topicAlias, toByteOffset: offset, as: UInt8.self)
+                store(alias, at: base + offset + 1)
+                offset += 3
+            }
+            if !properties.isEmpty { (base + offset).copyMemory(from: properties.baseAddress!, byteCount: properties.count) }
+            offset += properties.count
+        }
+        if !payload.isEmpty { (base + offset).copyMemory(from: payload.baseAddress!, byteCount: payload.count) }
+        return offset + payload.count
+    }
+
+    @inline(__always)
+    private static func store(_ value: UInt16, at p: UnsafeMutableRawPointer) {
+        p.storeBytes(of: UInt8(truncatingIfNeeded: value >> 8), as: UInt8.self)
+        p.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: 1, as: UInt8.self)
+    }
+
+    /// A Variable Byte Integer (the remaining length's encoding, section 2.2.3) at `p`; its size.
+    @inline(__always)
+    static func writeVariableInteger(_ value: Int, at p: UnsafeMutableRawPointer) -> Int {
+        var value = value
+        var n = 0
+        repeat {
+            var byte = UInt8(truncatingIfNeeded: value & 0x7F)
+            value >>= 7
+            if value > 0 { byte |= 0x80 }
+            p.storeBytes(of: byte, toByteOffset: n, as: UInt8.self)
+            n += 1
+        } while value > 0
+        return n
     }
 
     public static func publish(

@@ -6,11 +6,17 @@ import Syscalls
 public final class ValidatedTopic: @unchecked Sendable { // immutable after init
     /// The name's UTF-8 bytes, owned for the object's life.
     public let bytes: UnsafeRawBufferPointer
-    /// The 5.0 properties its messages carry (Content Type, a Topic Alias); unused under 3.1.1.
-    public let properties: MessageProperties
+    /// The 5.0 property block its messages carry (Content Type and the like), owned as `bytes`
+    /// is (no reference counting on the hot path); unused under 3.1.1.
+    let propertyBlock: UnsafeRawBufferPointer
+    /// Whether its messages may go with a Topic Alias.
+    let aliasable: Bool
 
     public init(_ name: String, properties: MessageProperties = .none) throws(PacketError) {
-        self.properties = properties
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: max(properties.block.count, 1), alignment: 1)
+        properties.block.withUnsafeBytes { block.copyMemory(from: $0) }
+        propertyBlock = UnsafeRawBufferPointer(rebasing: block[0..<properties.block.count])
+        aliasable = properties.aliasable
         var name = name
         let problem = name.withUTF8 { Topic.validateName(UnsafeRawBufferPointer($0)) }
         if let problem { throw problem }
@@ -19,7 +25,10 @@ public final class ValidatedTopic: @unchecked Sendable { // immutable after init
         bytes = UnsafeRawBufferPointer(rebasing: copy[0..<name.utf8.count])
     }
 
-    deinit { UnsafeMutableRawBufferPointer(mutating: bytes).deallocate() }
+    deinit {
+        UnsafeMutableRawBufferPointer(mutating: bytes).deallocate()
+        UnsafeMutableRawBufferPointer(mutating: propertyBlock).deallocate()
+    }
 }
 
 extension MQTTSession {
@@ -27,6 +36,8 @@ extension MQTTSession {
     public func publish(
         topic: ValidatedTopic, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool = false, now: Nanoseconds
     ) throws(PublishRefusal) -> UInt16 {
-        try publish(validName: topic.bytes, payload: payload, qos: qos, retain: retain, properties: topic.properties, now: now)
+        try publish(
+            validName: topic.bytes, payload: payload, qos: qos, retain: retain, block: version == .v5 ? topic.propertyBlock : nil,
+            aliasable: topic.aliasable, now: now)
     }
 }

@@ -27,6 +27,8 @@ struct InflightWindow {
         var retries: UInt8 = 0
         /// Not to be written again before this (a refusal's pause).
         var notBefore: Nanoseconds = 0
+        /// Reservation order, to find where sending resumes without scanning from the oldest.
+        var serial: UInt64 = 0
         var start = 0
         var length = 0
     }
@@ -39,6 +41,10 @@ struct InflightWindow {
     private(set) var pending = 0 // slots not yet done
     private(set) var onWire = 0 // slots on the wire
     private(set) var pausing = 0 // slots waiting out a refusal's pause
+    private var reserved: UInt64 = 0 // serials handed out
+    /// Every slot with a lower serial is done or on the wire: where `nextToSend` starts looking.
+    /// Messages go out in order, so under a Receive Maximum this keeps each look O(1).
+    private var unsentFrom: UInt64 = 0
     private var arena: UnsafeMutableRawBufferPointer
     private var arenaHead = 0 // where the next message goes
     private var ids = PacketIDSet()
@@ -65,7 +71,7 @@ struct InflightWindow {
 
     /// Reserves a slot and `length` arena bytes; returns the packet id and the bytes to fill,
     /// or nil if the window or the arena is full.
-    mutating func reserve(length: Int, qos: QoS) -> (id: UInt16, bytes: UnsafeMutableRawBufferPointer)? {
+    mutating func reserve(length: Int, qos: QoS) -> (id: UInt16, bytes: UnsafeMutableRawBufferPointer, index: Int)? {
         precondition(qos != .atMostOnce)
         guard count < capacity, let start = arenaPlace(length) else { return nil }
         var id = nextID
@@ -74,11 +80,13 @@ struct InflightWindow {
         ids.insert(id)
         let index = (first + count) % capacity
         slots[index] = Slot(
-            packetID: id, stage: qos == .atLeastOnce ? .awaitingPuback : .awaitingPubrec, start: start, length: length)
+            packetID: id, stage: qos == .atLeastOnce ? .awaitingPuback : .awaitingPubrec, serial: reserved, start: start,
+            length: length)
+        reserved &+= 1
         count += 1
         pending += 1
         arenaHead = start + length
-        return (id, UnsafeMutableRawBufferPointer(rebasing: arena[start..<start + length]))
+        return (id, UnsafeMutableRawBufferPointer(rebasing: arena[start..<start + length]), index)
     }
 
     /// The stage a packet id is in, if in flight.
@@ -98,9 +106,10 @@ struct InflightWindow {
     /// waiting for that acknowledgement.
     mutating func complete(_ id: UInt16, expecting stage: Stage) -> Bool {
         guard ids.contains(id), let index = index(of: id), slots[index].stage == stage else { return false }
-        slots[index].stage = .done
-        if slots[index].onWire { onWire -= 1 }
-        if slots[index].notBefore != 0 { pausing -= 1 }
+        let slot = slots + index
+        slot.pointee.stage = .done
+        if slot.pointee.onWire { onWire -= 1 }
+        if slot.pointee.notBefore != 0 { pausing -= 1 }
         ids.remove(id)
         pending -= 1
         while count > 0 && slots[first].stage == .done {
@@ -113,15 +122,25 @@ struct InflightWindow {
 
     /// The oldest message pending and off the wire whose pause, if any, is over at `now`: its
     /// stage, packet id, whether it went out before, and its stored PUBLISH.
-    func nextToSend(now: Nanoseconds) -> (stage: Stage, id: UInt16, wasSent: Bool, bytes: UnsafeMutableRawBufferPointer)? {
-        var k = 0
+    mutating func nextToSend(now: Nanoseconds) -> (
+        stage: Stage, id: UInt16, wasSent: Bool, bytes: UnsafeMutableRawBufferPointer, index: Int
+    )? {
+        guard count > 0 else { return nil }
+        var k = Int(min(UInt64(count), unsentFrom &- min(unsentFrom, slots[first].serial)))
+        var advancing = true
         while k < count {
-            let slot = slots[(first + k) % capacity]
-            if slot.stage != .done && !slot.onWire && slot.notBefore <= now {
-                return (
-                    slot.stage, slot.packetID, slot.sent,
-                    UnsafeMutableRawBufferPointer(rebasing: arena[slot.start..<slot.start + slot.length])
-                )
+            let index = (first + k) % capacity
+            let slot = slots[index]
+            if slot.stage != .done && !slot.onWire {
+                if slot.notBefore <= now {
+                    return (
+                        slot.stage, slot.packetID, slot.sent,
+                        UnsafeMutableRawBufferPointer(rebasing: arena[slot.start..<slot.start + slot.length]), index
+                    )
+                }
+                advancing = false // paused: still to send, later
+            } else if advancing {
+                unsentFrom = slot.serial &+ 1
             }
             k += 1
         }
@@ -146,6 +165,7 @@ struct InflightWindow {
         guard ids.contains(id), let index = index(of: id) else { return 0 }
         if slots[index].onWire { onWire -= 1 }
         if slots[index].notBefore == 0 { pausing += 1 }
+        unsentFrom = min(unsentFrom, slots[index].serial)
         slots[index].onWire = false
         slots[index].sent = false // the broker ended that delivery: the next is a new one, DUP 0
         slots[index].notBefore = until
@@ -161,6 +181,7 @@ struct InflightWindow {
 
     /// The connection ended: nothing is on the wire any more.
     mutating func connectionClosed() {
+        unsentFrom = count > 0 ? slots[first].serial : reserved
         var k = 0
         while k < count {
             slots[(first + k) % capacity].onWire = false
@@ -194,15 +215,25 @@ struct InflightWindow {
 
     /// The message was written on this connection.
     mutating func markSent(_ id: UInt16) {
-        guard let index = index(of: id), !slots[index].onWire else { return }
-        if slots[index].notBefore != 0 { pausing -= 1 }
-        slots[index].sent = true
-        slots[index].onWire = true
-        slots[index].notBefore = 0
+        if let index = index(of: id) { markSent(index: index) }
+    }
+
+    /// The same for the slot `reserve` just returned (the hot path: no lookup).
+    mutating func markSent(index: Int) {
+        let slot = slots + index
+        guard !slot.pointee.onWire else { return }
+        if slot.pointee.notBefore != 0 {
+            pausing -= 1
+            slot.pointee.notBefore = 0
+        }
+        slot.pointee.sent = true
+        slot.pointee.onWire = true
         onWire += 1
+        if slot.pointee.serial == unsentFrom { unsentFrom &+= 1 } // the usual case: sent as published
     }
 
     mutating func removeAll() {
+        unsentFrom = reserved
         count = 0
         pending = 0
         onWire = 0

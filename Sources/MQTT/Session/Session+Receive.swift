@@ -69,7 +69,7 @@ extension MQTTSession {
     }
 
     private func handle(_ packet: Packet, now: Nanoseconds, handler: (SessionEvent) -> Void) throws(SessionFailure) {
-        if case .disconnect(let reason, let properties) = packet, version == .v5 {
+        if version == .v5, case .disconnect(let reason, let properties) = packet {
             throw .disconnectedByBroker(BrokerReason(code: reason, properties))
         }
         if state == .awaitingConnack {
@@ -223,7 +223,7 @@ extension MQTTSession {
             case .done:
                 break
             }
-            window.markSent(next.id)
+            window.markSent(index: next.index)
             lastSentAt = now
         }
     }

@@ -160,64 +160,83 @@ public final class MQTTSession {
 
     /// Publishes on a topic name the caller checked (ValidatedTopic.swift).
     func publish(
-        validName topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos requested: QoS, retain requestedRetain: Bool,
+        validName topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool,
         properties: MessageProperties, now: Nanoseconds
     ) throws(PublishRefusal) -> UInt16 {
-        let v5 = version == .v5
-        let qos = v5 ? limited(requested) : requested
-        let retain = requestedRetain && (!v5 || retainAllowed())
-        let size: Int
-        do throws(PacketError) {
-            size = try PacketEncoder.publishSize(
-                topicLength: topic.count, payloadLength: payload.count, qos: qos, propertiesLength: v5 ? properties.block.count : nil)
-        } catch { throw .invalid(error) }
-        if let limit = limits.maxPacketSize, size > limit { throw .tooLarge(size: size, limit: limit) }
+        guard version == .v5 else {
+            return try publish(validName: topic, payload: payload, qos: qos, retain: retain, block: nil, aliasable: false, now: now)
+        }
+        // withUnsafeBytes rethrows untyped; carry the typed error out through a Result (no boxing).
         return try properties.block.withUnsafeBytes { block -> Result<UInt16, PublishRefusal> in
-            let block = v5 ? block : nil
-            if qos == .atMostOnce {
-                guard state == .connected else { return .failure(.notConnected) }
-                writeLive(topic: topic, payload: payload, qos: qos, retain: retain, packetID: 0, size: size, block: block, properties)
-                lastSentAt = now
-                return .success(0)
-            }
-            guard let (id, stored) = window.reserve(length: size, qos: qos) else { return .failure(.windowFull) }
-            // Encode once into the outbound buffer, keep a copy for re-sending (with the topic's
-            // name: aliases end with the connection), then roll back what may not go yet.
-            let mark = outbound.writerIndex
-            PacketEncoder.publish(
-                validTopic: topic, payload: payload, qos: qos, retain: retain, dup: false, packetID: id, size: size,
-                properties: block, into: outbound)
-            stored.copyMemory(from: UnsafeRawBufferPointer(rebasing: outbound.readableView[(mark - outbound.readerIndex)...]))
-            if state == .connected && window.onWire < limits.sendQuota {
-                window.markSent(id)
-                lastSentAt = now
-                if properties.aliasable && limits.topicAliasMaximum > 0 {
-                    outbound.truncate(toWriterIndex: mark)
-                    writeLive(topic: topic, payload: payload, qos: qos, retain: retain, packetID: id, size: size, block: block, properties)
-                }
-            } else {
-                outbound.truncate(toWriterIndex: mark) // sent after CONNACK, or when the broker's quota allows
-            }
-            return .success(id)
+            do throws(PublishRefusal) {
+                return .success(
+                    try publish(
+                        validName: topic, payload: payload, qos: qos, retain: retain, block: block, aliasable: properties.aliasable,
+                        now: now))
+            } catch { return .failure(error) }
         }.get()
     }
 
+    /// The publish itself: `block` is the 5.0 property block, nil under 3.1.1.
+    func publish(
+        validName topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos requested: QoS, retain requestedRetain: Bool,
+        block: UnsafeRawBufferPointer?, aliasable: Bool, now: Nanoseconds
+    ) throws(PublishRefusal) -> UInt16 {
+        var qos = requested
+        var retain = requestedRetain
+        if block != nil {
+            qos = limited(requested)
+            retain = requestedRetain && retainAllowed()
+        }
+        let size: Int
+        do throws(PacketError) {
+            size = try PacketEncoder.publishSize(
+                topicLength: topic.count, payloadLength: payload.count, qos: qos, propertiesLength: block?.count)
+        } catch { throw .invalid(error) }
+        if let limit = limits.maxPacketSize, size > limit { throw .tooLarge(size: size, limit: limit) }
+        let alias = aliasable && block != nil && limits.topicAliasMaximum > 0
+        if qos == .atMostOnce {
+            guard state == .connected else { throw .notConnected }
+            writeLive(topic: topic, payload: payload, qos: qos, retain: retain, packetID: 0, size: size, block: block, alias: alias)
+            lastSentAt = now
+            return 0
+        }
+        guard let (id, stored, slot) = window.reserve(length: size, qos: qos) else { throw .windowFull }
+        // Encoded into the window for re-sending (with the topic's name: aliases end with the
+        // connection), and into the outbound buffer if it may go now.
+        _ = PacketEncoder.publish(
+            validTopic: topic, payload: payload, qos: qos, retain: retain, dup: false, packetID: id, properties: block, alias: 0,
+            at: stored.baseAddress!)
+        if state == .connected && window.onWire < limits.sendQuota {
+            window.markSent(index: slot)
+            lastSentAt = now
+            if alias {
+                writeLive(topic: topic, payload: payload, qos: qos, retain: retain, packetID: id, size: size, block: block, alias: true)
+            } else {
+                outbound.writeBytes(UnsafeRawBufferPointer(stored))
+            }
+        } // else sent after CONNACK, or when the broker's quota allows
+        return id
+    }
+
     /// The PUBLISH as it goes on this connection: with a Topic Alias in place of the name, once the
-    /// alias is known to the broker.
+    /// alias is known to the broker, when `alias` allows one.
     private func writeLive(
         topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: QoS, retain: Bool, packetID: UInt16, size: Int,
-        block: UnsafeRawBufferPointer?, _ properties: MessageProperties
+        block: UnsafeRawBufferPointer?, alias: Bool
     ) {
-        var alias: UInt16 = 0
         var name = topic
-        if block != nil && properties.aliasable {
+        var number: UInt16 = 0
+        if alias {
             let assigned = aliases.alias(for: topic)
-            alias = assigned.alias
-            if alias != 0 && !assigned.isNew { name = UnsafeRawBufferPointer(start: topic.baseAddress, count: 0) }
+            number = assigned.alias
+            if number != 0 && !assigned.isNew { name = UnsafeRawBufferPointer(start: topic.baseAddress, count: 0) }
         }
-        PacketEncoder.publish(
-            validTopic: name, payload: payload, qos: qos, retain: retain, dup: false, packetID: packetID, size: size + 3,
-            properties: block, alias: alias, into: outbound)
+        let tail = outbound.writableTail(minimum: size + 3)
+        let written = PacketEncoder.publish(
+            validTopic: name, payload: payload, qos: qos, retain: retain, dup: false, packetID: packetID, properties: block,
+            alias: number, at: tail.baseAddress!)
+        outbound.didWrite(written)
     }
 
     /// The QoS the broker takes (5.0 Maximum QoS).

@@ -22,6 +22,9 @@ struct BenchPublish: ParsableCommand {
     @Option(help: "Topic.")
     var topic = "edge-agent/bench"
 
+    @Flag(help: "MQTT 5.0: send the properties the agent sends (JSON's Content Type, a Topic Alias).")
+    var agentProperties = false
+
     func validate() throws {
         guard QoS(rawValue: qos) != nil else { throw ValidationError("--qos must be 0, 1 or 2") }
         guard count > 0, size >= 0, inflight > 0, inflight < 65_535 else { throw ValidationError("count and inflight must be positive") }
@@ -41,7 +44,8 @@ struct BenchPublish: ParsableCommand {
         // Checked once, as the agent does for its sensors' topics. The options are read into
         // locals: a property wrapper's getter in the loop cost more than a publish's encoding.
         let topic: ValidatedTopic
-        do { topic = try ValidatedTopic(self.topic) } catch { throw ValidationError("--topic: \(error)") }
+        let properties = agentProperties ? MessageProperties.json(aliasable: true) : .none
+        do { topic = try ValidatedTopic(self.topic, properties: properties) } catch { throw ValidationError("--topic: \(error)") }
         let count = self.count
         var sent = 0
         let start = MonotonicClock.now()
