@@ -338,10 +338,12 @@ public final class MQTTClient {
             delay = backoff.nextDelay()
         } else if redirect == nil,
             let next = versions.connectFailed(
-                broker: rotation.broker, version: version, error: error, closedAfterConnect: closedAfterConnect)
+                broker: rotation.broker, version: version, error: error, closedAfterConnect: closedAfterConnect),
+            announce(next, to: lostBroker, because: error)
         {
-            delegate?.mqttClient(self, willSpeak: next, to: lostBroker, because: error)
-            delay = backoff.failoverDelay() // the same broker again, in the other version
+            // The broker is up and answering: the same one again at once, in 3.1.1. (A failover hop's
+            // delay here doubled the fleet test's failover time against RabbitMQ 3.10.)
+            delay = 0
         } else {
             clash.connectFailed()
             switch rotation.attemptFailed(attempted: addresses.tried, of: addresses.count) { // failover
@@ -356,6 +358,14 @@ public final class MQTTClient {
         }
         phase = .waiting(until: now &+ delay)
         delegate?.mqttClient(self, didLoseConnectionTo: lostBroker, error: error, retryIn: delay)
+    }
+
+    /// Tells the delegate of a change of version; true for a fallback to 3.1.1, to be tried at once.
+    /// A return to 5.0 (3.1.1 was closed on too) is no news about the broker: it waits as any failed
+    /// connect does.
+    private func announce(_ version: ProtocolVersion, to broker: BrokerAddress, because error: ConnectionError) -> Bool {
+        delegate?.mqttClient(self, willSpeak: version, to: broker, because: error)
+        return version == .v311
     }
 
     /// A connection that had reached CONNACK ended: a takeover, or a message the broker will not

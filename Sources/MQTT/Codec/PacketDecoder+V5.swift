@@ -51,49 +51,11 @@ extension PacketDecoder {
             default: return .pubcomp(packetID: id)
             }
         case .subscribe:
-            let id = try reader.uint16("packet identifier")
-            guard id != 0 else { throw .zeroPacketID(.subscribe) }
-            _ = try Properties.read(&reader, .subscribe)
-            var filters: [TopicSubscription] = []
-            while !reader.isAtEnd {
-                let filter = try reader.string("topic filter")
-                if let problem = Topic.validateFilter(filter) { throw problem }
-                let options = try reader.byte("subscription options")
-                // Bits 6-7 reserved (MQTT-3.8.3-5), retain handling 3 invalid, QoS 3 invalid.
-                guard options & 0xC0 == 0, options >> 4 & 0x03 != 3, let qos = QoS(rawValue: options & 0x03) else {
-                    throw .invalidQoS(options)
-                }
-                filters.append(TopicSubscription(filter, qos: qos))
-            }
-            guard !filters.isEmpty else { throw .emptySubscription(.subscribe) }
-            return .subscribe(packetID: id, filters: filters)
+            return try decodeSubscribe(&reader, v5: true)
         case .suback:
-            let id = try reader.uint16("packet identifier")
-            guard id != 0 else { throw .zeroPacketID(.suback) }
-            _ = try Properties.read(&reader, .suback)
-            guard !reader.isAtEnd else { throw .invalidRemainingLength(.suback, header.remainingLength) }
-            var results: [SubscribeResult] = []
-            while !reader.isAtEnd {
-                let code = try reader.byte("reason code")
-                switch code {
-                case 0, 1, 2: results.append(.granted(QoS(rawValue: code)!))
-                case 0x80...: results.append(.refused(ReasonCode(rawValue: code)))
-                default: throw .invalidReasonCode(.suback, code)
-                }
-            }
-            return .suback(packetID: id, results: results)
+            return try decodeSuback(header, &reader, v5: true)
         case .unsubscribe:
-            let id = try reader.uint16("packet identifier")
-            guard id != 0 else { throw .zeroPacketID(.unsubscribe) }
-            _ = try Properties.read(&reader, .unsubscribe)
-            var filters: [String] = []
-            while !reader.isAtEnd {
-                let filter = try reader.string("topic filter")
-                if let problem = Topic.validateFilter(filter) { throw problem }
-                filters.append(filter)
-            }
-            guard !filters.isEmpty else { throw .emptySubscription(.unsubscribe) }
-            return .unsubscribe(packetID: id, filters: filters)
+            return try decodeUnsubscribe(&reader, v5: true)
         case .unsuback:
             let id = try reader.uint16("packet identifier")
             guard id != 0 else { throw .zeroPacketID(.unsuback) }

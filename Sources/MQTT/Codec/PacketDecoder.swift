@@ -113,43 +113,11 @@ public enum PacketDecoder {
             default: return .unsuback(packetID: id)
             }
         case .subscribe:
-            let id = try reader.uint16("packet identifier")
-            guard id != 0 else { throw .zeroPacketID(.subscribe) }
-            var filters: [TopicSubscription] = []
-            while !reader.isAtEnd {
-                let filter = try reader.string("topic filter")
-                if let problem = Topic.validateFilter(filter) { throw problem }
-                let requested = try reader.byte("requested QoS")
-                guard requested & 0xFC == 0, let qos = QoS(rawValue: requested) else { throw .invalidQoS(requested) } // MQTT-3.8.3-4
-                filters.append(TopicSubscription(filter, qos: qos))
-            }
-            guard !filters.isEmpty else { throw .emptySubscription(.subscribe) }
-            return .subscribe(packetID: id, filters: filters)
+            return try decodeSubscribe(&reader, v5: false)
         case .suback:
-            let id = try reader.uint16("packet identifier")
-            guard id != 0 else { throw .zeroPacketID(.suback) }
-            guard !reader.isAtEnd else { throw .invalidRemainingLength(.suback, header.remainingLength) }
-            var results: [SubscribeResult] = []
-            while !reader.isAtEnd {
-                let code = try reader.byte("return code")
-                switch code {
-                case 0, 1, 2: results.append(.granted(QoS(rawValue: code)!))
-                case 0x80: results.append(.failure)
-                default: throw .invalidReturnCode(.suback, code) // MQTT-3.9.3-2
-                }
-            }
-            return .suback(packetID: id, results: results)
+            return try decodeSuback(header, &reader, v5: false)
         case .unsubscribe:
-            let id = try reader.uint16("packet identifier")
-            guard id != 0 else { throw .zeroPacketID(.unsubscribe) }
-            var filters: [String] = []
-            while !reader.isAtEnd {
-                let filter = try reader.string("topic filter")
-                if let problem = Topic.validateFilter(filter) { throw problem }
-                filters.append(filter)
-            }
-            guard !filters.isEmpty else { throw .emptySubscription(.unsubscribe) }
-            return .unsubscribe(packetID: id, filters: filters)
+            return try decodeUnsubscribe(&reader, v5: false)
         case .pingreq, .pingresp, .disconnect:
             try expectLength(header, 0)
             switch header.type {
