@@ -10,6 +10,7 @@ final class Observer: MQTTClientDelegate, @unchecked Sendable {
     /// 5.0: the Correlation Data and Content Type of the newest message on each topic.
     var correlation: [String: [UInt8]] = [:]
     var contentType: [String: String] = [:]
+    var expiry: [String: UInt32] = [:]
     /// Acknowledgements of what the observer published.
     var delivered = 0
 
@@ -31,6 +32,7 @@ final class Observer: MQTTClientDelegate, @unchecked Sendable {
         messages.append((message.topicString, String(decoding: message.payload, as: UTF8.self), message.retain, Date()))
         correlation[message.topicString] = message.properties.value(PropertyID.correlationData).map(Array.init)
         contentType[message.topicString] = message.properties.string(PropertyID.contentType)
+        expiry[message.topicString] = message.properties.uint32(PropertyID.messageExpiryInterval)
     }
 
     func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) { delivered += 1 }

@@ -21,7 +21,7 @@ struct MQTT5EndToEndTests {
         options.extraConfig = ["acl_file \(acl.file("acl"))"]
         let broker = try Mosquitto(options)
         let observer = try Observer(url: broker.url, version: .v5)
-        let agent = try agent(broker.port)
+        let agent = try agent(broker.port, extraConfig: "telemetry: {expiry: 1h}")
         try agent.start()
         #expect(observer.wait { (observer.metric("parked") ?? 0) >= 3 && observer.telemetry("air").count >= 5 })
         #expect(observer.telemetry("soil").isEmpty)
@@ -30,6 +30,9 @@ struct MQTT5EndToEndTests {
         let metrics = observer.messages.last { $0.topic == "edge/e2e/metrics" }?.payload ?? ""
         #expect(metrics.contains(#""refused":{"not_authorized":"#))
         #expect(observer.contentType["edge/e2e/telemetry/air"] == "application/json")
+        // The broker passes the interval on, less the time it held the message (about none).
+        #expect((3595...3600).contains(observer.expiry["edge/e2e/telemetry/air"] ?? 0))
+        #expect(observer.expiry["edge/e2e/status"] == nil) // readings only
         agent.stop(SIGTERM)
     }
 
@@ -130,6 +133,25 @@ struct MQTT5EndToEndTests {
         #expect(Date().timeIntervalSince(sent) < 1.5)
         let seqs = observer.telemetry("air").compactMap { $0["seq"] as? Int }
         #expect(seqs == Array(0..<seqs.count)) // in order, none lost
+        agent.stop(SIGTERM)
+    }
+
+    /// A refused subscription is logged with the broker's reason (the agent would get no commands).
+    @Test func aRefusedSubscriptionIsLoggedWithItsReason() throws {
+        let build = TemporaryDirectory("plugin")
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/mosquitto-deny-subscribe.c").standardized.path
+        _ = try run("gcc", ["-shared", "-fPIC", "-o", build.file("deny.so"), source])
+        var options = Mosquitto.Options()
+        options.extraConfig = ["plugin \(build.file("deny.so"))"] // refuses filters under denied/
+        let broker = try Mosquitto(options)
+        let agent = try agent(broker.port, extraMQTT: "  topic_prefix: denied\n")
+        try agent.start()
+        #expect(
+            waitUntil(seconds: 10) {
+                agent.log.contains("the broker refused the subscription to denied/e2e/cmd/# (refused: not authorized (0x87))")
+            },
+            "\(agent.log)")
         agent.stop(SIGTERM)
     }
 

@@ -21,10 +21,11 @@ public struct AgentConfig: Decodable, Equatable, Sendable {
     /// Mark readings taken while the kernel says the clock is not synchronised.
     public var clockCheck: Bool
     public var homeAssistant: HomeAssistantSettings
+    public var telemetry: TelemetrySettings
 
     enum CodingKeys: String, CodingKey {
         case deviceID = "device_id", board, mqtt, spool, backfill, sensors, gpio, expanders, metricsInterval = "metrics_interval"
-        case clockCheck = "clock_check", homeAssistant = "home_assistant"
+        case clockCheck = "clock_check", homeAssistant = "home_assistant", telemetry
     }
 
     public init(from decoder: any Decoder) throws {
@@ -34,6 +35,7 @@ public struct AgentConfig: Decodable, Equatable, Sendable {
         board = try c.decodeIfPresent(String.self, forKey: .board) ?? "simulated"
         mqtt = try c.decode(MQTTSettings.self, forKey: .mqtt)
         homeAssistant = try c.decodeIfPresent(HomeAssistantSettings.self, forKey: .homeAssistant) ?? HomeAssistantSettings()
+        telemetry = try c.decodeIfPresent(TelemetrySettings.self, forKey: .telemetry) ?? TelemetrySettings()
         // Discovery needs the state topics: on unless the file turns them off, which is refused below.
         if homeAssistant.discovery && mqtt.stateTopicsGiven == nil { mqtt.stateTopics = true }
         spool = try c.decodeIfPresent(SpoolSettings.self, forKey: .spool) ?? SpoolSettings()

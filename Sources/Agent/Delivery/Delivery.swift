@@ -230,7 +230,9 @@ final class Delivery {
         if !refusedTopics.isEmpty, parkIfRefused(topic: topic, payload: payload) { return 0 }
         do {
             if let validated { return try client.publish(topic: validated, payload: payload, qos: .atLeastOnce, now: now) }
-            return try client.publish(topicBytes: topic, payload: payload, qos: .atLeastOnce, properties: topics.aliasedJSON, now: now)
+            return try client.publish(
+                topicBytes: topic, payload: payload, qos: .atLeastOnce, properties: event ? topics.aliasedJSON : topics.telemetryJSON,
+                now: now)
         } catch .windowFull {
             return nil
         } catch .tooLarge(let size, let limit) {
@@ -318,7 +320,7 @@ final class Delivery {
         if linger > 0 { lingerDue = MonotonicClock.now() } // what waited for the connection goes now
         // A 5.0 broker's own limit, stated in CONNACK, sizes the backfill batches from now on.
         // Less the properties each message carries under 5.0 (`packetOverhead` is 3.1.1's).
-        let properties = client.session.version == .v5 ? topics.aliasedJSON.block.count + 8 : 0
+        let properties = client.session.version == .v5 ? topics.telemetryJSON.block.count + 8 : 0
         backlog.packetLimit = (client.session.limits.maxPacketSize ?? .max) - properties
         ledger.connected(nextSeq: spool.nextSeq)
         sendPendingStatus()

@@ -6,8 +6,10 @@ import MQTT
 final class Topics {
     /// For status, metrics, replies and discovery.
     let json: MessageProperties
-    /// For telemetry, events and states.
+    /// For events and states.
     let aliasedJSON: MessageProperties
+    /// For telemetry: `aliasedJSON`, with `telemetry.expiry` as a Message Expiry Interval.
+    let telemetryJSON: MessageProperties
     let status: String
     let metrics: String
     let commandFilter: String
@@ -19,11 +21,14 @@ final class Topics {
     private let telemetry: TopicBuilder
     private let events: TopicBuilder
 
-    init(prefix: String, device: String, userProperties: [String: String] = [:]) {
+    init(prefix: String, device: String, userProperties: [String: String] = [:], telemetryExpiry: UInt32? = nil) {
         var extra = PropertyBuilder()
         for (name, value) in userProperties.sorted(by: { $0.key < $1.key }) { extra.userProperty(name, value) }
         json = .json(extra)
         aliasedJSON = .json(extra, aliasable: true)
+        var expiring = extra
+        if let telemetryExpiry { expiring.uint32(PropertyID.messageExpiryInterval, telemetryExpiry) }
+        telemetryJSON = .json(expiring, aliasable: true)
         devicePrefix = "\(prefix)/\(device)/"
         status = "\(prefix)/\(device)/status"
         metrics = "\(prefix)/\(device)/metrics"
@@ -51,7 +56,9 @@ final class Topics {
         let topic = name.withUTF8 {
             event ? events(lineName: UnsafeRawBufferPointer($0)) : telemetry(sensorName: UnsafeRawBufferPointer($0))
         }
-        do { return try ValidatedTopic(String(decoding: topic, as: UTF8.self), properties: aliasedJSON) } catch { return nil }
+        do { return try ValidatedTopic(String(decoding: topic, as: UTF8.self), properties: event ? aliasedJSON : telemetryJSON) } catch {
+            return nil
+        }
     }
 
     /// `<prefix>/<device>/telemetry/<name>`, valid until the next call.

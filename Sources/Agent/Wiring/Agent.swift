@@ -44,7 +44,9 @@ public final class Agent: MQTTClientDelegate {
     public init(config: AgentConfig, configPath: String? = nil) throws {
         let startedAt = MonotonicClock.now()
         self.config = config
-        let topics = Topics(prefix: config.mqtt.topicPrefix, device: config.deviceID, userProperties: config.mqtt.userProperties)
+        let topics = Topics(
+            prefix: config.mqtt.topicPrefix, device: config.deviceID, userProperties: config.mqtt.userProperties,
+            telemetryExpiry: config.telemetry.expirySeconds)
         let (spool, spoolExisted, spoolSetAside) = try Delivery.openSpool(config.spool, device: config.deviceID)
         var clientConfig = try Agent.clientConfiguration(config, topics: topics)
         clientConfig.subscriptions = [TopicSubscription(topics.commandFilter, qos: .atLeastOnce)] + StatePublisher.filters(config)
@@ -266,6 +268,16 @@ public final class Agent: MQTTClientDelegate {
         commands.receive(
             topic: message.topic, payload: UnsafeRawBufferPointer(start: nil, count: 0),
             size: message.packetSize, packetID: message.packetID, dup: message.dup)
+    }
+
+    /// Each connect subscribes to every filter in one SUBSCRIBE, so the results are in their order.
+    public func mqttClient(_ client: MQTTClient, didSubscribe packetID: UInt16, results: [SubscribeResult]) {
+        for (subscription, result) in zip(client.subscribedFilters, results) where result.isFailure {
+            repeated.note(
+                "subscription refused: \(subscription.filter)",
+                "the broker refused the subscription to \(subscription.filter) (\(result.explanation)): the agent gets nothing on it (commands, Home Assistant's status)"
+            )
+        }
     }
 
     public func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) {

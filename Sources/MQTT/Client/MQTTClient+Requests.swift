@@ -45,6 +45,9 @@ extension MQTTClient {
         return try result.get()
     }
 
+    /// The subscriptions kept across reconnects, in the order every connect's SUBSCRIBE carries them.
+    public var subscribedFilters: [TopicSubscription] { subscriptions }
+
     /// Adds subscriptions, kept across reconnects. Sent now if connected.
     public func subscribe(_ new: [TopicSubscription]) throws(PublishRefusal) {
         for s in new { if let problem = Topic.validateFilter(s.filter) { throw .invalid(problem) } }
