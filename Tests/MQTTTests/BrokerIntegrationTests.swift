@@ -4,14 +4,15 @@ import MQTT
 import TestSupport
 import Testing
 
-/// Against a real mosquitto started for each test on a free loopback port.
+/// Against a real mosquitto started for each test on a free loopback port, in MQTT 3.1.1 and 5.0.
 @Suite("Against mosquitto")
 struct BrokerIntegrationTests {
-    @Test func roundTripsAtEveryQoS() throws {
+    @Test(arguments: [ProtocolVersion.v311, .v5])
+    func roundTripsAtEveryQoS(version: ProtocolVersion) throws {
         let broker = try Mosquitto()
         defer { broker.stop() } // keeps the broker alive to the end of the test
-        let sub = try TestClient(broker.url, subscriptions: [TopicSubscription("rt/#", qos: .exactlyOnce)])
-        let pub = try TestClient(broker.url)
+        let sub = try TestClient(broker.url, version: version, subscriptions: [TopicSubscription("rt/#", qos: .exactlyOnce)])
+        let pub = try TestClient(broker.url, version: version)
         #expect(drive([sub, pub]) { sub.recorder.subscribeResults.count == 1 && pub.client.isConnected })
         #expect(sub.recorder.subscribeResults == [[.granted(.exactlyOnce)]])
         for qos in [QoS.atMostOnce, .atLeastOnce, .exactlyOnce] {
@@ -25,11 +26,12 @@ struct BrokerIntegrationTests {
         #expect(sub.recorder.errors.isEmpty && pub.recorder.errors.isEmpty)
     }
 
-    @Test func manyMessagesKeepTheirOrderThroughTheWindow() throws {
+    @Test(arguments: [ProtocolVersion.v311, .v5])
+    func manyMessagesKeepTheirOrderThroughTheWindow(version: ProtocolVersion) throws {
         let broker = try Mosquitto()
         defer { broker.stop() } // keeps the broker alive to the end of the test
-        let sub = try TestClient(broker.url, subscriptions: [TopicSubscription("seq", qos: .atLeastOnce)])
-        let pub = try TestClient(broker.url)
+        let sub = try TestClient(broker.url, version: version, subscriptions: [TopicSubscription("seq", qos: .atLeastOnce)])
+        let pub = try TestClient(broker.url, version: version)
         #expect(drive([sub, pub]) { sub.recorder.subscribeResults.count == 1 && pub.client.isConnected })
         var next = 0
         #expect(
@@ -42,25 +44,28 @@ struct BrokerIntegrationTests {
         #expect(sub.recorder.messages.map(\.payload) == (0..<2000).map(String.init))
     }
 
-    @Test func retainedMessageReachesLaterSubscribers() throws {
+    @Test(arguments: [ProtocolVersion.v311, .v5])
+    func retainedMessageReachesLaterSubscribers(version: ProtocolVersion) throws {
         let broker = try Mosquitto()
         defer { broker.stop() } // keeps the broker alive to the end of the test
-        let pub = try TestClient(broker.url)
+        let pub = try TestClient(broker.url, version: version)
         #expect(drive([pub]) { pub.client.isConnected })
         try pub.client.publish(topic: "ret/status", payload: Array("online".utf8), qos: .atLeastOnce, retain: true)
         #expect(drive([pub]) { pub.recorder.delivered.count == 1 })
-        let late = try TestClient(broker.url, subscriptions: [TopicSubscription("ret/#")])
+        let late = try TestClient(broker.url, version: version, subscriptions: [TopicSubscription("ret/#")])
         #expect(drive([late]) { late.recorder.messages.count == 1 })
         #expect(late.recorder.messages.first?.payload == "online")
         #expect(late.recorder.messages.first?.retain == true)
     }
 
-    @Test func willIsPublishedWhenTheSocketIsCut() throws {
+    @Test(arguments: [ProtocolVersion.v311, .v5])
+    func willIsPublishedWhenTheSocketIsCut(version: ProtocolVersion) throws {
         let broker = try Mosquitto()
         defer { broker.stop() } // keeps the broker alive to the end of the test
-        let observer = try TestClient(broker.url, subscriptions: [TopicSubscription("dev/1/status")])
+        let observer = try TestClient(broker.url, version: version, subscriptions: [TopicSubscription("dev/1/status")])
         let victim = try TestClient(
-            broker.url, will: Will(topic: "dev/1/status", payload: Array("offline".utf8), qos: .atLeastOnce, retain: true))
+            broker.url, version: version, will: Will(topic: "dev/1/status", payload: Array("offline".utf8), qos: .atLeastOnce, retain: true)
+        )
         #expect(drive([observer, victim]) { observer.recorder.subscribeResults.count == 1 && victim.client.isConnected })
         victim.client.dropConnection()
         victim.client.stop()
@@ -68,29 +73,32 @@ struct BrokerIntegrationTests {
         #expect(observer.recorder.messages.first?.payload == "offline")
     }
 
-    @Test func noWillAfterACleanDisconnect() throws {
+    @Test(arguments: [ProtocolVersion.v311, .v5])
+    func noWillAfterACleanDisconnect(version: ProtocolVersion) throws {
         let broker = try Mosquitto()
         defer { broker.stop() } // keeps the broker alive to the end of the test
-        let observer = try TestClient(broker.url, subscriptions: [TopicSubscription("dev/2/status")])
-        let leaver = try TestClient(broker.url, will: Will(topic: "dev/2/status", payload: Array("offline".utf8)))
+        let observer = try TestClient(broker.url, version: version, subscriptions: [TopicSubscription("dev/2/status")])
+        let leaver = try TestClient(broker.url, version: version, will: Will(topic: "dev/2/status", payload: Array("offline".utf8)))
         #expect(drive([observer, leaver]) { observer.recorder.subscribeResults.count == 1 && leaver.client.isConnected })
         leaver.client.stop()
         #expect(!drive([observer], seconds: 1) { !observer.recorder.messages.isEmpty })
     }
 
-    @Test func persistentSessionRedeliversAfterReconnect() throws {
+    @Test(arguments: [ProtocolVersion.v311, .v5])
+    func persistentSessionRedeliversAfterReconnect(version: ProtocolVersion) throws {
         let broker = try Mosquitto()
         defer { broker.stop() } // keeps the broker alive to the end of the test
         let id = "persistent-\(UInt32.random(in: 0...UInt32.max))"
-        let first = try TestClient(broker.url, id: id, cleanSession: false, subscriptions: [TopicSubscription("ps/t", qos: .atLeastOnce)])
+        let first = try TestClient(
+            broker.url, version: version, id: id, cleanSession: false, subscriptions: [TopicSubscription("ps/t", qos: .atLeastOnce)])
         #expect(drive([first]) { first.recorder.subscribeResults.count == 1 })
         first.client.stop()
-        let pub = try TestClient(broker.url)
+        let pub = try TestClient(broker.url, version: version)
         #expect(drive([pub]) { pub.client.isConnected })
         for i in 0..<5 { try pub.client.publish(topic: "ps/t", payload: Array("m\(i)".utf8), qos: .atLeastOnce) }
         #expect(drive([pub]) { pub.recorder.delivered.count == 5 })
         // Same client id, no subscriptions configured: the broker kept them and the queued messages.
-        let again = try TestClient(broker.url, id: id, cleanSession: false)
+        let again = try TestClient(broker.url, version: version, id: id, cleanSession: false)
         #expect(drive([again]) { again.recorder.messages.count == 5 })
         #expect(again.recorder.connects == [true])
         #expect(again.recorder.messages.map(\.payload) == ["m0", "m1", "m2", "m3", "m4"])
@@ -117,10 +125,11 @@ struct BrokerIntegrationTests {
         #expect(sub.client.isConnected)
     }
 
-    @Test func keepAliveHoldsAnIdleConnection() throws {
+    @Test(arguments: [ProtocolVersion.v311, .v5])
+    func keepAliveHoldsAnIdleConnection(version: ProtocolVersion) throws {
         let broker = try Mosquitto()
         defer { broker.stop() } // keeps the broker alive to the end of the test
-        let idle = try TestClient(broker.url, keepAlive: 1)
+        let idle = try TestClient(broker.url, version: version, keepAlive: 1)
         #expect(drive([idle]) { idle.client.isConnected })
         drive([idle], seconds: 3.5) { false }
         #expect(idle.client.isConnected)
@@ -129,10 +138,11 @@ struct BrokerIntegrationTests {
         #expect(broker.log.components(separatedBy: "Received PINGREQ").count - 1 >= 2)
     }
 
-    @Test func reconnectsAfterTheBrokerRestarts() throws {
+    @Test(arguments: [ProtocolVersion.v311, .v5])
+    func reconnectsAfterTheBrokerRestarts(version: ProtocolVersion) throws {
         let broker = try Mosquitto()
         defer { broker.stop() } // keeps the broker alive to the end of the test
-        let c = try TestClient(broker.url)
+        let c = try TestClient(broker.url, version: version)
         #expect(drive([c]) { c.client.isConnected })
         broker.stop()
         #expect(drive([c]) { !c.client.isConnected })
@@ -144,11 +154,12 @@ struct BrokerIntegrationTests {
         #expect(c.client.reconnectCount == 1)
     }
 
-    @Test func failsOverToTheNextBroker() throws {
+    @Test(arguments: [ProtocolVersion.v311, .v5])
+    func failsOverToTheNextBroker(version: ProtocolVersion) throws {
         let broker = try Mosquitto()
         defer { broker.stop() } // keeps the broker alive to the end of the test
         let dead = "mqtt://127.0.0.1:\(freeLoopbackPort())"
-        let c = try TestClient(dead, brokers: [broker.url])
+        let c = try TestClient(dead, version: version, brokers: [broker.url])
         #expect(drive([c]) { c.client.isConnected })
         #expect(c.client.broker.port == broker.port)
         guard case .transport(.system(_, let errno))? = c.recorder.errors.first else {
@@ -157,17 +168,23 @@ struct BrokerIntegrationTests {
         #expect(errno == .connectionRefused)
     }
 
-    @Test func usernameAndPassword() throws {
+    @Test(arguments: [ProtocolVersion.v311, .v5])
+    func usernameAndPassword(version: ProtocolVersion) throws {
         var options = Mosquitto.Options()
         options.users = ["agent": "s3cret"]
         let broker = try Mosquitto(options)
         defer { broker.stop() } // keeps the broker alive to the end of the test
-        let good = try TestClient(broker.url, username: "agent", password: "s3cret")
+        let good = try TestClient(broker.url, version: version, username: "agent", password: "s3cret")
         #expect(drive([good]) { good.client.isConnected })
-        let bad = try TestClient(broker.url, username: "agent", password: "wrong")
+        let bad = try TestClient(broker.url, version: version, username: "agent", password: "wrong")
         #expect(drive([bad]) { !bad.recorder.errors.isEmpty })
         let refusal = bad.recorder.errors.first
-        #expect(refusal == .session(.refused(.notAuthorized)) || refusal == .session(.refused(.badUsernameOrPassword)))
+        if version == .v5 { // a reason code, no longer a return code
+            let reasons: [ReasonCode] = [.notAuthorized, .badUserNameOrPassword]
+            #expect(reasons.contains { refusal == .session(.rejected(BrokerReason(code: $0))) }, "\(String(describing: refusal))")
+        } else {
+            #expect(refusal == .session(.refused(.notAuthorized)) || refusal == .session(.refused(.badUsernameOrPassword)))
+        }
         #expect(!bad.client.isConnected)
     }
 }

@@ -172,7 +172,8 @@ struct TestClient {
     let recorder = RecordingDelegate()
 
     init(
-        _ url: String, id: String = "test-\(UInt32.random(in: 0...UInt32.max))", cleanSession: Bool = true,
+        _ url: String, version: ProtocolVersion = .v311, id: String = "test-\(UInt32.random(in: 0...UInt32.max))",
+        cleanSession: Bool = true,
         keepAlive: UInt16 = 30, will: Will? = nil, username: String? = nil, password: String? = nil,
         tls: TLSConfiguration = TLSConfiguration(), subscriptions: [TopicSubscription] = [],
         brokers extra: [String] = [], configure: (inout ClientConfiguration) -> Void = { _ in }
@@ -183,6 +184,9 @@ struct TestClient {
                 clientID: id, cleanSession: cleanSession, keepAlive: keepAlive,
                 will: will, username: username, password: password.map { Array($0.utf8) }))
         session.maxInflight = 32
+        session.connect.version = version
+        // A session kept until cleaned, as 3.1.1's: under 5.0 that is an expiry.
+        if version == .v5 && !cleanSession { session.connect.sessionExpiry = 3600 }
         var config = ClientConfiguration(brokers: brokers, session: session)
         config.tls = tls
         config.subscriptions = subscriptions
