@@ -96,6 +96,29 @@ struct SessionV5Tests {
         #expect(h.sentPublishes().map(\.id) == [ids[2]])
     }
 
+    /// A failover to a broker of the other version: what waits in the window goes in that one's
+    /// layout (a 5.0 PUBLISH would be malformed to a 3.1.1 broker), and the other way round.
+    @Test func messagesQueuedUnderOneVersionGoInTheOther() throws {
+        let h = try SessionHarness.v5()
+        let a = try h.publish("five")
+        _ = h.sent()
+        h.session.connectionClosed()
+        try h.session.connectionOpened(now: 0, version: .v311)
+        _ = h.sent()
+        try h.feed([0x20, 2, 1, 0]) // a 3.1.1 CONNACK, session present
+        let resent = h.sentPublishes() // decoded as 3.1.1: a 5.0 layout would not parse
+        #expect(resent.map(\.id) == [a] && resent.first?.payload == Array("five".utf8) && resent.first?.dup == true)
+        let b = try h.publish("three") // stored in 3.1.1's layout
+        _ = h.sent()
+        h.session.connectionClosed()
+        try h.session.connectionOpened(now: 0, version: .v5)
+        _ = h.sent()
+        try h.feed(encoded { PacketEncoder.connack5(sessionPresent: true, reason: .success, into: $0) })
+        let back = h.sentPublishes() // decoded as 5.0
+        #expect(back.map(\.id) == [a, b])
+        #expect(back.map(\.payload) == [Array("five".utf8), Array("three".utf8)])
+    }
+
     @Test func theBrokersMaximumPacketSizeIsObeyed() throws {
         let h = try SessionHarness.v5(stated: { $0.uint32(PropertyID.maximumPacketSize, 64) }) { $0.assumedOutgoingPacketSize = 128 * 1024 }
         #expect(h.session.limits.maxPacketSize == 64)

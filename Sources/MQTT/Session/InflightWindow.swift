@@ -29,6 +29,9 @@ struct InflightWindow {
         var notBefore: Nanoseconds = 0
         /// Reservation order, to find where sending resumes without scanning from the oldest.
         var serial: UInt64 = 0
+        /// The stored PUBLISH is 5.0's layout (with a property block), else 3.1.1's: a connection
+        /// in the other version gets it re-encoded (MQTTSession.sendWaiting).
+        var v5 = false
         var start = 0
         var length = 0
     }
@@ -71,7 +74,7 @@ struct InflightWindow {
 
     /// Reserves a slot and `length` arena bytes; returns the packet id and the bytes to fill,
     /// or nil if the window or the arena is full.
-    mutating func reserve(length: Int, qos: QoS) -> (id: UInt16, bytes: UnsafeMutableRawBufferPointer, index: Int)? {
+    mutating func reserve(length: Int, qos: QoS, v5: Bool = false) -> (id: UInt16, bytes: UnsafeMutableRawBufferPointer, index: Int)? {
         precondition(qos != .atMostOnce)
         guard count < capacity, let start = arenaPlace(length) else { return nil }
         var id = nextID
@@ -80,7 +83,7 @@ struct InflightWindow {
         ids.insert(id)
         let index = (first + count) % capacity
         slots[index] = Slot(
-            packetID: id, stage: qos == .atLeastOnce ? .awaitingPuback : .awaitingPubrec, serial: reserved, start: start,
+            packetID: id, stage: qos == .atLeastOnce ? .awaitingPuback : .awaitingPubrec, serial: reserved, v5: v5, start: start,
             length: length)
         reserved &+= 1
         count += 1
@@ -123,7 +126,7 @@ struct InflightWindow {
     /// The oldest message pending and off the wire whose pause, if any, is over at `now`: its
     /// stage, packet id, whether it went out before, and its stored PUBLISH.
     mutating func nextToSend(now: Nanoseconds) -> (
-        stage: Stage, id: UInt16, wasSent: Bool, bytes: UnsafeMutableRawBufferPointer, index: Int
+        stage: Stage, id: UInt16, wasSent: Bool, bytes: UnsafeMutableRawBufferPointer, index: Int, v5: Bool
     )? {
         guard count > 0 else { return nil }
         var k = Int(min(UInt64(count), unsentFrom &- min(unsentFrom, slots[first].serial)))
@@ -135,7 +138,7 @@ struct InflightWindow {
                 if slot.notBefore <= now {
                     return (
                         slot.stage, slot.packetID, slot.sent,
-                        UnsafeMutableRawBufferPointer(rebasing: arena[slot.start..<slot.start + slot.length]), index
+                        UnsafeMutableRawBufferPointer(rebasing: arena[slot.start..<slot.start + slot.length]), index, slot.v5
                     )
                 }
                 advancing = false // paused: still to send, later
@@ -202,9 +205,12 @@ struct InflightWindow {
     }
 
     /// The stored PUBLISH of a message in flight.
-    func bytes(of id: UInt16) -> UnsafeRawBufferPointer? {
+    func bytes(of id: UInt16) -> UnsafeRawBufferPointer? { stored(id)?.bytes }
+
+    /// The stored PUBLISH of a message in flight, and whether it is in 5.0's layout.
+    func stored(_ id: UInt16) -> (bytes: UnsafeRawBufferPointer, v5: Bool)? {
         guard ids.contains(id), let index = index(of: id) else { return nil }
-        return UnsafeRawBufferPointer(rebasing: arena[slots[index].start..<slots[index].start + slots[index].length])
+        return (UnsafeRawBufferPointer(rebasing: arena[slots[index].start..<slots[index].start + slots[index].length]), slots[index].v5)
     }
 
     /// Completes a message whatever its stage: the broker will never acknowledge it.

@@ -217,7 +217,11 @@ extension MQTTSession {
                     continue
                 }
                 if next.wasSent { next.bytes[0] |= 0x08 } else { next.bytes[0] &= ~0x08 } // DUP, MQTT-3.3.1-1
-                outbound.writeBytes(UnsafeRawBufferPointer(next.bytes))
+                if next.v5 == (version == .v5) {
+                    outbound.writeBytes(UnsafeRawBufferPointer(next.bytes))
+                } else {
+                    reencode(UnsafeRawBufferPointer(next.bytes), from: next.v5 ? .v5 : .v311)
+                }
             case .awaitingPubcomp:
                 PacketEncoder.acknowledgement(.pubrel, packetID: next.id, into: outbound)
             case .done:
@@ -226,6 +230,22 @@ extension MQTTSession {
             window.markSent(index: next.index)
             lastSentAt = now
         }
+    }
+
+    /// A stored PUBLISH queued under the other version (a broker of the list that speaks only
+    /// 3.1.1, or one that speaks 5.0 after such a one), written in this connection's: its 5.0
+    /// properties dropped, or an empty block added.
+    private func reencode(_ stored: UnsafeRawBufferPointer, from storedVersion: ProtocolVersion) {
+        do throws(PacketError) {
+            guard case .publish(let view)? = try PacketDecoder.decode(stored, version: storedVersion)?.packet else { return }
+            let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+            let size = stored.count + 8
+            let tail = outbound.writableTail(minimum: size)
+            let written = PacketEncoder.publish(
+                validTopic: view.topic, payload: view.payload, qos: view.qos, retain: view.retain, dup: view.dup,
+                packetID: view.packetID, properties: version == .v5 ? empty : nil, alias: 0, at: tail.baseAddress!)
+            outbound.didWrite(written)
+        } catch { assertionFailure("the window holds only PUBLISH packets this session encoded: \(error)") }
     }
 
     // MARK: Time

@@ -79,9 +79,9 @@ public final class MQTTSession {
     /// False if `id` is not in flight.
     @discardableResult
     public func abandon(_ id: UInt16, _ body: (PublishView) -> Void) -> Bool {
-        guard let stored = window.bytes(of: id) else { return false }
+        guard let stored = window.stored(id) else { return false }
         do throws(PacketError) {
-            if case .publish(let view)? = try PacketDecoder.decode(stored, version: version)?.packet { body(view) }
+            if case .publish(let view)? = try PacketDecoder.decode(stored.bytes, version: stored.v5 ? .v5 : .v311)?.packet { body(view) }
         } catch { assertionFailure("the window holds only PUBLISH packets this session encoded: \(error)") }
         return window.abandon(id)
     }
@@ -90,8 +90,8 @@ public final class MQTTSession {
 
     /// The transport is open: discard stale bytes and write CONNECT, in `version` if given (the
     /// driver falls back to 3.1.1 for a broker that refuses 5.0). Messages waiting in the window
-    /// were encoded for the version they were queued under; a change of version re-encodes none,
-    /// since a fallback happens before any connection of that session worked.
+    /// keep the layout of the version they were queued under; a connection in the other version
+    /// gets them re-encoded as they go (`sendWaiting`).
     public func connectionOpened(now: Nanoseconds, version: ProtocolVersion? = nil) throws(PacketError) {
         outbound.clear()
         self.version = version ?? configuration.connect.version
@@ -201,7 +201,7 @@ public final class MQTTSession {
             lastSentAt = now
             return 0
         }
-        guard let (id, stored, slot) = window.reserve(length: size, qos: qos) else { throw .windowFull }
+        guard let (id, stored, slot) = window.reserve(length: size, qos: qos, v5: block != nil) else { throw .windowFull }
         // Encoded into the window for re-sending (with the topic's name: aliases end with the
         // connection), and into the outbound buffer if it may go now.
         _ = PacketEncoder.publish(
