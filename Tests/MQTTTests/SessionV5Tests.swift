@@ -231,6 +231,13 @@ struct SessionV5Tests {
         let zero = SessionHarness(configuration: h.session.configuration)
         try zero.session.connectionOpened(now: 0)
         #expect(throws: SessionFailure.brokerTakesQoS0Only) { try zero.feed([0x20, 5, 0, 0, 2, 0x24, 0]) }
+        var needs = h.session.configuration
+        needs.minimumBrokerPacketSize = 512
+        let tiny = SessionHarness(configuration: needs)
+        try tiny.session.connectionOpened(now: 0)
+        #expect(throws: SessionFailure.brokerPacketLimit(stated: 100, needed: 512)) {
+            try tiny.feed([0x20, 8, 0, 0, 5, 0x27, 0, 0, 0, 100])
+        }
     }
 
     @Test func subackReasonsArePerFilter() throws {

@@ -37,6 +37,8 @@ struct CommandInbox {
         case expired
         /// Its Response Topic points at this device's own topics or a `$` topic.
         case responseTopicNotAllowed(String)
+        /// Its Response Topic or Correlation Data is over the limit.
+        case routeTooLarge(limit: Int)
 
         var message: String {
             switch self {
@@ -45,6 +47,7 @@ struct CommandInbox {
             case .tooLarge(let bytes, let limit): "request of \(bytes) bytes is larger than the limit of \(limit)"
             case .busy(let waiting): "busy: \(waiting) requests are waiting; send it again later"
             case .expired: "expired: its message expiry interval was spent before it could run; not run"
+            case .routeTooLarge(let limit): "its response topic or correlation data is over \(limit) bytes; not run"
             case .responseTopicNotAllowed(let topic):
                 "response topic \(String(topic.prefix(200)).debugDescription) is not allowed: it is one of this device's own topics (outside reply/) or a $ topic; not run"
             }
@@ -100,8 +103,8 @@ struct CommandInbox {
             return .dropped
         }
         var request: Request
-        if let topic = route.refusedTopic {
-            request = Request(command: command, payload: nil, refusal: .responseTopicNotAllowed(topic))
+        if let refusal = route.refusal {
+            request = Request(command: command, payload: nil, refusal: refusal)
         } else if retained {
             request = Request(command: command, payload: nil, refusal: .retained)
         } else if size > maxRequestBytes {

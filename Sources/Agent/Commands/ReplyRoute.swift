@@ -8,15 +8,18 @@ import Syscalls
 ///
 /// A Response Topic comes from whoever may publish to the command topics: it may not point the
 /// reply at this device's own topics (its status, its telemetry, its commands), outside its reply
-/// subtree, nor at a `$` topic. Such a request is answered on the reply topic, saying why.
+/// subtree, nor at a `$` topic. Such a request is answered on the reply topic, saying why; so is
+/// one whose Response Topic or Correlation Data is over `maxBytes` (each waiting request keeps
+/// them, and the queue's byte budget counts payloads only).
 struct ReplyRoute: Equatable {
     var responseTopic: String?
     var correlationData: [UInt8]?
     var expiresAt: Nanoseconds?
-    /// A Response Topic that was not taken, for the reply's error.
-    var refusedTopic: String?
+    /// Why the request is answered on the reply topic and not run, if it is.
+    var refusal: CommandInbox.Refusal?
 
     static let none = ReplyRoute()
+    static let maxBytes = 1024
 
     init() {}
 
@@ -24,9 +27,15 @@ struct ReplyRoute: Equatable {
         if let expiry = properties.uint32(PropertyID.messageExpiryInterval) {
             expiresAt = now &+ UInt64(expiry) * 1_000_000_000
         }
-        if let data = properties.value(PropertyID.correlationData) { correlationData = Array(data) }
-        guard let topic = properties.string(PropertyID.responseTopic) else { return }
-        if ReplyRoute.allowed(topic, topics: topics) { responseTopic = topic } else { refusedTopic = topic }
+        let data = properties.value(PropertyID.correlationData)
+        let topic = properties.value(PropertyID.responseTopic)
+        guard (data?.count ?? 0) <= ReplyRoute.maxBytes, (topic?.count ?? 0) <= ReplyRoute.maxBytes else {
+            refusal = .routeTooLarge(limit: ReplyRoute.maxBytes)
+            return
+        }
+        correlationData = data.map(Array.init)
+        guard let name = topic.map({ String(decoding: $0, as: UTF8.self) }) else { return }
+        if ReplyRoute.allowed(name, topics: topics) { responseTopic = name } else { refusal = .responseTopicNotAllowed(name) }
     }
 
     static func allowed(_ topic: String, topics: Topics) -> Bool {

@@ -118,6 +118,7 @@ public final class Agent: MQTTClientDelegate {
         session.connect.receiveMaximum = 64
         session.connect.maximumPacketSize = Agent.announcedPacketSize
         session.maxInflight = config.mqtt.inflight
+        session.minimumBrokerPacketSize = MQTTSettings.minimumPacketSize
         if config.mqtt.maxPacketSizeGiven {
             session.maxOutgoingPacketSize = config.mqtt.maxPacketSize.bytes
         } else {

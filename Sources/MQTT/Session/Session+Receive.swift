@@ -171,6 +171,9 @@ extension MQTTSession {
                     BrokerReason(code: reason, reasonString: properties.reasonString, serverReference: properties.serverReference))
             }
             guard properties.maximumQoS > 0 else { throw .brokerTakesQoS0Only }
+            if let stated = properties.maximumPacketSize.map(Int.init), stated < configuration.minimumBrokerPacketSize {
+                throw .brokerPacketLimit(stated: stated, needed: configuration.minimumBrokerPacketSize)
+            }
             limits.apply(properties, configuration: configuration)
             aliases.reset(brokerMaximum: limits.topicAliasMaximum)
             sessionPresent = present

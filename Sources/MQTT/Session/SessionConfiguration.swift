@@ -22,6 +22,10 @@ public struct SessionConfiguration: Sendable {
 
     public init(connect: ConnectOptions) { self.connect = connect }
 
+    /// A 5.0 broker stating a smaller Maximum Packet Size is refused (SessionFailure.brokerPacketLimit):
+    /// under it every message would be parked, the status too.
+    public var minimumBrokerPacketSize = 0
+
     /// Topic aliases this client assigns at most (5.0), when the broker takes as many.
     public var maxTopicAliases = 32
 

@@ -7,6 +7,8 @@ public enum SessionFailure: Error, Equatable, CustomStringConvertible {
     case disconnectedByBroker(BrokerReason)
     /// A 5.0 broker whose Maximum QoS is 0: this client's messages need QoS 1.
     case brokerTakesQoS0Only
+    /// A 5.0 broker whose Maximum Packet Size is under `minimumBrokerPacketSize`.
+    case brokerPacketLimit(stated: Int, needed: Int)
     case protocolViolation(PacketError)
     case unexpectedPacket(PacketType, whileState: String)
     case connackTimeout
@@ -18,6 +20,8 @@ public enum SessionFailure: Error, Equatable, CustomStringConvertible {
         case .rejected(let reason): "broker refused the connection: \(reason)"
         case .disconnectedByBroker(let reason): "broker disconnected: \(reason)"
         case .brokerTakesQoS0Only: "the broker takes QoS 0 only (Maximum QoS 0), and this client publishes at QoS 1"
+        case .brokerPacketLimit(let stated, let needed):
+            "the broker's Maximum Packet Size is \(stated) bytes, under the \(needed) this client needs (a status, a reply)"
         // A packet over our limit is valid MQTT: say what it is, not "malformed".
         case .protocolViolation(.packetTooLarge(let size, let limit)):
             "the broker sent a packet of \(size) bytes, over this client's limit of \(limit)"
