@@ -132,7 +132,7 @@ final class CommandRunner {
         {
             // A reply the broker would close the connection on: the request still gets its answer.
             let limit = client.session.limits.maxPacketSize ?? 0
-            let name = client.session.limits.maxPacketSizeFromBroker ? "the broker's Maximum Packet Size" : "mqtt.max_packet_size"
+            let name = client.session.limits.name
             CommandRunner.refusal("the reply (\(size) bytes) is over \(name) (\(limit) bytes)", id: id, into: &reply)
             Log.warning("command \(request.command): its reply of \(size) bytes is over \(name); answered with an error")
         }

@@ -238,17 +238,12 @@ final class Delivery {
         } catch .tooLarge(let size, let limit) {
             park(
                 topic: String(decoding: topic, as: UTF8.self), payload: payload,
-                reason: "\(size) bytes, over \(packetLimitName) (\(limit) bytes)")
+                reason: "\(size) bytes, over \(client.session.limits.name) (\(limit) bytes)")
             return 0
         } catch {
             Log.error("a reading of \(String(decoding: name, as: UTF8.self)) cannot be published: \(error); dropped")
             return 0
         }
-    }
-
-    /// Where the packet limit in force comes from, for the reasons messages are parked with.
-    var packetLimitName: String {
-        client.session.limits.maxPacketSizeFromBroker ? "the broker's Maximum Packet Size" : "mqtt.max_packet_size"
     }
 
     /// On connect: new readings go out live; what the spool holds is the backlog.
