@@ -70,7 +70,7 @@ let package = Package(
             name: "Agent",
             dependencies: [
                 "MQTT", "Spool", "Hardware", "Sensors", "CYAML", "CLinux",
-                "Syscalls",
+                "Syscalls", "COpenSSL",
             ],
             swiftSettings: sizeOptimised),
 

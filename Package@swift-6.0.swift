@@ -69,7 +69,7 @@ let package = Package(
             name: "Agent",
             dependencies: [
                 "MQTT", "Spool", "Hardware", "Sensors", "CYAML", "CLinux",
-                "Syscalls",
+                "Syscalls", "COpenSSL",
             ],
             swiftSettings: sizeOptimised),
 

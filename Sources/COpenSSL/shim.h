@@ -3,6 +3,8 @@
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 // OpenSSL exposes these as macros over SSL_ctrl/SSL_CTX_ctrl, which Swift cannot import.
 static inline int edge_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
