@@ -22,10 +22,16 @@ public struct AgentConfig: Decodable, Equatable, Sendable {
     public var clockCheck: Bool
     public var homeAssistant: HomeAssistantSettings
     public var telemetry: TelemetrySettings
+    public var remoteConfig: RemoteConfigSettings
+    /// A pushed configuration's version: one must be higher than the running one's (0 when none).
+    public var configVersion: UInt64
+    /// The devices and groups a pushed configuration is for; nil: any board that takes it.
+    public var configFor: [String]?
 
     enum CodingKeys: String, CodingKey {
         case deviceID = "device_id", board, mqtt, spool, backfill, sensors, gpio, expanders, metricsInterval = "metrics_interval"
         case clockCheck = "clock_check", homeAssistant = "home_assistant", telemetry
+        case remoteConfig = "remote_config", configVersion = "config_version", configFor = "config_for"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -38,6 +44,13 @@ public struct AgentConfig: Decodable, Equatable, Sendable {
         telemetry = try c.decodeIfPresent(TelemetrySettings.self, forKey: .telemetry) ?? TelemetrySettings()
         // Discovery needs the state topics: on unless the file turns them off, which is refused below.
         if homeAssistant.discovery && mqtt.stateTopicsGiven == nil { mqtt.stateTopics = true }
+        remoteConfig = try c.decodeIfPresent(RemoteConfigSettings.self, forKey: .remoteConfig) ?? RemoteConfigSettings()
+        configVersion = try c.decodeIfPresent(UInt64.self, forKey: .configVersion) ?? 0
+        configFor = try c.decodeIfPresent([String].self, forKey: .configFor)
+        if let configFor, configFor.isEmpty { throw c.invalid(.configFor, "lists no device or group; leave it out to mean any") }
+        if deviceID == "groups" && remoteConfig.group != nil {
+            throw c.invalid(.deviceID, "'groups' is the level of the group topics (<prefix>/groups/<group>/config)")
+        }
         spool = try c.decodeIfPresent(SpoolSettings.self, forKey: .spool) ?? SpoolSettings()
         backfill = try c.decodeIfPresent(BackfillSettings.self, forKey: .backfill) ?? BackfillSettings()
         sensors = try c.decodeIfPresent([SensorSettings].self, forKey: .sensors) ?? []

@@ -14,10 +14,16 @@ extension AgentConfig {
         guard let text = readFile(path) else {
             throw ConfigError(file: path, line: 0, key: "", message: "cannot read the file: \(String(cString: strerror(errno)))")
         }
-        var (config, lines) = try YAMLDecoder.decodeWithLines(AgentConfig.self, from: text, file: path)
+        return try load(root: YAMLDecoder.parse(text, file: path), file: path, configPath: path, checkFiles: checkFiles)
+    }
+
+    /// The same checks on a tree already parsed: `file` names it in errors (`config-set` for a
+    /// pushed configuration), `configPath` is where relative board files are found.
+    static func load(root: YAMLNode, file: String, configPath: String, checkFiles: Bool = true) throws(ConfigError) -> AgentConfig {
+        var (config, lines) = try YAMLDecoder.decodeWithLines(AgentConfig.self, root: root, file: file)
         let board: Board
-        do { board = try Board.load(config.board, configPath: path) } catch {
-            throw error.file == path ? lines.error(error.key, error.message) : error
+        do { board = try Board.load(config.board, configPath: configPath) } catch {
+            throw error.file == configPath ? lines.error(error.key, error.message) : error
         }
         try config.resolveDeviceID(lines, board: board)
         try config.check(lines, checkFiles: checkFiles)
@@ -85,6 +91,9 @@ extension AgentConfig {
             throw lines.error("mqtt.password_file", "cannot read \(passwordFile): \(String(cString: strerror(errno)))")
         }
         try checkTLS(lines)
+        if remoteConfig.enabled, let key = remoteConfig.publicKey {
+            do { _ = try ConfigSignature.PublicKey(file: key) } catch { throw lines.error("remote_config.public_key", error.description) }
+        }
     }
 
     /// TLS files exist, are readable, parse as PEM, and the key matches the certificate: the same

@@ -9,10 +9,20 @@ public enum YAMLDecoder {
     static func decodeWithLines<T: Decodable>(_ type: T.Type, from text: String, file: String) throws(ConfigError) -> (
         value: T, lines: ConfigLines
     ) {
-        let root: YAMLNode
-        do { root = try YAMLParser.parse(text) } catch let error as YAMLError {
+        try decodeWithLines(type, root: parse(text, file: file), file: file)
+    }
+
+    /// The tree of `text`, or its syntax error.
+    static func parse(_ text: String, file: String) throws(ConfigError) -> YAMLNode {
+        do { return try YAMLParser.parse(text) } catch let error as YAMLError {
             throw ConfigError(file: file, line: error.line, key: "", message: error.message)
         } catch { throw ConfigError(file: file, line: 0, key: "", message: "\(error)") }
+    }
+
+    /// Decodes a tree already parsed (a pushed configuration with the board's own keys put in).
+    static func decodeWithLines<T: Decodable>(_ type: T.Type, root: YAMLNode, file: String) throws(ConfigError) -> (
+        value: T, lines: ConfigLines
+    ) {
         let value: T
         do { value = try T(from: NodeDecoder(node: root, path: [], file: file)) } catch let error as ConfigError { throw error } catch let
             error as DecodingError
