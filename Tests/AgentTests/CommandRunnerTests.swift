@@ -32,6 +32,10 @@ struct CommandRunnerTests {
             calls.append("reload")
             if let reloadError { throw CommandFailure(reloadError) }
         }
+        func writeConfig(into result: inout JSONWriter) throws(CommandFailure) { calls.append("config-get") }
+        func applyConfig(_ text: String, signature: String?, requestID: JSONValue, into result: inout JSONWriter) throws(CommandFailure) {
+            calls.append("config-set \(text.utf8.count) \(signature ?? "-")")
+        }
     }
 
     static func runner(packetLimit: Int = 256 * 1024) throws -> CommandRunner {

@@ -61,6 +61,8 @@ struct CommandInbox {
     static let recentCount = 64
 
     let maxRequestBytes: Int
+    /// Commands that take more (`config-set`: a whole configuration).
+    let largerLimits: [String: Int]
     private var waiting: [Request] = []
     private var head = 0
     private var waitingBytes = 0
@@ -71,8 +73,9 @@ struct CommandInbox {
     private(set) var duplicates: UInt64 = 0
     private(set) var dropped: UInt64 = 0
 
-    init(maxRequestBytes: Int) {
+    init(maxRequestBytes: Int, largerLimits: [String: Int] = [:]) {
         self.maxRequestBytes = maxRequestBytes
+        self.largerLimits = largerLimits
         waiting.reserveCapacity(64)
         recent.reserveCapacity(CommandInbox.recentCount)
     }
@@ -107,8 +110,9 @@ struct CommandInbox {
             request = Request(command: command, payload: nil, refusal: refusal)
         } else if retained {
             request = Request(command: command, payload: nil, refusal: .retained)
-        } else if size > maxRequestBytes {
-            request = Request(command: command, payload: nil, refusal: .tooLarge(bytes: size, limit: maxRequestBytes))
+        } else if size > largerLimits[command, default: maxRequestBytes] {
+            let limit = largerLimits[command, default: maxRequestBytes]
+            request = Request(command: command, payload: nil, refusal: .tooLarge(bytes: size, limit: limit))
         } else if waitingBytes + size > CommandInbox.maxWaitingBytes {
             request = Request(command: command, payload: nil, refusal: .busy(waiting: count))
         } else {

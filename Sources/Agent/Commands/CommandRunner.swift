@@ -12,6 +12,9 @@ import MQTT
 /// answering a request (`answer`) is separate from sending the reply, so the rules are unit tests.
 final class CommandRunner {
     static let maxRequestBytes = 4096
+    /// `config-set` and a group's configuration: a configuration of up to 64 KiB as a JSON string
+    /// (escapes make it longer), and its signature.
+    static let maxConfigRequestBytes = 96 * 1024
 
     /// Counts for the metrics message.
     struct CommandCounts {
@@ -22,7 +25,8 @@ final class CommandRunner {
     private let client: MQTTClient
     private let topics: Topics
     private let repeated: RepeatedLog
-    private(set) var inbox = CommandInbox(maxRequestBytes: CommandRunner.maxRequestBytes)
+    private(set) var inbox = CommandInbox(
+        maxRequestBytes: CommandRunner.maxRequestBytes, largerLimits: ["config-set": CommandRunner.maxConfigRequestBytes])
     /// A reply that found no room in the window; sent before any other request runs.
     private(set) var heldReply: (topic: String, payload: [UInt8], properties: MessageProperties)?
     private(set) var counts = CommandCounts()

@@ -38,6 +38,12 @@ struct CommandSpec: Sendable {
             try target.requestReload()
             result.key("reloading"); result.literal("true")
         },
+        CommandSpec(name: "config-get", fields: []) { target, _, result in try target.writeConfig(into: &result) },
+        CommandSpec(name: "config-set", fields: ["config", "signature"]) { target, arguments, result in
+            let text = try arguments.string("config")
+            let signature = arguments.fields["signature"] == nil ? nil : try arguments.string("signature")
+            try target.applyConfig(text, signature: signature, requestID: arguments.fields["id"] ?? .null, into: &result)
+        },
     ]
 
     static var names: [String] { table.map(\.name) }
@@ -57,4 +63,8 @@ protocol CommandTarget: AnyObject {
     func pulseOutput(named name: String, milliseconds: Int, into result: inout JSONWriter) throws(CommandFailure)
     /// Checks the configuration file and asks for a re-exec once the replies are out.
     func requestReload() throws(CommandFailure)
+    /// `config-get`: the running configuration's text, digest and version.
+    func writeConfig(into result: inout JSONWriter) throws(CommandFailure)
+    /// `config-set`: checks a pushed configuration, writes it as the trial and asks for a re-exec.
+    func applyConfig(_ text: String, signature: String?, requestID: JSONValue, into result: inout JSONWriter) throws(CommandFailure)
 }

@@ -35,7 +35,9 @@ extension Delivery {
         }
         statusJSON.endObject()
         do {
-            try client.publish(topic: topics.status, payload: statusJSON.view, qos: .atLeastOnce, retain: true, properties: topics.json)
+            let packetID = try client.publish(
+                topic: topics.status, payload: statusJSON.view, qos: .atLeastOnce, retain: true, properties: topics.json)
+            if online { onlineStatusPacketID = packetID }
             ledger.pendingStatus = nil
             return true
         } catch .windowFull {

@@ -83,6 +83,8 @@ final class Delivery {
     /// When the process started, for the status's uptime.
     let startedAt: UInt64
     var statusJSON = JSONWriter(capacity: 256)
+    /// The packet id of this connection's "online" status: its PUBACK confirms a new configuration.
+    var onlineStatusPacketID: UInt16?
 
     init(
         client: MQTTClient, spool: Spool, topics: Topics, settings: Settings, parkIn directory: String, repeated: RepeatedLog,

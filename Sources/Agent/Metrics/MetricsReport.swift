@@ -37,7 +37,8 @@ final class MetricsReport {
     /// Writes and publishes the message while connected. Not being connected any more is no news
     /// (the connection's loss was logged); any other refusal is, once per episode.
     func publish(
-        client: MQTTClient, uptimeSeconds: UInt64, delivery: Delivery, commands: CommandRunner, sampler: Sampler, repeated: RepeatedLog
+        client: MQTTClient, uptimeSeconds: UInt64, delivery: Delivery, commands: CommandRunner, sampler: Sampler, remote: RemoteConfig,
+        repeated: RepeatedLog
     ) {
         guard client.isConnected else { return }
         json.reset()
@@ -53,6 +54,7 @@ final class MetricsReport {
         commands.writeCounts(into: &json)
         delivery.writeLatency(into: &json)
         sampler.writeSensorMetrics(into: &json)
+        remote.writeMetrics(into: &json)
         json.endObject()
         let refusal = topic.withUTF8 { t -> PublishRefusal? in
             do throws(PublishRefusal) {

@@ -50,6 +50,9 @@ final class ProcessControl {
         reloadRequested = true
     }
 
+    /// A re-exec on a configuration already checked (a pushed one, or a rollback).
+    func requestReexec() { reloadRequested = true }
+
     /// Forgets a reload asked for (the commands fuzz target runs `reload` without re-executing).
     func cancelReload() { reloadRequested = false }
 

@@ -9,6 +9,7 @@ extension Agent: CommandTarget {
         result.key("reconnects"); result.integer(client.reconnectCount)
         result.key("client_id_takeovers"); result.integer(client.takeoverCount)
         sampler.writeSensorStatus(into: &result)
+        remote.writeStatus(into: &result)
     }
 
     func read(sensorNamed name: String, into result: inout JSONWriter) throws(CommandFailure) {
@@ -29,4 +30,20 @@ extension Agent: CommandTarget {
     }
 
     func requestReload() throws(CommandFailure) { try process.requestReload() }
+
+    func writeConfig(into result: inout JSONWriter) throws(CommandFailure) { try remote.get(into: &result) }
+
+    func applyConfig(_ text: String, signature: String?, requestID: JSONValue, into result: inout JSONWriter) throws(CommandFailure) {
+        let version: UInt64
+        do throws(ConfigPush.Refusal) {
+            version = try remote.set(text: text, signature: signature, requestID: requestID, origin: "config-set")
+        } catch {
+            remote.countRefusal()
+            throw CommandFailure(error.message)
+        }
+        process.requestReexec()
+        result.key("applying"); result.literal("true")
+        result.key("config_version"); result.integer(version)
+        result.key("confirm_within_s"); result.integer(remote.confirmWithinSeconds)
+    }
 }

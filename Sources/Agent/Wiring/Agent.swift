@@ -21,6 +21,7 @@ import Glibc
 /// - `StatePublisher` (HomeAssistant/): retained state topics and Home Assistant discovery;
 /// - `CommandRunner` (Commands/): requests, their replies, the command table;
 /// - `MetricsReport` (Metrics/): the metrics message from the figures the others keep;
+/// - `RemoteConfig` (RemoteConfig/): pushed configurations, their trial, confirmation and rollback;
 /// - `ProcessControl` (Runtime/): signals, systemd, reload.
 ///
 /// The client is the one thing most of them use; each is handed it at construction. The loop's
@@ -38,10 +39,22 @@ public final class Agent: MQTTClientDelegate {
     let states: StatePublisher
     let commands: CommandRunner
     let metrics: MetricsReport
+    let remote: RemoteConfig
     /// Conditions logged once per episode, shared by the components that report them.
     let repeated = RepeatedLog()
 
-    public init(config: AgentConfig, configPath: String? = nil) throws {
+    /// The agent on the configuration `AgentConfig.starting` chose.
+    public convenience init(starting: StartingConfig, configPath: String) throws {
+        try self.init(config: starting.config, configPath: configPath, running: starting.running)
+    }
+
+    /// The agent on `config`, as the local file (tests, tools).
+    public convenience init(config: AgentConfig, configPath: String? = nil) throws {
+        let text = configPath.flatMap(readFile) ?? ""
+        try self.init(config: config, configPath: configPath, running: .local(text, version: config.configVersion, path: configPath))
+    }
+
+    init(config: AgentConfig, configPath: String?, running: RunningConfig) throws {
         let startedAt = MonotonicClock.now()
         self.config = config
         let topics = Topics(
@@ -51,8 +64,12 @@ public final class Agent: MQTTClientDelegate {
         var clientConfig = try Agent.clientConfiguration(config, topics: topics)
         clientConfig.subscriptions = [TopicSubscription(topics.commandFilter, qos: .atLeastOnce)] + StatePublisher.filters(config)
         // Requests over the command limit are still taken (and answered); over this, the session
-        // skips their bytes instead of holding them (MQTTSession.receive).
-        clientConfig.session.maxIncomingPacketSize = 16 * 1024
+        // skips their bytes instead of holding them (MQTTSession.receive). A whole configuration
+        // (config-set, the group's) is the largest request.
+        clientConfig.session.maxIncomingPacketSize = CommandRunner.maxConfigRequestBytes + 4096
+        if let groupTopic = RemoteConfig.groupTopic(config) {
+            clientConfig.subscriptions.append(TopicSubscription(groupTopic, qos: .atLeastOnce))
+        }
         client = try MQTTClient(configuration: clientConfig)
         loop = try EventLoop()
         process = try ProcessControl(configPath: configPath, startedAt: startedAt)
@@ -87,6 +104,7 @@ public final class Agent: MQTTClientDelegate {
         commands = CommandRunner(client: client, topics: topics, repeated: repeated)
         metrics = MetricsReport(
             topic: topics.metrics, properties: topics.json, interval: config.metricsInterval.nanoseconds, now: MonotonicClock.now())
+        remote = RemoteConfig(config: config, running: running, client: client, topics: topics)
         client.delegate = self
     }
 
@@ -255,6 +273,11 @@ public final class Agent: MQTTClientDelegate {
     }
 
     public func mqttClient(_ client: MQTTClient, didReceive message: PublishView) {
+        if remote.accepts(topic: message.topic) {
+            remote.receiveGroup(message.payload)
+            if remote.wantsRestart { process.requestReexec() }
+            return
+        }
         guard commands.accepts(topic: message.topic) else {
             if states.receive(topic: message.topic, payload: message.payload) { metrics.sendSoon() }
             return
@@ -282,6 +305,11 @@ public final class Agent: MQTTClientDelegate {
     }
 
     public func mqttClient(_ client: MQTTClient, didDeliver packetID: UInt16) {
+        if packetID == delivery.onlineStatusPacketID {
+            delivery.onlineStatusPacketID = nil
+            remote.statusDelivered()
+        }
+        remote.delivered(packetID: packetID)
         delivery.readingDelivered(packetID: packetID)
     }
 

@@ -25,11 +25,13 @@ extension Agent {
             guard metrics.isDue(now: now) else { return }
             metrics.publish(
                 client: client, uptimeSeconds: process.uptimeSeconds, delivery: delivery, commands: commands, sampler: sampler,
-                repeated: repeated)
+                remote: remote, repeated: repeated)
         case .commands:
             client.flush(now: now)
             commands.run(statusPending: delivery.statusPending, on: self)
             client.flush(now: now)
+        case .remoteConfig:
+            if remote.run(now: now, statusPending: delivery.statusPending) { process.requestReexec() }
         case .repeatedLogLines: repeated.tick(now: now)
         case .watchdog: process.runWatchdog(now: now)
         case .startupPages: process.releaseStartupPagesIfDue(now: now)
@@ -49,6 +51,7 @@ extension Agent {
         case .backlog: delivery.backlogDeadline
         case .metrics: metrics.nextAt
         case .commands: commands.isReady(statusPending: delivery.statusPending) ? now : nil
+        case .remoteConfig: remote.deadline(now: now, statusPending: delivery.statusPending)
         case .repeatedLogLines: repeated.nextDeadline
         case .watchdog: process.watchdogJobDeadline
         case .startupPages: process.startupPagesDeadline

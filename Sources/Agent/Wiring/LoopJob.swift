@@ -10,7 +10,7 @@
 /// calling a closure retains and releases its context, on every turn, for every job.
 enum LoopJob: CaseIterable {
     case keepAliveAndReconnect, cursor, spoolSync, clock, status, sensors, gpioTimers, spill, stateTopicsAndHomeAssistant, backlog
-    case metrics, commands, repeatedLogLines, watchdog, startupPages, socketInterest
+    case metrics, commands, remoteConfig, repeatedLogLines, watchdog, startupPages, socketInterest
 
     /// Every job, once: the synthesized `allCases` builds a new array at each use.
     static let inOrder: [LoopJob] = allCases
