@@ -8,7 +8,8 @@ struct EdgeAgent: ParsableCommand {
         abstract: "Sensor readings to MQTT, buffered on disk while the network is down.",
         version: AgentVersion.string,
         subcommands: [
-            RunCommand.self, CheckConfigCommand.self, ReadCommand.self, ScanI2CCommand.self, PubCommand.self, SubCommand.self,
+            RunCommand.self, CheckConfigCommand.self, SignConfigCommand.self, ReadCommand.self, ScanI2CCommand.self, PubCommand.self,
+            SubCommand.self,
             SpoolCommand.self, BenchCommand.self,
         ])
 }

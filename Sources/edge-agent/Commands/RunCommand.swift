@@ -22,8 +22,13 @@ struct RunCommand: ParsableCommand {
     var verbose = false
 
     func run() throws {
-        var loaded: AgentConfig
-        do { loaded = try AgentConfig.load(path: config) } catch { printError("\(error)"); throw ExitCode(1) }
+        // The local file, or a configuration pushed over MQTT (remote_config) that replaces it.
+        var starting: StartingConfig
+        do { starting = try AgentConfig.starting(path: config) } catch { printError("\(error)"); throw ExitCode(1) }
+        var loaded: AgentConfig {
+            get { starting.config }
+            set { starting.config = newValue }
+        }
         if !brokers.isEmpty {
             for b in brokers where BrokerAddress(url: b) == nil { throw ValidationError("bad broker URL '\(b)'") }
             loaded.mqtt.brokers = brokers
@@ -32,7 +37,7 @@ struct RunCommand: ParsableCommand {
         if let spoolDir { loaded.spool.dir = spoolDir }
         if verbose { Log.minimum = .debug }
         let agent: Agent
-        do { agent = try Agent(config: loaded, configPath: config) } catch { printError("\(error)"); throw ExitCode(1) }
+        do { agent = try Agent(starting: starting, configPath: config) } catch { printError("\(error)"); throw ExitCode(1) }
         let code = agent.run()
         if code != 0 { throw ExitCode(code) }
     }
