@@ -45,6 +45,13 @@ extension AgentConfig {
         }
         var state = RemoteConfigState.read(from: store)
         let base = ConfigSignature.digest(Array(localText.utf8))
+        func started(_ source: RunningConfig.Source, _ stored: StoredConfig, _ config: AgentConfig) -> StartingConfig {
+            StartingConfig(
+                config: config,
+                running: RunningConfig(
+                    source: source, text: stored.text, version: stored.version, stored: stored, localText: localText,
+                    localPath: path))
+        }
         func loaded(_ stored: StoredConfig, _ label: String) -> Result<AgentConfig, ConfigError> {
             do throws(ConfigError) {
                 return .success(try ConfigPush.load(stored.text, label: label, localText: localText, localPath: path))
@@ -76,11 +83,7 @@ extension AgentConfig {
                         Log.notice(
                             "starting on pushed config_version \(trial.version) (\(trial.origin)), not yet confirmed: start \(counted.starts)"
                         )
-                        return StartingConfig(
-                            config: config,
-                            running: RunningConfig(
-                                source: .trial, text: trial.text, version: trial.version, stored: counted, localText: localText,
-                                localPath: path))
+                        return started(.trial, counted, config)
                     case .failure(let error):
                         state.rollBack(trial, because: "it no longer passes the checks: \(error)", in: store)
                     }
@@ -105,11 +108,7 @@ extension AgentConfig {
             }
             switch loaded(current, "current") {
             case .success(let config):
-                return StartingConfig(
-                    config: config,
-                    running: RunningConfig(
-                        source: .pushed, text: current.text, version: current.version, stored: current, localText: localText,
-                        localPath: path))
+                return started(.pushed, current, config)
             case .failure(let error):
                 Log.error("pushed config_version \(current.version) no longer passes the checks (\(error)): set aside; running \(path)")
                 store.setAside("current")
